@@ -1,0 +1,177 @@
+"""Settings from SALESBOT_* environment variables (and a .env file), read once and passed in.
+
+Nothing else in the project reads os.environ: create_app, the worker and the CLI take a Settings.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+PREFIX = "SALESBOT_"
+DEFAULT_DATABASE_URL = "sqlite:///salesbot.db"
+DEFAULT_WECOM_API_BASE = "https://qyapi.weixin.qq.com/cgi-bin/"
+DEFAULT_FEISHU_API_BASE = "https://open.feishu.cn"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable. The CLI exits non-zero."""
+
+
+@dataclass(frozen=True)
+class WecomSettings:
+    corp_id: str
+    agent_id: int
+    secret: str
+    token: str
+    aes_key: str
+    api_base: str = DEFAULT_WECOM_API_BASE
+
+
+@dataclass(frozen=True)
+class FeishuSettings:
+    app_id: str
+    app_secret: str
+    verification_token: str
+    encrypt_key: str
+    api_base: str = DEFAULT_FEISHU_API_BASE
+
+
+@dataclass(frozen=True)
+class AsrSettings:
+    url: str
+    api_key: str | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    timezone: str = "Asia/Shanghai"
+    wecom: WecomSettings | None = None
+    feishu: FeishuSettings | None = None
+    asr: AsrSettings | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def platforms(self) -> list[str]:
+        """Names of the chat platforms whose credentials are set."""
+        return [name for name in ("wecom", "feishu") if getattr(self, name) is not None]
+
+
+def _env(values: Mapping[str, str], name: str) -> str | None:
+    value = values.get(PREFIX + name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _group(values: Mapping[str, str], names: list[str]) -> dict[str, str] | None:
+    """All of a platform's variables, or None when none is set; a partial set is a ConfigError."""
+    found = {name: _env(values, name) for name in names}
+    present = [n for n, v in found.items() if v is not None]
+    if not present:
+        return None
+    missing = [PREFIX + n for n, v in found.items() if v is None]
+    if missing:
+        raise ConfigError(
+            f"{PREFIX}{present[0]} is set but {', '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} missing: set all of them or none"
+        )
+    return {n: v for n, v in found.items() if v is not None}
+
+
+def _url(values: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...]) -> str:
+    value = _env(values, name) or default
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not (parts.netloc or parts.path):
+        raise ConfigError(f"{PREFIX}{name}={value!r} is not a URL starting with {' or '.join(schemes)}")
+    return value
+
+
+def _database_url(values: Mapping[str, str]) -> str:
+    value = _env(values, "DATABASE_URL") or DEFAULT_DATABASE_URL
+    scheme = value.split(":", 1)[0]
+    if not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
+        raise ConfigError(
+            f"{PREFIX}DATABASE_URL={value!r}: use sqlite:///path.db or postgresql+psycopg://user@host/db"
+        )
+    if scheme == "postgresql":
+        value = "postgresql+psycopg" + value[len("postgresql") :]
+    return value
+
+
+def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> Settings:
+    """Read settings from the environment, with a .env file (if present) underneath it.
+
+    Raises ConfigError naming the first bad or missing variable.
+    """
+    values: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+
+    timezone = _env(values, "TIMEZONE") or "Asia/Shanghai"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{PREFIX}TIMEZONE={timezone!r} is not a known time zone") from exc
+
+    redis_url = None
+    if _env(values, "REDIS_URL"):
+        redis_url = _url(values, "REDIS_URL", "", ("redis", "rediss", "unix"))
+
+    wecom = None
+    group = _group(values, ["WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY"])
+    if group:
+        if not group["WECOM_AGENT_ID"].isdigit():
+            raise ConfigError(f"{PREFIX}WECOM_AGENT_ID must be a number, got {group['WECOM_AGENT_ID']!r}")
+        if len(group["WECOM_AES_KEY"]) != 43:
+            raise ConfigError(f"{PREFIX}WECOM_AES_KEY must be the 43-character EncodingAESKey")
+        wecom = WecomSettings(
+            corp_id=group["WECOM_CORP_ID"],
+            agent_id=int(group["WECOM_AGENT_ID"]),
+            secret=group["WECOM_SECRET"],
+            token=group["WECOM_TOKEN"],
+            aes_key=group["WECOM_AES_KEY"],
+            api_base=_url(values, "WECOM_API_BASE", DEFAULT_WECOM_API_BASE, ("http", "https")),
+        )
+
+    feishu = None
+    group = _group(values, ["FEISHU_APP_ID", "FEISHU_APP_SECRET", "FEISHU_VERIFICATION_TOKEN"])
+    if group:
+        feishu = FeishuSettings(
+            app_id=group["FEISHU_APP_ID"],
+            app_secret=group["FEISHU_APP_SECRET"],
+            verification_token=group["FEISHU_VERIFICATION_TOKEN"],
+            encrypt_key=_env(values, "FEISHU_ENCRYPT_KEY") or "",
+            api_base=_url(values, "FEISHU_API_BASE", DEFAULT_FEISHU_API_BASE, ("http", "https")),
+        )
+
+    asr = None
+    if _env(values, "ASR_URL"):
+        asr = AsrSettings(
+            url=_url(values, "ASR_URL", "", ("http", "https")).rstrip("/"),
+            api_key=_env(values, "ASR_API_KEY"),
+            model=_env(values, "ASR_MODEL"),
+        )
+
+    return Settings(
+        database_url=_database_url(values),
+        redis_url=redis_url,
+        timezone=timezone,
+        wecom=wecom,
+        feishu=feishu,
+        asr=asr,
+    )
