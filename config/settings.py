@@ -133,7 +133,9 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         redis_url = _url(values, "REDIS_URL", "", ("redis", "rediss", "unix"))
 
     wecom = None
-    group = _group(values, ["WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY"])
+    group = _group(
+        values, ["WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY"]
+    )
     if group:
         if not group["WECOM_AGENT_ID"].isdigit():
             raise ConfigError(f"{PREFIX}WECOM_AGENT_ID must be a number, got {group['WECOM_AGENT_ID']!r}")

@@ -1,0 +1,1 @@
+"""Models and the services over them. Knows nothing of Flask, chat platforms or RQ."""

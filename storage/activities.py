@@ -1,0 +1,171 @@
+"""Activities on leads: logging one (with its tags and follow-up reminder) and taking it back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from config.rules import Rules
+from storage.models import Activity, Lead, Reminder, Tag, User, activity_tags
+
+
+@dataclass(frozen=True)
+class NoteFacts:
+    """What the parser understood of a note, in storage's terms."""
+
+    activity_type: str
+    tags: tuple[str, ...]
+    follow_up_at: datetime | None
+    follow_up_has_time: bool
+    amount: int | None
+
+
+def _tags(session: Session, ids: Iterable[str], rules: Rules) -> list[Tag]:
+    """Tag rows for `ids`, inserting any the taxonomy defines but the table lacks."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return []
+    found = {t.id: t for t in session.scalars(select(Tag).where(Tag.id.in_(ids)))}
+    for tag_id in ids:
+        if tag_id not in found:
+            try:
+                with session.begin_nested():
+                    found[tag_id] = Tag(id=tag_id, label=rules.tag_label(tag_id))
+                    session.add(found[tag_id])
+            except IntegrityError:
+                found[tag_id] = session.get(Tag, tag_id)
+    return [found[i] for i in ids]
+
+
+def log_activity(
+    session: Session,
+    actor: User,
+    lead: Lead,
+    *,
+    text: str,
+    facts: NoteFacts,
+    source: str,
+    now: datetime,
+    rules: Rules,
+    inbound_event_id: int | None = None,
+    created_lead: bool = False,
+) -> Activity:
+    """Record a touch on `lead`: the activity, its tags, the lead's dates and a follow-up reminder.
+
+    Pending reminders of the lead are settled: due ones count as done, and a new follow-up time
+    replaces any earlier one.
+    """
+    activity = Activity(
+        lead_id=lead.id,
+        author_id=actor.id,
+        type=facts.activity_type,
+        text=text,
+        follow_up_at=facts.follow_up_at,
+        follow_up_has_time=facts.follow_up_has_time,
+        source=source,
+        inbound_event_id=inbound_event_id,
+        created_lead=created_lead,
+        created_at=now,
+        tags=_tags(session, facts.tags, rules),
+    )
+    session.add(activity)
+    session.flush()
+
+    pending = select(Reminder.id).where(Reminder.lead_id == lead.id, Reminder.status == "pending")
+    settle = pending if facts.follow_up_at else pending.where(Reminder.due_at <= now)
+    session.execute(
+        update(Reminder)
+        .where(Reminder.id.in_(settle.scalar_subquery()))
+        .values(status="done", settled_by_activity_id=activity.id)
+        .execution_options(synchronize_session=False)
+    )
+    lead.last_activity_at = now
+    if facts.amount:
+        lead.amount = facts.amount
+    if facts.follow_up_at:
+        lead.next_follow_up_at = facts.follow_up_at
+        session.add(
+            Reminder(
+                lead_id=lead.id,
+                activity_id=activity.id,
+                user_id=lead.owner_id,
+                kind="follow_up",
+                due_at=facts.follow_up_at,
+                has_time=facts.follow_up_has_time,
+                created_at=now,
+            )
+        )
+    elif lead.next_follow_up_at and lead.next_follow_up_at <= now:
+        lead.next_follow_up_at = None
+    return activity
+
+
+def last_undoable(session: Session, actor: User, now: datetime, rules: Rules) -> Activity | None:
+    """The actor's most recent activity if it is at most `undo_minutes` old."""
+    since = now - timedelta(minutes=rules.undo_minutes)
+    return session.scalar(
+        select(Activity)
+        .where(Activity.author_id == actor.id, Activity.created_at >= since, Activity.created_at <= now)
+        .order_by(Activity.created_at.desc(), Activity.id.desc())
+        .limit(1)
+    )
+
+
+@dataclass(frozen=True)
+class Undone:
+    lead_id: int
+    company: str | None
+    lead_deleted: bool
+
+
+def undo_activity(session: Session, activity: Activity) -> Undone:
+    """Delete `activity` and restore the lead as it was; a lead that this activity created goes too."""
+    lead = activity.lead
+    result = Undone(lead_id=lead.id, company=lead.company, lead_deleted=False)
+    session.execute(
+        update(Reminder)
+        .where(Reminder.settled_by_activity_id == activity.id)
+        .values(status="pending", settled_by_activity_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(delete(activity_tags).where(activity_tags.c.activity_id == activity.id))
+    session.execute(delete(Reminder).where(Reminder.activity_id == activity.id))
+    session.delete(activity)
+    session.flush()
+
+    remaining = session.scalars(
+        select(Activity)
+        .where(Activity.lead_id == lead.id)
+        .order_by(Activity.created_at.desc(), Activity.id.desc())
+    ).all()
+    if activity.created_lead and not remaining:
+        session.execute(delete(Reminder).where(Reminder.lead_id == lead.id))
+        session.delete(lead)
+        return Undone(lead_id=result.lead_id, company=result.company, lead_deleted=True)
+    lead.last_activity_at = remaining[0].created_at if remaining else None
+    lead.next_follow_up_at = session.scalar(
+        select(Reminder.due_at)
+        .where(Reminder.lead_id == lead.id, Reminder.status == "pending", Reminder.kind == "follow_up")
+        .order_by(Reminder.due_at)
+        .limit(1)
+    )
+    return result
+
+
+def lead_tag_ids(session: Session, lead_ids: list[int]) -> dict[int, list[str]]:
+    """Each lead's tags: the union of its activities' tags, sorted by tag id."""
+    rows = session.execute(
+        select(Activity.lead_id, activity_tags.c.tag_id)
+        .join(activity_tags, activity_tags.c.activity_id == Activity.id)
+        .where(Activity.lead_id.in_(lead_ids))
+        .distinct()
+    )
+    tags: dict[int, list[str]] = {lead_id: [] for lead_id in lead_ids}
+    for lead_id, tag_id in rows:
+        tags[lead_id].append(tag_id)
+    return {lead_id: sorted(ids) for lead_id, ids in tags.items()}

@@ -1,0 +1,61 @@
+"""Inbound events: what platforms delivered, stored once per platform key before the HTTP ack."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.models import InboundEvent
+
+
+def record_inbound(
+    session: Session,
+    *,
+    platform: str,
+    dedup_key: str,
+    kind: str,
+    sender: str,
+    payload: dict,
+    now: datetime,
+) -> InboundEvent | None:
+    """Store a delivery; None when the same (platform, dedup_key) was stored before (a retry)."""
+    event = InboundEvent(
+        platform=platform,
+        dedup_key=dedup_key[:200],
+        kind=kind,
+        sender=sender,
+        payload=payload,
+        status="pending",
+        attempts=0,
+        received_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(event)
+    except IntegrityError:
+        return None
+    return event
+
+
+def claim_inbound(session: Session, event_id: int) -> InboundEvent | None:
+    """Lock a pending event for processing in this transaction; None if it is gone or already handled."""
+    event = session.get(InboundEvent, event_id, with_for_update=True, populate_existing=True)
+    if event is None or event.status != "pending":
+        return None
+    event.attempts += 1
+    return event
+
+
+def unfinished_inbound(session: Session, *, older_than: datetime, limit: int = 500) -> list[int]:
+    """Ids of events still pending that were received before `older_than` (lost by a queue or a crash)."""
+    return list(
+        session.scalars(
+            select(InboundEvent.id)
+            .where(InboundEvent.status == "pending", InboundEvent.received_at <= older_than)
+            .order_by(InboundEvent.id)
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,207 @@
+"""Leads: matching a note to one, creating one, who may see or change it, and its staleness light."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from config.rules import Rules
+from storage.models import Lead, Team, User
+from storage.people import managed_team_ids
+
+# Legal-form suffixes that do not distinguish one customer from another.
+_COMPANY_SUFFIXES = re.compile(
+    r"(股份有限公司|有限责任公司|有限公司|集团公司|集团|公司|厂|co\.?,?ltd\.?|ltd\.?|inc\.?|llc)$"
+)
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+class Refusal(Exception):
+    """A known business reason to say no (not yours, not found). Its message is zh-CN, shown as written."""
+
+
+def company_key(company: str | None) -> str | None:
+    """A matching key: width-folded, lower-case, no punctuation or spaces, legal-form suffix dropped."""
+    if not company:
+        return None
+    key = _NOT_WORD.sub("", unicodedata.normalize("NFKC", company).lower())
+    stripped = _COMPANY_SUFFIXES.sub("", key)
+    return (stripped or key)[:200] or None
+
+
+@dataclass(frozen=True)
+class LeadMatch:
+    """The outcome of matching a note: a lead the actor may log on, or someone else's lead."""
+
+    lead: Lead
+    created: bool
+    owned_by_other: bool
+
+
+def can_act(session: Session, actor: User, lead: Lead) -> bool:
+    """Owners, admins and the manager of the owner's team may read and change a lead."""
+    if lead.owner_id == actor.id or actor.role == "admin":
+        return True
+    if actor.role != "manager":
+        return False
+    return lead.owner.team_id is not None and lead.owner.team_id in managed_team_ids(session, actor)
+
+
+def lead_for_actor(session: Session, actor: User, lead_id: int) -> Lead:
+    """The lead `lead_id` if `actor` may act on it; raises Refusal otherwise."""
+    lead = session.get(Lead, lead_id)
+    if lead is None:
+        raise Refusal("没有找到这条线索，可能已被撤销或删除。")
+    if not can_act(session, actor, lead):
+        raise Refusal(f"这条线索（{lead.company or lead.phone}）由{lead.owner.name}负责，你没有权限操作。")
+    return lead
+
+
+def _find(session: Session, *, phone: str | None, key: str | None) -> Lead | None:
+    if phone:
+        lead = session.scalar(select(Lead).where(Lead.phone == phone))
+        if lead is not None:
+            return lead
+    if key:
+        return session.scalar(select(Lead).where(Lead.company_key == key))
+    return None
+
+
+def match_or_create_lead(
+    session: Session,
+    actor: User,
+    *,
+    company: str | None,
+    contact_name: str | None,
+    phone: str | None,
+    now: datetime,
+    rules: Rules,
+    source: str = "note",
+) -> LeadMatch | None:
+    """Find the lead a note is about (by phone, then company), or create it for `actor`.
+
+    Returns None when the note names neither a company nor a phone. A lead that someone else owns
+    and `actor` may not act on comes back with owned_by_other=True and is left unchanged.
+    """
+    key = company_key(company)
+    if not phone and not key:
+        return None
+    for _ in range(2):
+        lead = _find(session, phone=phone, key=key)
+        if lead is not None:
+            if not can_act(session, actor, lead):
+                return LeadMatch(lead, created=False, owned_by_other=True)
+            _fill_in(session, lead, company=company, key=key, contact_name=contact_name, phone=phone)
+            return LeadMatch(lead, created=False, owned_by_other=False)
+        try:
+            with session.begin_nested():
+                lead = Lead(
+                    company=company,
+                    company_key=key,
+                    contact_name=contact_name,
+                    phone=phone,
+                    owner_id=actor.id,
+                    stage=rules.first_stage,
+                    source=source,
+                    created_at=now,
+                )
+                session.add(lead)
+            return LeadMatch(lead, created=True, owned_by_other=False)
+        except IntegrityError:
+            continue  # created concurrently by someone else: match it on the second pass
+    raise RuntimeError("lead insert conflicted twice")
+
+
+def _fill_in(
+    session: Session,
+    lead: Lead,
+    *,
+    company: str | None,
+    key: str | None,
+    contact_name: str | None,
+    phone: str | None,
+) -> None:
+    """Complete a matched lead with details it lacks, unless another lead already holds them."""
+    if contact_name and not lead.contact_name:
+        lead.contact_name = contact_name
+    if phone and not lead.phone and _find(session, phone=phone, key=None) is None:
+        lead.phone = phone
+    if key and not lead.company_key and _find(session, phone=None, key=key) is None:
+        lead.company, lead.company_key = company, key
+
+
+def visible_leads_query(session: Session, actor: User) -> Select[tuple[Lead]]:
+    """Leads `actor` may see: their own; a manager's teams'; everything for an admin."""
+    query = select(Lead)
+    if actor.role == "admin":
+        return query
+    if actor.role == "manager":
+        teams = select(Team.id).where(Team.manager_id == actor.id)
+        members = select(User.id).where(User.team_id.in_(teams))
+        return query.where(or_(Lead.owner_id == actor.id, Lead.owner_id.in_(members)))
+    return query.where(Lead.owner_id == actor.id)
+
+
+def owned_leads(session: Session, owner: User) -> list[Lead]:
+    return list(session.scalars(select(Lead).where(Lead.owner_id == owner.id).order_by(Lead.id)))
+
+
+def light(lead: Lead, now: datetime, rules: Rules) -> str:
+    """green | yellow | red by days since the last activity (or creation); closed leads are green."""
+    if lead.stage in rules.closed_stages:
+        return "green"
+    idle = now - (lead.last_activity_at or lead.created_at)
+    if idle >= timedelta(days=rules.red_days):
+        return "red"
+    if idle >= timedelta(days=rules.yellow_days):
+        return "yellow"
+    return "green"
+
+
+def due_follow_ups(session: Session, owner: User, until: datetime) -> list[Lead]:
+    """The owner's open leads whose next follow-up is at or before `until`, earliest first."""
+    return list(
+        session.scalars(
+            select(Lead)
+            .where(Lead.owner_id == owner.id, Lead.next_follow_up_at <= until)
+            .order_by(Lead.next_follow_up_at, Lead.id)
+        )
+    )
+
+
+def add_assigned_lead(
+    session: Session,
+    owner: User,
+    *,
+    company: str,
+    contact_name: str | None,
+    phone: str | None,
+    now: datetime,
+    rules: Rules,
+) -> Lead:
+    """Give `owner` a lead that has no activity yet. Raises Refusal if it matches an existing lead."""
+    key = company_key(company)
+    existing = _find(session, phone=phone, key=key)
+    if existing is not None:
+        raise Refusal(
+            f"已有这条线索（#{existing.id} {existing.company or existing.phone}，{existing.owner.name}负责）"
+        )
+    lead = Lead(
+        company=company,
+        company_key=key,
+        contact_name=contact_name,
+        phone=phone,
+        owner_id=owner.id,
+        stage=rules.first_stage,
+        source="assigned",
+        created_at=now,
+    )
+    session.add(lead)
+    session.flush()
+    return lead

@@ -1,0 +1,233 @@
+"""Typed models. Every datetime is aware UTC (see storage.db.UTCDateTime)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.db import Base
+
+ROLES = ("rep", "manager", "admin")
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))
+    created_at: Mapped[datetime]
+
+    manager: Mapped[User | None] = relationship(foreign_keys=[manager_id])
+
+    def __repr__(self) -> str:
+        return f"<Team {self.id} {self.name}>"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16), default="rep")
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    created_at: Mapped[datetime]
+
+    team: Mapped[Team | None] = relationship(foreign_keys=[team_id])
+    identities: Mapped[list[Identity]] = relationship(back_populates="user", order_by="Identity.id")
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.name} {self.role}>"
+
+
+class Identity(Base):
+    """A user's account on one platform, written `PLATFORM:ID` (wecom:zhangwei, feishu:ou_…, chat:demo)."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(128))
+
+    user: Mapped[User] = relationship(back_populates="identities")
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.external_id}"
+
+    def __repr__(self) -> str:
+        return f"<Identity {self.key} user={self.user_id}>"
+
+
+class GroupTarget(Base):
+    """Where a team's group posts (the weekly leaderboard) go."""
+
+    __tablename__ = "group_targets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))  # wecom_webhook | feishu_chat | feishu_webhook
+    address: Mapped[str] = mapped_column(String(512))
+    secret: Mapped[str | None] = mapped_column(String(256))
+    created_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"<GroupTarget {self.id} team={self.team_id} {self.channel}>"
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    label: Mapped[str] = mapped_column(String(64))
+
+    def __repr__(self) -> str:
+        return f"<Tag {self.id}>"
+
+
+activity_tags = Table(
+    "activity_tags",
+    Base.metadata,
+    Column("activity_id", ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id"), primary_key=True),
+)
+
+
+class Lead(Base):
+    """A prospective deal. `company_key` and `phone` are unique so one customer has one lead."""
+
+    __tablename__ = "leads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company: Mapped[str | None] = mapped_column(String(200))
+    company_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    contact_name: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(32))
+    amount: Mapped[int | None]
+    source: Mapped[str] = mapped_column(String(32))  # note | assigned | import
+    created_at: Mapped[datetime]
+    last_activity_at: Mapped[datetime | None] = mapped_column(index=True)
+    next_follow_up_at: Mapped[datetime | None] = mapped_column(index=True)
+
+    owner: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Lead {self.id} {self.company or self.phone} owner={self.owner_id}>"
+
+
+class Activity(Base):
+    """One logged touch on a lead. `inbound_event_id` is unique: one inbound message, one activity."""
+
+    __tablename__ = "activities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    type: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    follow_up_at: Mapped[datetime | None]
+    follow_up_has_time: Mapped[bool] = mapped_column(default=False)
+    source: Mapped[str] = mapped_column(
+        String(32)
+    )  # platform the note came from: wecom | feishu | chat | cli
+    inbound_event_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_events.id"), unique=True)
+    created_lead: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+    lead: Mapped[Lead] = relationship()
+    author: Mapped[User] = relationship()
+    tags: Mapped[list[Tag]] = relationship(secondary=activity_tags, order_by=Tag.id)
+
+    def __repr__(self) -> str:
+        return f"<Activity {self.id} lead={self.lead_id} {self.type}>"
+
+
+class Reminder(Base):
+    """A follow-up the bot will push to `user_id` at `due_at`; one per (activity, kind)."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("activity_id", "kind"),
+        Index("ix_reminders_status_due_at", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(32))  # follow_up | sop
+    due_at: Mapped[datetime]
+    has_time: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | done | cancelled
+    # The activity that closed this reminder; undoing that activity reopens it.
+    settled_by_activity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("activities.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<Reminder {self.id} lead={self.lead_id} {self.kind} {self.status}>"
+
+
+class InboundEvent(Base):
+    """Everything a platform delivered to us, stored before the HTTP ack. Unique per platform key."""
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (
+        UniqueConstraint("platform", "dedup_key"),
+        Index("ix_inbound_events_status_received_at", "status", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    dedup_key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))  # text | voice | card_action | event | unsupported
+    sender: Mapped[str] = mapped_column(String(160))  # PLATFORM:ID
+    payload: Mapped[dict]
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | done | failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(String(500))
+    received_at: Mapped[datetime]
+    processed_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<InboundEvent {self.id} {self.platform}:{self.dedup_key} {self.status}>"
+
+
+class OutboxMessage(Base):
+    """A message the bot owes someone. `dedup_key` is unique, so each effect is sent at most once."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # reply | reminder | alert | digest | leaderboard
+    recipient: Mapped[str] = mapped_column(String(512))  # PLATFORM:ID, or a group target address
+    channel: Mapped[str] = mapped_column(String(32))  # wecom | feishu | chat | wecom_webhook | …
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    payload: Mapped[dict]
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    platform_message_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<OutboxMessage {self.id} {self.dedup_key} {self.status}>"

@@ -1,0 +1,108 @@
+"""The outbox: every message the bot owes someone, sent at most once per dedup key."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.models import OutboxMessage
+
+# A claimed message is someone's to send for this long; after it the sweep may hand it to another worker.
+LEASE = timedelta(minutes=2)
+# Waits after the 1st, 2nd, … failed attempt; after the last one the message is marked failed.
+BACKOFF = (
+    timedelta(seconds=10),
+    timedelta(seconds=30),
+    timedelta(minutes=2),
+    timedelta(minutes=10),
+    timedelta(minutes=30),
+)
+MAX_ATTEMPTS = len(BACKOFF) + 1
+
+
+def add_message(
+    session: Session,
+    *,
+    kind: str,
+    recipient: str,
+    channel: str,
+    dedup_key: str,
+    payload: dict,
+    now: datetime,
+) -> OutboxMessage | None:
+    """Queue a message; None when a message with this dedup key already exists."""
+    message = OutboxMessage(
+        kind=kind,
+        recipient=recipient,
+        channel=channel,
+        dedup_key=dedup_key,
+        payload=payload,
+        status="pending",
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:
+        return None
+    return message
+
+
+def claim_message(session: Session, message_id: int, now: datetime) -> OutboxMessage | None:
+    """Take a due pending message for sending: counts the attempt and leases it. None if not ours to send."""
+    claimed = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.status == "pending",
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=now + LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        return None
+    return session.get(OutboxMessage, message_id, populate_existing=True)
+
+
+def mark_sent(session: Session, message_id: int, now: datetime, platform_message_id: str | None) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status="sent", sent_at=now, last_error=None, platform_message_id=platform_message_id)
+    )
+
+
+def mark_attempt_failed(
+    session: Session, message_id: int, now: datetime, error: str, *, permanent: bool
+) -> datetime | None:
+    """Record a failed attempt. Returns when to try again, or None if the message is now failed."""
+    message = session.get(OutboxMessage, message_id, populate_existing=True)
+    assert message is not None
+    message.last_error = error[:500]
+    if permanent or message.attempts >= MAX_ATTEMPTS:
+        message.status = "failed"
+        return None
+    message.next_attempt_at = now + BACKOFF[message.attempts - 1]
+    return message.next_attempt_at
+
+
+def due_messages(session: Session, now: datetime, limit: int = 500) -> list[int]:
+    """Pending messages whose next attempt (or expired lease) is due."""
+    return list(
+        session.scalars(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+def list_messages(session: Session) -> list[OutboxMessage]:
+    return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))

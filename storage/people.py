@@ -1,0 +1,128 @@
+"""Users, their platform identities, teams and group targets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.models import ROLES, GroupTarget, Identity, Team, User
+
+PLATFORMS = ("wecom", "feishu", "chat")
+GROUP_CHANNELS = ("wecom_webhook", "feishu_chat", "feishu_webhook")
+
+
+class InvalidInput(ValueError):
+    """A caller gave a malformed identity, role, team or channel; the message says which, in English."""
+
+
+@dataclass(frozen=True)
+class IdentityKey:
+    platform: str
+    external_id: str
+
+    @classmethod
+    def parse(cls, key: str) -> IdentityKey:
+        """`wecom:zhangwei` → IdentityKey; raises InvalidInput for anything else."""
+        platform, sep, external_id = key.strip().partition(":")
+        if not sep or platform not in PLATFORMS or not external_id or len(external_id) > 128:
+            raise InvalidInput(f"{key!r} is not an identity like wecom:zhangwei ({', '.join(PLATFORMS)})")
+        return cls(platform, external_id)
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.external_id}"
+
+
+def find_user(session: Session, key: str) -> User | None:
+    ident = IdentityKey.parse(key)
+    return session.scalar(
+        select(User)
+        .join(Identity)
+        .where(Identity.platform == ident.platform, Identity.external_id == ident.external_id)
+    )
+
+
+def primary_identity(user: User) -> str:
+    """The identity the bot uses to reach `user` (their first one)."""
+    return user.identities[0].key
+
+
+def ensure_user(session: Session, key: str, *, name: str | None, now: datetime) -> User:
+    """The user behind `key`, created as a rep on first contact (named `name`, else the id)."""
+    user = find_user(session, key)
+    if user is not None:
+        if name and user.name == IdentityKey.parse(key).external_id:
+            user.name = name
+        return user
+    ident = IdentityKey.parse(key)
+    try:
+        with session.begin_nested():
+            user = User(name=name or ident.external_id, role="rep", created_at=now)
+            user.identities.append(Identity(platform=ident.platform, external_id=ident.external_id))
+            session.add(user)
+    except IntegrityError:
+        # Someone else created it between our select and insert.
+        user = find_user(session, key)
+        assert user is not None
+    return user
+
+
+def find_team(session: Session, name: str) -> Team:
+    team = session.scalar(select(Team).where(Team.name == name))
+    if team is None:
+        raise InvalidInput(f"no team named {name!r}")
+    return team
+
+
+def add_user(session: Session, key: str, *, name: str, role: str, team: str | None, now: datetime) -> User:
+    """Create or update the user behind `key`. Raises InvalidInput for an unknown role or team."""
+    if role not in ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(ROLES)}")
+    user = ensure_user(session, key, name=name, now=now)
+    user.name = name
+    user.role = role
+    if team is not None:
+        user.team = find_team(session, team)
+    return user
+
+
+def add_team(session: Session, name: str, *, manager_key: str, now: datetime) -> Team:
+    """Create a team (or change its manager). The manager is created if unknown and made a manager."""
+    manager = find_user(session, manager_key)
+    if manager is None:
+        raise InvalidInput(f"no user {manager_key}; add them first with `salesbot users add`")
+    if manager.role == "rep":
+        manager.role = "manager"
+    team = session.scalar(select(Team).where(Team.name == name))
+    if team is None:
+        team = Team(name=name, created_at=now)
+        session.add(team)
+    team.manager = manager
+    return team
+
+
+def add_group_target(
+    session: Session, team: str, *, channel: str, address: str, secret: str | None, now: datetime
+) -> GroupTarget:
+    if channel not in GROUP_CHANNELS:
+        raise InvalidInput(f"channel must be one of {', '.join(GROUP_CHANNELS)}")
+    target = GroupTarget(
+        team_id=find_team(session, team).id, channel=channel, address=address, secret=secret, created_at=now
+    )
+    session.add(target)
+    return target
+
+
+def managed_team_ids(session: Session, user: User) -> list[int]:
+    return list(session.scalars(select(Team.id).where(Team.manager_id == user.id)))
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.id)))
+
+
+def list_teams(session: Session) -> list[Team]:
+    return list(session.scalars(select(Team).order_by(Team.id)))
