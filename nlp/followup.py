@@ -1,0 +1,228 @@
+"""The follow-up time of a note, relative to the note's `now` (weeks start on Monday).
+
+A small rule grammar finds date phrases (明天, 下周三, 3天后, 48小时内, 月底前, 下月15号, 1月5日) and
+times of day (下午三点, 今晚8点, 10:30, 上午); each date is resolved against `now`. Dates that are past,
+today without a time (今天拜访 is the visit, not the follow-up), or next to a delivery or tender word are
+dropped; a date after a reschedule word (改到) wins; otherwise the first remaining date is the follow-up.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from nlp import lexicon as lx
+from nlp.numbers import small_int
+from nlp.scan import Scan
+
+_NUM = r"(?:\d{1,2}|[零一二两三四五六七八九十]{1,3})"
+_PERIOD = r"凌晨|早上|早晨|上午|中午|午饭后|下午|傍晚|下班前|晚上|夜里"
+_DATE = re.compile(
+    r"(?<![0-9])(?:"
+    r"(?P<rel>大后天|后天|明天|明日|明儿|明早|明晚|今天|今日|今儿|今早|今晚|今夜)"
+    r"|(?P<wk>(?P<wkp>下下个?|下个?|这个?|本|上个?)?(?:周|星期|礼拜)(?P<wkd>[一二三四五六日天1-7]))"
+    rf"|(?P<off>(?P<offn>{_NUM}|半|几)个?(?P<offu>工作日|天|日|周|星期|礼拜|月|小时|钟头)"
+    r"(?P<offd>之后|以后|后|之内|以内|内))"
+    rf"|(?P<pass>过(?P<passn>{_NUM}|几)天)"
+    rf"|(?P<md>(?:(?P<mdy>今年|明年)?(?P<mdm>{_NUM}|下个?|这个?|本)月)?(?P<mdd>{_NUM})(?:号|日))"
+    r"|(?P<me>(?P<mep>下个?|这个?|本)?月(?:底|末))"
+    r"|(?P<ye>(?:今年)?年(?:底|末))"
+    r")"
+)
+_TIME = re.compile(
+    rf"(?P<per>{_PERIOD}|晚|早)?\s?(?:(?P<h>{_NUM})(?:点|:|：)(?:(?P<half>半)|(?P<q>一刻|三刻)"
+    rf"|(?P<min>\d{{2}}|{_NUM})分?)?(?P<zhong>钟)?)?"
+)
+_WEEKDAYS = {c: i for i, c in enumerate("一二三四五六日")} | {"天": 6} | {str(i + 1): i for i in range(7)}
+_EVENING = ("下午", "傍晚", "晚上", "晚", "夜里", "今晚", "明晚", "今夜")
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    at: datetime | None
+    has_time: bool
+    vague: bool
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    start: int
+    end: int
+    day: date | None
+    at: datetime | None
+    has_time: bool
+
+
+def find_follow_up(scan: Scan, lexicon: lx.Lexicon, now: datetime) -> FollowUp:
+    candidates = [c for c in _candidates(scan.text, lexicon, now) if _is_follow_up(c, scan, now)]
+    chosen = None
+    for c in candidates:
+        if scan.near_before(lx.RESCHEDULE, c.start, 2):
+            chosen = c
+    if chosen is None and candidates:
+        cued = [c for c in candidates if _has_cue(scan, c)]
+        chosen = (cued or candidates)[0]
+    if chosen is not None:
+        return FollowUp(chosen.at, chosen.has_time, False)
+    spans = [(c.start, c.end) for c in _candidates(scan.text, lexicon, now)]
+    vague = any(
+        not any(s <= h.start < e for s, e in spans) and not scan.near_after(lx.NOT_FOLLOW_UP, h.end, 4)
+        for h in scan.hits(lx.VAGUE)
+    )
+    return FollowUp(None, False, vague)
+
+
+def _has_cue(scan: Scan, c: _Candidate) -> bool:
+    return bool(scan.near_after(lx.FOLLOW_UP, c.end, 6) or scan.near_before(lx.FOLLOW_UP, c.start, 3))
+
+
+def _is_follow_up(c: _Candidate, scan: Scan, now: datetime) -> bool:
+    if c.at is None or c.at <= now:
+        return False
+    if scan.near_after(lx.NOT_FOLLOW_UP, c.end, 4) or scan.near_before(lx.NOT_FOLLOW_UP, c.start, 4):
+        return False
+    return not (c.day == now.date() and not c.has_time)
+
+
+def _candidates(text: str, lexicon: lx.Lexicon, now: datetime) -> list[_Candidate]:
+    found: list[_Candidate] = []
+    taken_until = 0
+    for m in _DATE.finditer(text):
+        resolved = _resolve_date(m, now)
+        if resolved is None:
+            continue
+        day, exact = resolved
+        end = m.end()
+        hour = minute = None
+        period = m.group("rel") if m.group("rel") in ("今晚", "明晚", "今夜", "今早", "明早") else None
+        if exact is None:
+            t = _TIME.match(text, end)
+            if t and t.group(0).strip():
+                hour, minute, period = _clock(t, period, lexicon)
+                end = t.end()
+            if hour is None and period:
+                hour, minute = lexicon.periods.get(period[-1:] if period[0] in "今明" else period, None), 0
+        if exact is not None:
+            found.append(_Candidate(m.start(), end, exact.date(), exact, True))
+        elif hour is not None:
+            at = datetime(day.year, day.month, day.day, hour, minute or 0, tzinfo=now.tzinfo)
+            found.append(_Candidate(m.start(), end, day, at, True))
+        else:
+            at = datetime(day.year, day.month, day.day, lexicon.default_hour, tzinfo=now.tzinfo)
+            found.append(_Candidate(m.start(), end, day, at, False))
+        taken_until = end
+    for t in _TIME.finditer(text):
+        if t.start() < taken_until or not t.group("h") or any(c.start <= t.start() < c.end for c in found):
+            continue
+        if not (t.group("per") or t.group("h")[0].isdigit() or t.group("zhong") or t.group("half")):
+            continue
+        hour, minute, _ = _clock(t, None, lexicon)
+        if hour is None:
+            continue
+        at = now.replace(hour=hour, minute=minute or 0, second=0, microsecond=0)
+        if at <= now:
+            at += timedelta(days=1)
+        found.append(_Candidate(t.start(), t.end(), at.date(), at, True))
+    found.sort(key=lambda c: c.start)
+    return found
+
+
+def _clock(t: re.Match[str], period: str | None, lexicon: lx.Lexicon) -> tuple[int | None, int | None, str | None]:
+    period = t.group("per") or period
+    if not t.group("h"):
+        return None, None, period
+    hour = small_int(t.group("h"))
+    if hour is None or hour > 24:
+        return None, None, period
+    if t.group("half"):
+        minute = 30
+    elif t.group("q"):
+        minute = 15 if t.group("q") == "一刻" else 45
+    else:
+        minute = small_int(t.group("min")) if t.group("min") else 0
+    if minute is None or minute > 59:
+        return None, None, period
+    afternoon = (period in _EVENING and hour < 12) or (period == "中午" and hour < 3)
+    if afternoon or (period is None and 1 <= hour <= 6):
+        hour += 12
+    return hour % 24, minute, period
+
+
+def _resolve_date(m: re.Match[str], now: datetime) -> tuple[date, datetime | None] | None:
+    """(the date, or an exact instant for hour offsets like 48小时内); None when not a usable date."""
+    today = now.date()
+    if m.group("rel"):
+        rel = m.group("rel")
+        offset = 3 if rel.startswith("大后") else 2 if rel.startswith("后") else 1 if rel.startswith("明") else 0
+        return today + timedelta(days=offset), None
+    if m.group("wk"):
+        weekday = _WEEKDAYS[m.group("wkd")]
+        monday = today - timedelta(days=today.weekday())
+        prefix = (m.group("wkp") or "").rstrip("个")
+        if prefix == "上":
+            return None
+        weeks = {"下下": 2, "下": 1, "这": 0, "本": 0}.get(prefix)
+        if weeks is None:
+            weeks = 0 if weekday > today.weekday() else 1
+        return monday + timedelta(days=7 * weeks + weekday), None
+    if m.group("off"):
+        return _offset(m.group("offn"), m.group("offu"), today, now)
+    if m.group("pass"):
+        n = small_int(m.group("passn"))
+        return (today + timedelta(days=n), None) if n else None
+    if m.group("md"):
+        return _month_day(m, today)
+    if m.group("me"):
+        year, month = _shift_month(today.year, today.month, 1 if (m.group("mep") or "").startswith("下") else 0)
+        return date(year, month, calendar.monthrange(year, month)[1]), None
+    return date(today.year, 12, 31), None
+
+
+def _offset(count: str, unit: str, today: date, now: datetime) -> tuple[date, datetime | None] | None:
+    n = 0.5 if count == "半" else small_int(count)
+    if not n:
+        return None
+    if unit in ("小时", "钟头"):
+        exact = now + timedelta(hours=n)
+        return exact.date(), exact.replace(second=0, microsecond=0)
+    if unit == "月":
+        if n == 0.5:
+            return today + timedelta(days=15), None
+        year, month = _shift_month(today.year, today.month, int(n))
+        return date(year, month, min(today.day, calendar.monthrange(year, month)[1])), None
+    if unit == "工作日":
+        day, left = today, int(n)
+        while left:
+            day += timedelta(days=1)
+            left -= day.weekday() < 5
+        return day, None
+    days = 7 * n if unit in ("周", "星期", "礼拜") else n
+    return today + timedelta(days=int(days)), None
+
+
+def _month_day(m: re.Match[str], today: date) -> tuple[date, None] | None:
+    day = small_int(m.group("mdd"))
+    month_word = m.group("mdm")
+    year = today.year + (1 if m.group("mdy") == "明年" else 0)
+    if month_word is None:
+        year, month = today.year, today.month
+        if day is not None and day < today.day:
+            year, month = _shift_month(year, month, 1)
+    elif month_word.startswith("下"):
+        year, month = _shift_month(today.year, today.month, 1)
+    elif month_word[0] in "这本":
+        month = today.month
+    else:
+        month = small_int(month_word) or 0
+        if not m.group("mdy") and day is not None and 1 <= month <= 12 and (month, day) < (today.month, today.day):
+            year += 1
+    if not day or not 1 <= month <= 12 or day > calendar.monthrange(year, month)[1]:
+        return None
+    return date(year, month, day), None
+
+
+def _shift_month(year: int, month: int, months: int) -> tuple[int, int]:
+    index = year * 12 + month - 1 + months
+    return index // 12, index % 12 + 1

@@ -1,0 +1,42 @@
+"""parse_note: one rep's note (+ the reference time) → a ParsedNote. Pure and thread-safe."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from nlp.entities import find_activity, find_amount, find_company, find_contact, find_phone
+from nlp.followup import find_follow_up
+from nlp.lexicon import default_lexicon, normalize
+from nlp.note import ParsedNote
+from nlp.scan import Scan
+from nlp.tags import find_tags
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def parse_note(text: str, now: datetime) -> ParsedNote:
+    """Read a note. `now` must be timezone-aware; relative times are read in `now.tzinfo`.
+
+    Notes longer than `max_chars` (config/nlp.toml, default 2000) are cut there first."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be a timezone-aware datetime")
+    lexicon = default_lexicon()
+    text = text if isinstance(text, str) else str(text)
+    truncated = len(text) > lexicon.max_chars
+    scan = Scan(normalize(_SURROGATES.sub(" ", text[: lexicon.max_chars])), lexicon)
+    tags, risk_words = find_tags(scan, lexicon)
+    follow_up = find_follow_up(scan, lexicon, now)
+    return ParsedNote(
+        tags=tags,
+        activity_type=find_activity(scan, lexicon),
+        contact_name=find_contact(scan, lexicon),
+        company=find_company(scan, lexicon),
+        phone=find_phone(scan, lexicon),
+        amount=find_amount(scan, lexicon),
+        follow_up_at=follow_up.at,
+        follow_up_has_time=follow_up.has_time,
+        risk_words=risk_words,
+        follow_up_vague=follow_up.vague,
+        truncated=truncated,
+    )
