@@ -104,9 +104,7 @@ def _database_url(values: Mapping[str, str]) -> str:
     value = _env(values, "DATABASE_URL") or DEFAULT_DATABASE_URL
     scheme = value.split(":", 1)[0]
     if not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
-        raise ConfigError(
-            f"{PREFIX}DATABASE_URL={value!r}: use sqlite:///path.db or postgresql+psycopg://user@host/db"
-        )
+        raise ConfigError(f"{PREFIX}DATABASE_URL={value!r}: use sqlite:///path.db or postgresql+psycopg://user@host/db")
     if scheme == "postgresql":
         value = "postgresql+psycopg" + value[len("postgresql") :]
     return value
@@ -133,9 +131,7 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         redis_url = _url(values, "REDIS_URL", "", ("redis", "rediss", "unix"))
 
     wecom = None
-    group = _group(
-        values, ["WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY"]
-    )
+    group = _group(values, ["WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY"])
     if group:
         if not group["WECOM_AGENT_ID"].isdigit():
             raise ConfigError(f"{PREFIX}WECOM_AGENT_ID must be a number, got {group['WECOM_AGENT_ID']!r}")

@@ -89,6 +89,7 @@ def log_activity(
         lead.amount = facts.amount
     if facts.follow_up_at:
         lead.next_follow_up_at = facts.follow_up_at
+        lead.next_follow_up_has_time = facts.follow_up_has_time
         session.add(
             Reminder(
                 lead_id=lead.id,
@@ -139,21 +140,21 @@ def undo_activity(session: Session, activity: Activity) -> Undone:
     session.flush()
 
     remaining = session.scalars(
-        select(Activity)
-        .where(Activity.lead_id == lead.id)
-        .order_by(Activity.created_at.desc(), Activity.id.desc())
+        select(Activity).where(Activity.lead_id == lead.id).order_by(Activity.created_at.desc(), Activity.id.desc())
     ).all()
     if activity.created_lead and not remaining:
         session.execute(delete(Reminder).where(Reminder.lead_id == lead.id))
         session.delete(lead)
         return Undone(lead_id=result.lead_id, company=result.company, lead_deleted=True)
     lead.last_activity_at = remaining[0].created_at if remaining else None
-    lead.next_follow_up_at = session.scalar(
-        select(Reminder.due_at)
+    upcoming = session.scalars(
+        select(Reminder)
         .where(Reminder.lead_id == lead.id, Reminder.status == "pending", Reminder.kind == "follow_up")
         .order_by(Reminder.due_at)
         .limit(1)
-    )
+    ).first()
+    lead.next_follow_up_at = upcoming.due_at if upcoming else None
+    lead.next_follow_up_has_time = upcoming.has_time if upcoming else False
     return result
 
 

@@ -189,9 +189,7 @@ def add_assigned_lead(
     key = company_key(company)
     existing = _find(session, phone=phone, key=key)
     if existing is not None:
-        raise Refusal(
-            f"已有这条线索（#{existing.id} {existing.company or existing.phone}，{existing.owner.name}负责）"
-        )
+        raise Refusal(f"已有这条线索（#{existing.id} {existing.company or existing.phone}，{existing.owner.name}负责）")
     lead = Lead(
         company=company,
         company_key=key,

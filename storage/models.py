@@ -122,6 +122,7 @@ class Lead(Base):
     created_at: Mapped[datetime]
     last_activity_at: Mapped[datetime | None] = mapped_column(index=True)
     next_follow_up_at: Mapped[datetime | None] = mapped_column(index=True)
+    next_follow_up_has_time: Mapped[bool] = mapped_column(default=False)
 
     owner: Mapped[User] = relationship()
 
@@ -141,9 +142,7 @@ class Activity(Base):
     text: Mapped[str] = mapped_column(Text)
     follow_up_at: Mapped[datetime | None]
     follow_up_has_time: Mapped[bool] = mapped_column(default=False)
-    source: Mapped[str] = mapped_column(
-        String(32)
-    )  # platform the note came from: wecom | feishu | chat | cli
+    source: Mapped[str] = mapped_column(String(32))  # platform the note came from: wecom | feishu | chat | cli
     inbound_event_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_events.id"), unique=True)
     created_lead: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(index=True)
@@ -174,9 +173,7 @@ class Reminder(Base):
     has_time: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | done | cancelled
     # The activity that closed this reminder; undoing that activity reopens it.
-    settled_by_activity_id: Mapped[int | None] = mapped_column(
-        ForeignKey("activities.id", ondelete="SET NULL")
-    )
+    settled_by_activity_id: Mapped[int | None] = mapped_column(ForeignKey("activities.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
 

@@ -102,7 +102,3 @@ def due_messages(session: Session, now: datetime, limit: int = 500) -> list[int]
             .limit(limit)
         )
     )
-
-
-def list_messages(session: Session) -> list[OutboxMessage]:
-    return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))

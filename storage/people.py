@@ -118,11 +118,3 @@ def add_group_target(
 
 def managed_team_ids(session: Session, user: User) -> list[int]:
     return list(session.scalars(select(Team.id).where(Team.manager_id == user.id)))
-
-
-def list_users(session: Session) -> list[User]:
-    return list(session.scalars(select(User).order_by(User.id)))
-
-
-def list_teams(session: Session) -> list[Team]:
-    return list(session.scalars(select(Team).order_by(Team.id)))

@@ -126,6 +126,7 @@ def upgrade() -> None:
     sa.Column('created_at', storage.db.UTCDateTime(), nullable=False),
     sa.Column('last_activity_at', storage.db.UTCDateTime(), nullable=True),
     sa.Column('next_follow_up_at', storage.db.UTCDateTime(), nullable=True),
+    sa.Column('next_follow_up_has_time', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_leads_owner_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_leads')),
     sa.UniqueConstraint('company_key', name=op.f('uq_leads_company_key')),

@@ -1,0 +1,1 @@
+"""The Flask app, the chat platforms and the platform-neutral conversation."""

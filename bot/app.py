@@ -1,0 +1,56 @@
+"""The Flask app factory: runtime objects hang off the app, errors become short JSON answers."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
+
+from config.settings import Settings
+from jobs.runtime import Runtime, build_runtime
+from storage.db import is_sqlite
+
+log = logging.getLogger(__name__)
+
+# Platforms send small bodies; anything larger is refused before it is read (413).
+MAX_BODY_BYTES = 1 << 20
+
+
+def create_app(settings: Settings, runtime: Runtime | None = None) -> Flask:
+    """Build the web app. Without `runtime`, connect to the database and queue `settings` names."""
+    app = Flask("salesbot")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    rt = runtime or build_runtime(settings)
+    app.extensions["salesbot"] = rt
+
+    @app.get("/healthz")
+    def healthz():
+        database_ok = True
+        try:
+            with rt.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            log.warning("health check: database unreachable")
+            database_ok = False
+        queue_ok = rt.queue.ping()
+        body = {
+            "status": "ok" if database_ok and queue_ok else "degraded",
+            "database": {
+                "ok": database_ok,
+                "kind": "sqlite" if is_sqlite(settings.database_url) else "postgresql",
+                "url": rt.engine.url.render_as_string(hide_password=True),
+            },
+            "queue": {"ok": queue_ok, "kind": "embedded" if rt.queue.embedded else "redis"},
+            "platforms": settings.platforms,
+            "timezone": settings.timezone,
+        }
+        return jsonify(body), 200 if database_ok else 503
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return jsonify({"error": exc.name, "detail": exc.description}), exc.code or 500
+
+    return app

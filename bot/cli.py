@@ -1,0 +1,469 @@
+"""The `salesbot` command: serve, worker, db, chat, parse, and the admin nouns (users, teams, …)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from config.settings import ConfigError, Settings, load
+
+log = logging.getLogger("salesbot")
+
+
+def _settings() -> Settings:
+    try:
+        return load()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _parse_now(value: str | None, settings: Settings) -> datetime | None:
+    """An ISO instant; a naive one is read in the configured time zone."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time such as 2026-11-25T10:00+08:00") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=settings.tz)
+
+
+def _now(value: str | None, settings: Settings) -> datetime:
+    return _parse_now(value, settings) or datetime.now(UTC)
+
+
+@contextmanager
+def _runtime(settings: Settings, **kwargs: Any) -> Iterator[Any]:
+    from jobs import runtime
+    from storage.migrate import SchemaOutOfDate
+
+    try:
+        rt = runtime.build_runtime(settings, **kwargs)
+    except SchemaOutOfDate as exc:
+        raise click.ClickException(str(exc)) from exc
+    runtime.install(rt)
+    try:
+        yield rt
+    finally:
+        runtime.install(None)
+        rt.close()
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn business refusals and bad input from storage into click errors (exit code 1)."""
+    import functools
+
+    from storage.leads import Refusal
+    from storage.people import InvalidInput
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (InvalidInput, Refusal) as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
+def main(verbose: bool) -> None:
+    """salesbot: a chat-first sales CRM for WeCom and Feishu."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("rq", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+# ---------------------------------------------------------------- processes
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the web app; with the embedded queue, also run the worker and the scheduler here."""
+    import waitress
+
+    from bot.app import create_app
+    from jobs.schedule import tick
+
+    settings = _settings()
+    with _runtime(settings) as rt:
+        app = create_app(settings, rt)
+        if rt.queue.embedded:
+            rt.queue.start(tick=lambda now: tick(rt, now))
+        log.info(
+            "salesbot serving on http://%s:%s (database %s, %s queue, platforms: %s)",
+            host,
+            port,
+            rt.engine.url.render_as_string(hide_password=True),
+            "embedded" if rt.queue.embedded else "redis",
+            ", ".join(settings.platforms) or "none (try `salesbot chat`)",
+        )
+        waitress.serve(app, host=host, port=port, threads=threads, ident="salesbot")
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
+def worker(burst: bool) -> None:
+    """Run an RQ worker with the scheduler (production; start as many as needed)."""
+    from rq import Worker
+
+    from jobs.schedule import tick
+
+    settings = _settings()
+    if not settings.redis_url:
+        raise click.ClickException("SALESBOT_REDIS_URL is not set: `salesbot serve` runs the embedded worker itself")
+    with _runtime(settings) as rt:
+        stop = threading.Event()
+
+        def ticker() -> None:
+            while not stop.wait(15):
+                tick(rt, datetime.now(UTC))
+
+        threading.Thread(target=ticker, name="salesbot-ticker", daemon=True).start()
+        try:
+            Worker([rt.queue.rq], connection=rt.queue.connection).work(with_scheduler=True, burst=burst)
+        finally:
+            stop.set()
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply Alembic migrations up to the newest revision."""
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+
+    engine = make_engine(_settings().database_url)
+    upgrade(engine)
+    engine.dispose()
+    click.echo("database is up to date")
+
+
+# ---------------------------------------------------------------- talking to the bot
+
+
+@main.command()
+@click.option("--as", "identity", required=True, help="Who you are, e.g. wecom:zhangwei")
+@click.option("--now", "now_text", help="Pretend the time is this ISO instant (for repeatable sessions).")
+@click.option("--name", help="Your display name, if you are new.")
+def chat(identity: str, now_text: str | None, name: str | None) -> None:
+    """Talk to the bot in the terminal, through the same pipeline as a platform message."""
+    from bot.inbound import accept
+    from bot.platforms.base import InboundMessage
+    from bot.platforms.chat import TerminalSender
+    from jobs.queue import EmbeddedQueue
+    from storage.people import IdentityKey, InvalidInput
+
+    settings = _settings()
+    try:
+        IdentityKey.parse(identity)
+    except InvalidInput as exc:
+        raise click.BadParameter(str(exc), param_hint="--as") from exc
+    fixed_now = _parse_now(now_text, settings)
+    interactive = sys.stdin.isatty()
+    with _runtime(settings, queue=EmbeddedQueue()) as rt:
+        rt.senders["chat"] = TerminalSender(sys.stdout)
+        if interactive:
+            click.echo("销售助手（终端）。发「帮助」查看用法，Ctrl-D 退出。\n")
+        while True:
+            if interactive:
+                click.echo("你> ", nl=False)
+            line = sys.stdin.readline()
+            if not line:
+                break
+            if not line.strip():
+                continue
+            message = InboundMessage(
+                channel="chat",
+                sender=identity,
+                sender_name=name,
+                text=line.rstrip("\n"),
+                received_at=fixed_now or datetime.now(UTC),
+            )
+            accept(rt, message, platform="chat", dedup_key=uuid.uuid4().hex)
+            rt.queue.drain()
+
+
+@main.command()
+@click.option("--now", "now_text", help="Reference time for relative dates (ISO 8601).")
+def parse(now_text: str | None) -> None:
+    """Parse one note per stdin line (text, or JSON with `text` and optional `now`) into JSON lines."""
+    from nlp import parse_note
+
+    settings = _settings()
+    default_now = _now(now_text, settings)
+    for line in sys.stdin:
+        line = line.rstrip("\n")
+        if not line.strip():
+            continue
+        text, now = line, default_now
+        if line.lstrip().startswith("{"):
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise click.ClickException(f"line is not valid JSON: {exc}") from exc
+            text = str(data.get("text", ""))
+            now = _parse_now(data.get("now"), settings) or default_now
+        note = parse_note(text, now.astimezone(settings.tz))
+        click.echo(json.dumps(note.to_json(), ensure_ascii=False))
+
+
+# ---------------------------------------------------------------- admin nouns
+
+
+@main.group()
+def users() -> None:
+    """People who use the bot."""
+
+
+@users.command("add")
+@click.argument("identity")
+@click.option("--name", required=True)
+@click.option("--team")
+@click.option("--role", type=click.Choice(["rep", "manager", "admin"]), default="rep", show_default=True)
+@_user_errors
+def users_add(identity: str, name: str, team: str | None, role: str) -> None:
+    """Add a person (or update their name, team and role)."""
+    from storage.people import add_user
+
+    settings = _settings()
+    with _runtime(settings) as rt, rt.transaction() as session:
+        user = add_user(session, identity, name=name, role=role, team=team, now=datetime.now(UTC))
+        click.echo(f"user {user.id}: {user.name} ({identity}, {user.role})")
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def users_list(as_json: bool) -> None:
+    """List people."""
+    from storage.views import users_json
+
+    with _runtime(_settings()) as rt, rt.transaction() as session:
+        rows = users_json(session)
+    if as_json:
+        _print_json(rows)
+    else:
+        for row in rows:
+            click.echo(
+                f"{row['id']:>4}  {row['name']}  {row['role']}  {row['team'] or '-'}  {' '.join(row['identities'])}"
+            )
+
+
+@main.group()
+def teams() -> None:
+    """Teams and their managers."""
+
+
+@teams.command("add")
+@click.argument("name")
+@click.option("--manager", required=True, help="PLATFORM:ID of the team's manager")
+@_user_errors
+def teams_add(name: str, manager: str) -> None:
+    """Add a team (or change its manager)."""
+    from storage.people import add_team
+
+    with _runtime(_settings()) as rt, rt.transaction() as session:
+        team = add_team(session, name, manager_key=manager, now=datetime.now(UTC))
+        click.echo(f"team {team.id}: {team.name}, managed by {manager}")
+
+
+@teams.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def teams_list(as_json: bool) -> None:
+    """List teams."""
+    from storage.views import teams_json
+
+    with _runtime(_settings()) as rt, rt.transaction() as session:
+        rows = teams_json(session)
+    if as_json:
+        _print_json(rows)
+    else:
+        for row in rows:
+            click.echo(f"{row['id']:>4}  {row['name']}  manager {row['manager'] or '-'}  {len(row['members'])} members")
+
+
+@main.group()
+def groups() -> None:
+    """Group chats where a team's posts go."""
+
+
+@groups.command("add")
+@click.option("--team", required=True)
+@click.option("--wecom-webhook", help="WeCom group robot webhook URL")
+@click.option("--feishu-chat", help="Feishu chat_id the app bot is in")
+@click.option("--feishu-webhook", help="Feishu custom bot webhook URL")
+@click.option("--secret", help="Feishu custom bot signing secret")
+@_user_errors
+def groups_add(
+    team: str, wecom_webhook: str | None, feishu_chat: str | None, feishu_webhook: str | None, secret: str | None
+) -> None:
+    """Add a group target for a team."""
+    from storage.people import add_group_target
+
+    given = {
+        k: v
+        for k, v in (("wecom_webhook", wecom_webhook), ("feishu_chat", feishu_chat), ("feishu_webhook", feishu_webhook))
+        if v
+    }
+    if len(given) != 1:
+        raise click.UsageError("give exactly one of --wecom-webhook, --feishu-chat, --feishu-webhook")
+    ((channel, address),) = given.items()
+    with _runtime(_settings()) as rt, rt.transaction() as session:
+        target = add_group_target(session, team, channel=channel, address=address, secret=secret, now=datetime.now(UTC))
+        click.echo(f"group target {target.id}: {channel} for team {team}")
+
+
+@main.group()
+def leads() -> None:
+    """Leads."""
+
+
+@leads.command("add")
+@click.option("--owner", required=True, help="PLATFORM:ID of the rep who gets the lead")
+@click.option("--company", required=True)
+@click.option("--contact")
+@click.option("--phone")
+@click.option("--now", "now_text")
+@_user_errors
+def leads_add(owner: str, company: str, contact: str | None, phone: str | None, now_text: str | None) -> None:
+    """Give a rep a lead that has no activity yet."""
+    from storage.leads import add_assigned_lead
+    from storage.people import InvalidInput, find_user
+
+    settings = _settings()
+    with _runtime(settings) as rt, rt.transaction() as session:
+        user = find_user(session, owner)
+        if user is None:
+            raise InvalidInput(f"no user {owner}; add them first with `salesbot users add`")
+        lead = add_assigned_lead(
+            session,
+            user,
+            company=company,
+            contact_name=contact,
+            phone=phone,
+            now=_now(now_text, settings),
+            rules=rt.rules,
+        )
+        click.echo(f"lead {lead.id}: {company} → {owner}")
+
+
+@leads.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--owner", help="Only this rep's leads (PLATFORM:ID)")
+@click.option("--now", "now_text", help="Compute lights as of this time.")
+@_user_errors
+def leads_list(as_json: bool, owner: str | None, now_text: str | None) -> None:
+    """List leads."""
+    from storage.people import InvalidInput, find_user
+    from storage.views import all_leads, leads_json
+
+    settings = _settings()
+    with _runtime(settings) as rt, rt.transaction() as session:
+        user = None
+        if owner:
+            user = find_user(session, owner)
+            if user is None:
+                raise InvalidInput(f"no user {owner}")
+        rows = leads_json(
+            session, all_leads(session, user), now=_now(now_text, settings), tz=settings.tz, rules=rt.rules
+        )
+    if as_json:
+        _print_json(rows)
+    else:
+        for row in rows:
+            click.echo(
+                f"{row['id']:>5}  {row['light']:<6}  {row['company'] or '-'}  {row['contact_name'] or '-'}  "
+                f"{row['phone'] or '-'}  {row['owner']}  next {row['next_follow_up_at'] or '-'}"
+            )
+
+
+@main.group()
+def activities() -> None:
+    """Activities logged on leads."""
+
+
+@activities.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def activities_list(as_json: bool) -> None:
+    """List activities."""
+    from storage.views import activities_json
+
+    settings = _settings()
+    with _runtime(settings) as rt, rt.transaction() as session:
+        rows = activities_json(session, tz=settings.tz)
+    if as_json:
+        _print_json(rows)
+    else:
+        for row in rows:
+            click.echo(f"{row['id']:>5}  lead {row['lead_id']}  {row['author']}  {row['type']}  {row['text']}")
+
+
+@main.group()
+def outbox() -> None:
+    """Messages the bot sends."""
+
+
+@outbox.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def outbox_list(as_json: bool) -> None:
+    """List outbox messages."""
+    from storage.views import outbox_json
+
+    settings = _settings()
+    with _runtime(settings) as rt, rt.transaction() as session:
+        rows = outbox_json(session, tz=settings.tz)
+    if as_json:
+        _print_json(rows)
+    else:
+        for row in rows:
+            click.echo(
+                f"{row['id']:>5}  {row['status']:<7}  {row['kind']:<10}  {row['channel']}  {row['recipient']}  "
+                f"{row['dedup_key']}"
+            )
+
+
+@main.group()
+def jobs() -> None:
+    """Background jobs."""
+
+
+@jobs.command("run")
+@click.argument("name")
+@click.option("--now", "now_text", help="Run as if it were this ISO instant.")
+def jobs_run(name: str, now_text: str | None) -> None:
+    """Run one job once, now or at a given instant, and send what it produces."""
+    from jobs.schedule import JOBS
+
+    if name not in JOBS:
+        raise click.BadParameter(f"unknown job {name!r}; one of: {', '.join(sorted(JOBS))}", param_hint="NAME")
+    settings = _settings()
+    with _runtime(settings) as rt:
+        result = JOBS[name](_now(now_text, settings).isoformat())
+        if rt.queue.embedded:
+            rt.queue.drain()
+    _print_json({"job": name, "result": result})

@@ -1,0 +1,309 @@
+"""The platform-neutral conversation: an inbound message becomes storage actions and reply cards.
+
+Platforms, `salesbot chat` and tests call only `handle` and `handle_action`. Nothing here knows a
+platform's envelope; business rules live in storage/ and are composed here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.cards import Button, Card, Field
+from bot.platforms.base import InboundMessage
+from config.rules import Rules
+from nlp import ParsedNote, parse_note
+from storage.activities import NoteFacts, Undone, last_undoable, lead_tag_ids, log_activity, undo_activity
+from storage.leads import Refusal, due_follow_ups, light, match_or_create_lead, owned_leads
+from storage.models import Activity, Lead, User
+from storage.people import ensure_user
+
+ACTIVITY_LABELS = {
+    "call": "电话",
+    "visit": "拜访",
+    "wechat": "微信沟通",
+    "meeting": "会议",
+    "demo": "演示",
+    "quote": "报价",
+    "sample": "样机/样品",
+    "contract": "合同",
+    "other": "跟进",
+}
+LIGHTS = {"green": "🟢", "yellow": "🟡", "red": "🔴"}
+WEEKDAYS = "一二三四五六日"
+MAX_LIST = 15
+EXAMPLE = "今天拜访杭州华力机械王总 13912345678 嫌贵 要样机 下周三再约"
+
+HELP = Card(
+    title="销售助手 · 使用说明",
+    lines=(
+        "拜访或通话后，直接发一句话（打字或语音都行），我来建线索、记跟进、打标签、定提醒。",
+        f"例如：{EXAMPLE}",
+        "",
+        "常用指令：",
+        "· 我的线索 —— 你名下的线索，🟢正常 🟡7天未跟进 🔴14天未跟进",
+        "· 今日待办 —— 今天该跟进的客户（含已逾期）",
+        "· 撤销 —— 撤回你10分钟内的上一条记录",
+        "· 帮助 —— 显示本说明",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """Everything one handled message needs: who, when (local time), and the rules in force."""
+
+    session: Session
+    actor: User
+    now: datetime
+    rules: Rules
+    event_id: int | None
+    source: str
+
+
+def handle(
+    session: Session,
+    message: InboundMessage,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    rules: Rules,
+    event_id: int | None = None,
+) -> list[Card]:
+    """Answer one message from a person. Raises only for unexpected failures (the caller apologises)."""
+    actor = ensure_user(session, message.sender, name=message.sender_name, now=now)
+    turn = Turn(session, actor, now.astimezone(tz), rules, event_id, message.channel)
+    if message.kind == "unsupported":
+        return [Card.text("暂不支持这种消息类型。请发文字或语音，说说这次跟进的情况。")]
+    text = message.text.strip()
+    command = COMMANDS.get(_command_key(text))
+    try:
+        if command is not None:
+            return [command(turn)]
+        return [_note(turn, text)]
+    except Refusal as refusal:
+        return [Card.text(str(refusal))]
+
+
+def handle_action(
+    session: Session, *, actor_key: str, action: str, value: dict, now: datetime, tz: ZoneInfo, rules: Rules
+) -> Card:
+    """Carry out a card button for `actor_key`; the returned card replaces the clicked one's status."""
+    actor = ensure_user(session, actor_key, name=None, now=now)
+    turn = Turn(session, actor, now.astimezone(tz), rules, None, actor_key.partition(":")[0])
+    handler = ACTIONS.get(action)
+    if handler is None:
+        return Card.text("这个按钮已失效，请重新发送指令。")
+    try:
+        return handler(turn, value)
+    except Refusal as refusal:
+        return Card.text(str(refusal))
+
+
+def _command_key(text: str) -> str:
+    return re.sub(r"[\s\W_]+", "", text).lower()
+
+
+# ---------------------------------------------------------------- notes
+
+
+def _note(turn: Turn, text: str) -> Card:
+    if not text:
+        return Card.text("没有收到内容。说说这次跟进的情况吧，例如：", EXAMPLE, "发「帮助」查看全部指令。")
+    parsed = parse_note(text, turn.now)
+    match = match_or_create_lead(
+        turn.session,
+        turn.actor,
+        company=parsed.company,
+        contact_name=parsed.contact_name,
+        phone=parsed.phone,
+        now=turn.now,
+        rules=turn.rules,
+    )
+    if match is None:
+        return Card.text(
+            "没认出是哪家客户：请带上公司名或手机号，我才能记到对应线索上。例如：",
+            EXAMPLE,
+            "发「帮助」查看全部指令。",
+        )
+    if match.owned_by_other:
+        lead = match.lead
+        return Card(
+            title="这家客户已有负责人",
+            lines=(
+                f"「{_lead_name(lead)}」已由{lead.owner.name}跟进（线索 #{lead.id}），没有重复创建，也没有记录这条跟进。",
+                f"如需协同，请联系{lead.owner.name}或你的主管。",
+            ),
+            level="warning",
+        )
+    activity = log_activity(
+        turn.session,
+        turn.actor,
+        match.lead,
+        text=text,
+        facts=NoteFacts(
+            activity_type=parsed.activity_type,
+            tags=parsed.tags,
+            follow_up_at=parsed.follow_up_at,
+            follow_up_has_time=parsed.follow_up_has_time,
+            amount=parsed.amount,
+        ),
+        source=turn.source,
+        now=turn.now,
+        rules=turn.rules,
+        inbound_event_id=turn.event_id,
+        created_lead=match.created,
+    )
+    return _logged_card(turn, match.lead, activity, parsed, created=match.created)
+
+
+def _logged_card(turn: Turn, lead: Lead, activity: Activity, parsed: ParsedNote, *, created: bool) -> Card:
+    fields = [Field("客户", f"{_lead_name(lead)}（{'新线索' if created else '已有线索'} #{lead.id}）")]
+    if lead.contact_name:
+        fields.append(Field("联系人", lead.contact_name))
+    if lead.phone:
+        fields.append(Field("电话", lead.phone))
+    fields.append(Field("类型", ACTIVITY_LABELS.get(activity.type, activity.type)))
+    if parsed.tags:
+        fields.append(Field("标签", "、".join(turn.rules.tag_label(t) for t in parsed.tags)))
+    if parsed.amount:
+        fields.append(Field("金额", _money(parsed.amount)))
+    if activity.follow_up_at:
+        fields.append(Field("下次跟进", _when(activity.follow_up_at, turn, has_time=activity.follow_up_has_time)))
+    else:
+        fields.append(Field("下次跟进", "未设置（可补一句，如「下周三再约」）"))
+    return Card(
+        title=f"已记录：{_lead_name(lead)}",
+        fields=tuple(fields),
+        buttons=(Button("撤销", "undo", {"activity_id": activity.id}, style="danger"),),
+        level="success",
+        note=f"识别有误？{turn.rules.undo_minutes}分钟内点「撤销」或回复「撤销」，再重新发送。",
+    )
+
+
+# ---------------------------------------------------------------- commands
+
+
+def _help(turn: Turn) -> Card:
+    return HELP
+
+
+def _my_leads(turn: Turn) -> Card:
+    leads = owned_leads(turn.session, turn.actor)
+    if not leads:
+        return Card(title="我的线索", lines=("你名下还没有线索。拜访或通话后发一句话给我，就会自动建好。",))
+    severity = {"red": 0, "yellow": 1, "green": 2}
+    far = datetime.max.replace(tzinfo=turn.now.tzinfo)
+    lights = {lead.id: light(lead, turn.now, turn.rules) for lead in leads}
+    leads.sort(key=lambda ld: (severity[lights[ld.id]], ld.next_follow_up_at or far, ld.id))
+    tags = lead_tag_ids(turn.session, [ld.id for ld in leads[:MAX_LIST]])
+    lines = []
+    for lead in leads[:MAX_LIST]:
+        parts = [f"{LIGHTS[lights[lead.id]]} {_lead_name(lead)}"]
+        if lead.contact_name:
+            parts.append(lead.contact_name)
+        parts.append(turn.rules.stage(lead.stage).label)
+        if tags[lead.id]:
+            parts.append("/".join(turn.rules.tag_label(t) for t in tags[lead.id]))
+        if lead.next_follow_up_at:
+            parts.append("下次 " + _when(lead.next_follow_up_at, turn, has_time=lead.next_follow_up_has_time))
+        lines.append(" · ".join(parts))
+    if len(leads) > MAX_LIST:
+        lines.append(f"……另有 {len(leads) - MAX_LIST} 条")
+    counts = {c: sum(1 for v in lights.values() if v == c) for c in severity}
+    return Card(
+        title=f"我的线索（{len(leads)}）",
+        lines=tuple(lines),
+        note=f"🟢{counts['green']} 🟡{counts['yellow']} 🔴{counts['red']}  🟡={turn.rules.yellow_days}天未跟进 "
+        f"🔴={turn.rules.red_days}天未跟进",
+    )
+
+
+def _today(turn: Turn) -> Card:
+    end_of_day = datetime.combine(turn.now.date() + timedelta(days=1), time(), tzinfo=turn.now.tzinfo)
+    leads = due_follow_ups(turn.session, turn.actor, end_of_day)
+    if not leads:
+        return Card(title="今日待办", lines=("今天没有到期的跟进，可以去开发新客户了 💪",))
+    lines = []
+    for lead in leads[:MAX_LIST]:
+        due = lead.next_follow_up_at
+        assert due is not None
+        mark = "⚠️ 已逾期" if due.astimezone(turn.now.tzinfo).date() < turn.now.date() else "⏰"
+        who = f"{_lead_name(lead)} {lead.contact_name or ''}".strip()
+        lines.append(f"{mark} {_when(due, turn, has_time=lead.next_follow_up_has_time)} {who}")
+    if len(leads) > MAX_LIST:
+        lines.append(f"……另有 {len(leads) - MAX_LIST} 条")
+    return Card(title=f"今日待办（{len(leads)}）", lines=tuple(lines), note="跟进后发一句话记录，提醒会自动完成。")
+
+
+def _undo(turn: Turn) -> Card:
+    activity = last_undoable(turn.session, turn.actor, turn.now, turn.rules)
+    if activity is None:
+        return Card.text(f"{turn.rules.undo_minutes}分钟内没有可撤销的记录。")
+    return _undone_card(undo_activity(turn.session, activity))
+
+
+def _undo_action(turn: Turn, value: dict) -> Card:
+    activity = turn.session.get(Activity, int(value.get("activity_id", 0)))
+    if activity is None:
+        return Card.text("这条记录已经撤销过了。")
+    if activity.author_id != turn.actor.id:
+        raise Refusal("只有记录人本人可以撤销这条记录。")
+    if turn.now - activity.created_at > timedelta(minutes=turn.rules.undo_minutes):
+        return Card.text(f"这条记录已超过{turn.rules.undo_minutes}分钟，不能撤销了。如需更正，请再发一条说明。")
+    return _undone_card(undo_activity(turn.session, activity))
+
+
+def _undone_card(undone: Undone) -> Card:
+    name = undone.company or f"线索 #{undone.lead_id}"
+    extra = "，这条记录新建的线索也已删除" if undone.lead_deleted else ""
+    return Card.text(f"已撤销对「{name}」的上一条记录{extra}。")
+
+
+COMMANDS = {
+    "帮助": _help,
+    "help": _help,
+    "菜单": _help,
+    "我的线索": _my_leads,
+    "线索": _my_leads,
+    "我的客户": _my_leads,
+    "今日待办": _today,
+    "今天待办": _today,
+    "待办": _today,
+    "撤销": _undo,
+    "撤回": _undo,
+    "undo": _undo,
+}
+ACTIONS = {"undo": _undo_action}
+
+
+# ---------------------------------------------------------------- formatting
+
+
+def _lead_name(lead: Lead) -> str:
+    return lead.company or lead.contact_name or lead.phone or f"线索 #{lead.id}"
+
+
+def _money(yuan: int) -> str:
+    if yuan >= 100_000_000 and yuan % 1_000_000 == 0:
+        return f"{yuan / 100_000_000:g}亿元"
+    if yuan >= 10_000 and yuan % 100 == 0:
+        return f"{yuan / 10_000:g}万元"
+    return f"{yuan:,}元"
+
+
+def _when(moment: datetime, turn: Turn, *, has_time: bool) -> str:
+    """`12月2日（周三）`, with ` 15:00` when a clock time was stated; 今天/明天 for the next days."""
+    local = moment.astimezone(turn.now.tzinfo)
+    days = (local.date() - turn.now.date()).days
+    relative = {0: "今天", 1: "明天", 2: "后天"}.get(days)
+    text = f"{local.month}月{local.day}日（周{WEEKDAYS[local.weekday()]}）"
+    if relative:
+        text = f"{relative} {text}"
+    if local.year != turn.now.year:
+        text = f"{local.year}年{text}"
+    return f"{text} {local:%H:%M}" if has_time else text

@@ -1,0 +1,21 @@
+"""The terminal as a platform: `salesbot chat` feeds lines in and prints the bot's cards as text."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from bot.cards import Card, render_text
+
+
+class TerminalSender:
+    """Prints each card to a stream, separated by a blank line."""
+
+    channel = "chat"
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def send(self, recipient: str, card: Card, *, dedup_key: str) -> str | None:
+        self.stream.write(render_text(card) + "\n\n")
+        self.stream.flush()
+        return None

@@ -1,0 +1,1 @@
+"""Background work: the queue, the task functions and the periodic schedule."""

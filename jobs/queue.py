@@ -1,0 +1,142 @@
+"""The task queue: RQ on Redis in production, RQ on an in-process fakeredis for the embedded default.
+
+The same task functions run either way. The database is the source of truth: a job that is lost (Redis
+flushed, enqueue failed, worker killed) is found again by the sweep, so enqueueing is best-effort.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+from rq import Queue, SimpleWorker
+from rq.exceptions import DuplicateJobError
+from rq.scheduler import RQScheduler
+from rq.timeouts import TimerDeathPenalty
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "salesbot"
+JOB_TIMEOUT = 120
+# A failed job's id stays taken this long, so the sweep can re-enqueue the same work soon after.
+FAILURE_TTL = 300
+
+
+class TaskQueue:
+    """Enqueue task functions by reference, with a deterministic job id as a second dedup guard."""
+
+    embedded = False
+
+    def __init__(self, connection: redis.Redis) -> None:
+        self.connection = connection
+        self.rq = Queue(QUEUE_NAME, connection=connection, default_timeout=JOB_TIMEOUT)
+
+    @classmethod
+    def from_url(cls, url: str) -> TaskQueue:
+        return cls(redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5))
+
+    def enqueue(self, func: Callable[..., Any], *args: Any, job_id: str) -> bool:
+        """Queue `func(*args)`. False (logged) when Redis is unreachable; the sweep will catch up."""
+        return self._submit(
+            lambda: self.rq.enqueue_call(
+                func, args=args, job_id=job_id, unique=True, result_ttl=0, failure_ttl=FAILURE_TTL
+            ),
+            job_id,
+        )
+
+    def enqueue_at(self, when: datetime, func: Callable[..., Any], *args: Any, job_id: str) -> bool:
+        """Queue `func(*args)` to run at `when` (aware). False when Redis is unreachable."""
+        return self._submit(
+            lambda: self.rq.enqueue_at(
+                when, func, *args, job_id=job_id, unique=True, result_ttl=0, failure_ttl=FAILURE_TTL
+            ),
+            job_id,
+        )
+
+    def _submit(self, call: Callable[[], Any], job_id: str) -> bool:
+        try:
+            call()
+        except DuplicateJobError:
+            log.debug("job %s is already queued", job_id)
+        except redis.RedisError as exc:
+            log.warning("could not enqueue job %s (%s); the sweep will pick the work up", job_id, exc)
+            return False
+        return True
+
+    def ping(self) -> bool:
+        try:
+            return bool(self.connection.ping())
+        except redis.RedisError:
+            return False
+
+
+class ThreadWorker(SimpleWorker):
+    """An RQ worker that can run outside the main thread: no signal handlers, timer-based timeouts."""
+
+    death_penalty_class = TimerDeathPenalty
+
+    def _install_signal_handlers(self) -> None:
+        pass
+
+
+class EmbeddedQueue(TaskQueue):
+    """RQ on an in-process fakeredis: a worker thread and a scheduler loop live in this process.
+
+    `drain()` runs everything due in the calling thread instead (the terminal chat and tests).
+    """
+
+    embedded = True
+
+    def __init__(self) -> None:
+        import fakeredis
+
+        super().__init__(fakeredis.FakeRedis(server=fakeredis.FakeServer()))
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def _worker(self) -> ThreadWorker:
+        return ThreadWorker([self.rq], connection=self.connection)
+
+    def _release_scheduled(self) -> None:
+        scheduler = RQScheduler([self.rq], connection=self.connection)
+        if scheduler.acquire_locks():
+            scheduler.enqueue_scheduled_jobs()
+            scheduler.release_locks()
+
+    def drain(self) -> None:
+        """Run every queued and due scheduled job now, in this thread, until none is left."""
+        self._release_scheduled()
+        while self.rq.count:
+            self._worker().work(burst=True, logging_level="WARNING")
+            self._release_scheduled()
+
+    def start(self, tick: Callable[[datetime], None] | None = None, interval: float = 1.0) -> None:
+        """Start the worker thread and a loop that releases scheduled jobs and calls `tick(now)`."""
+
+        def work() -> None:
+            while not self._stop.is_set():
+                self._worker().work(burst=True, logging_level="WARNING")
+                self._stop.wait(0.05 if self.rq.count else 0.2)
+
+        def schedule() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    self._release_scheduled()
+                    if tick is not None:
+                        tick(datetime.now(UTC))
+                except Exception:
+                    log.exception("embedded scheduler tick failed")
+
+        for target, name in ((work, "salesbot-worker"), (schedule, "salesbot-scheduler")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=5)

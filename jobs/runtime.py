@@ -1,0 +1,87 @@
+"""The objects a process needs to do work: settings, database, queue, senders and rules.
+
+Web processes keep theirs in `app.extensions["salesbot"]`; task functions find the process's runtime
+with `current()` (installed by `salesbot serve/worker/chat`, or built from the environment on first use
+in a plain RQ worker).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.platforms import build_senders
+from bot.platforms.base import Sender
+from config import settings as config_settings
+from config.rules import Rules, default_rules
+from jobs.queue import EmbeddedQueue, TaskQueue
+from storage.db import is_sqlite, make_engine, make_session_factory
+from storage.migrate import check_current, upgrade
+
+
+@dataclass
+class Runtime:
+    settings: config_settings.Settings
+    engine: Engine
+    sessions: sessionmaker
+    queue: TaskQueue
+    rules: Rules
+    senders: dict[str, Sender] = field(default_factory=dict)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in a transaction that commits on success and rolls back on error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def close(self) -> None:
+        if isinstance(self.queue, EmbeddedQueue):
+            self.queue.stop()
+        self.engine.dispose()
+
+
+def build_runtime(settings: config_settings.Settings, *, queue: TaskQueue | None = None) -> Runtime:
+    """Connect to the database (migrating a SQLite file on first use) and the queue.
+
+    Raises storage.migrate.SchemaOutOfDate when a PostgreSQL database needs `salesbot db upgrade`.
+    """
+    engine = make_engine(settings.database_url)
+    if is_sqlite(settings.database_url):
+        upgrade(engine)
+    else:
+        check_current(engine)
+    if queue is None:
+        queue = TaskQueue.from_url(settings.redis_url) if settings.redis_url else EmbeddedQueue()
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        queue=queue,
+        rules=default_rules(),
+        senders=build_senders(settings),
+    )
+
+
+_lock = threading.Lock()
+_current: Runtime | None = None
+
+
+def install(runtime: Runtime | None) -> None:
+    """Make `runtime` the one task functions in this process use (None to forget it)."""
+    global _current
+    with _lock:
+        _current = runtime
+
+
+def current() -> Runtime:
+    """The installed runtime, or one built from the environment (a bare `rq worker` process)."""
+    global _current
+    with _lock:
+        if _current is None:
+            _current = build_runtime(config_settings.load())
+        return _current
