@@ -9,6 +9,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from bot.platforms import register_webhooks
+from bot.webhook import register_error_handlers
 from config.settings import Settings
 from jobs.runtime import Runtime, build_runtime
 from storage.db import is_sqlite
@@ -53,4 +55,6 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Flask:
     def http_error(exc: HTTPException):
         return jsonify({"error": exc.name, "detail": exc.description}), exc.code or 500
 
+    register_error_handlers(app)
+    register_webhooks(app, settings)
     return app

@@ -63,6 +63,7 @@ class Turn:
     rules: Rules
     event_id: int | None
     source: str
+    heard: str | None = None
 
 
 def handle(
@@ -76,9 +77,12 @@ def handle(
 ) -> list[Card]:
     """Answer one message from a person. Raises only for unexpected failures (the caller apologises)."""
     actor = ensure_user(session, message.sender, name=message.sender_name, now=now)
-    turn = Turn(session, actor, now.astimezone(tz), rules, event_id, message.channel)
+    heard = message.text if message.extra.get("transcript") else None
+    turn = Turn(session, actor, now.astimezone(tz), rules, event_id, message.channel, heard)
     if message.kind == "unsupported":
         return [Card.text("暂不支持这种消息类型。请发文字或语音，说说这次跟进的情况。")]
+    if message.kind == "voice":  # the platform could not turn it into text
+        return [Card.text("这条语音没能识别出文字。请直接打字，或用手机输入法的语音转文字后发送。")]
     text = message.text.strip()
     command = COMMANDS.get(_command_key(text))
     try:
@@ -125,17 +129,23 @@ def _note(turn: Turn, text: str) -> Card:
         rules=turn.rules,
     )
     if match is None:
+        if not (parsed.tags or parsed.follow_up_at or parsed.contact_name or parsed.activity_type != "other"):
+            return Card.text(
+                "你好，我是销售助手。拜访或通话后发一句话给我，我来建线索、记跟进。例如：",
+                EXAMPLE,
+                "发「帮助」查看全部指令。",
+            )
         return Card.text(
-            "没认出是哪家客户：请带上公司名或手机号，我才能记到对应线索上。例如：",
+            "没认出是哪家客户：请带上公司名或手机号再发一次，我才能记到对应线索上。例如：",
             EXAMPLE,
-            "发「帮助」查看全部指令。",
         )
     if match.owned_by_other:
         lead = match.lead
         return Card(
             title="这家客户已有负责人",
             lines=(
-                f"「{_lead_name(lead)}」已由{lead.owner.name}跟进（线索 #{lead.id}），没有重复创建，也没有记录这条跟进。",
+                f"「{_lead_name(lead)}」已由{lead.owner.name}跟进（线索 #{lead.id}），"
+                "没有重复创建，也没有记录这条跟进。",
                 f"如需协同，请联系{lead.owner.name}或你的主管。",
             ),
             level="warning",
@@ -178,6 +188,7 @@ def _logged_card(turn: Turn, lead: Lead, activity: Activity, parsed: ParsedNote,
         fields.append(Field("下次跟进", "未设置（可补一句，如「下周三再约」）"))
     return Card(
         title=f"已记录：{_lead_name(lead)}",
+        lines=(f"🎤 听到：{turn.heard}",) if turn.heard else (),
         fields=tuple(fields),
         buttons=(Button("撤销", "undo", {"activity_id": activity.id}, style="danger"),),
         level="success",
@@ -208,7 +219,7 @@ def _my_leads(turn: Turn) -> Card:
             parts.append(lead.contact_name)
         parts.append(turn.rules.stage(lead.stage).label)
         if tags[lead.id]:
-            parts.append("/".join(turn.rules.tag_label(t) for t in tags[lead.id]))
+            parts.append("/".join(turn.rules.tag_label(t) for t in turn.rules.sort_tags(tags[lead.id])))
         if lead.next_follow_up_at:
             parts.append("下次 " + _when(lead.next_follow_up_at, turn, has_time=lead.next_follow_up_has_time))
         lines.append(" · ".join(parts))

@@ -33,6 +33,11 @@ class Rules:
     def tag_label(self, tag_id: str) -> str:
         return self.tag_labels.get(tag_id, tag_id)
 
+    def sort_tags(self, tag_ids: list[str]) -> list[str]:
+        """Tag ids in taxonomy order (unknown ids last, alphabetically)."""
+        order = {tag_id: i for i, tag_id in enumerate(self.tag_labels)}
+        return sorted(tag_ids, key=lambda t: (order.get(t, len(order)), t))
+
     def stage(self, stage_id: str) -> Stage:
         for stage in self.stages:
             if stage.id == stage_id:

@@ -102,7 +102,7 @@ class EmbeddedQueue(TaskQueue):
         return ThreadWorker([self.rq], connection=self.connection)
 
     def _release_scheduled(self) -> None:
-        scheduler = RQScheduler([self.rq], connection=self.connection)
+        scheduler = RQScheduler([self.rq], connection=self.connection, logging_level="WARNING")
         if scheduler.acquire_locks():
             scheduler.enqueue_scheduled_jobs()
             scheduler.release_locks()

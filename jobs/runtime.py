@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.platforms import build_senders
-from bot.platforms.base import Sender
+from bot.platforms import build_preparers, build_senders
+from bot.platforms.base import Preparer, Sender
 from config import settings as config_settings
 from config.rules import Rules, default_rules
 from jobs.queue import EmbeddedQueue, TaskQueue
@@ -32,6 +32,7 @@ class Runtime:
     queue: TaskQueue
     rules: Rules
     senders: dict[str, Sender] = field(default_factory=dict)
+    preparers: dict[str, Preparer] = field(default_factory=dict)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -64,6 +65,7 @@ def build_runtime(settings: config_settings.Settings, *, queue: TaskQueue | None
         queue=queue,
         rules=default_rules(),
         senders=build_senders(settings),
+        preparers=build_preparers(settings),
     )
 
 

@@ -10,12 +10,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from bot import conversation
 from bot.cards import Card
-from bot.platforms.base import InboundMessage, SendError
+from bot.platforms.base import CardAction, InboundMessage, SendError
 from jobs import runtime
 from storage.inbound import claim_inbound, unfinished_inbound
+from storage.models import InboundEvent
 from storage.outbox import add_message, claim_message, due_messages, mark_attempt_failed, mark_sent
 
 log = logging.getLogger(__name__)
@@ -32,58 +34,99 @@ def _now(now: str | None) -> datetime:
 def process_inbound(event_id: int) -> None:
     """Run the conversation for one stored inbound event and queue its replies, exactly once.
 
-    The activity, the reply rows and the event's `done` mark commit together, so a crash before the
-    commit leaves the event pending for a retry and a crash after it leaves nothing to redo.
+    The platform's network work (voice transcription, directory look-up) runs first, outside any
+    transaction. Then the activity, the reply rows and the event's `done` mark commit together, so a
+    crash before the commit leaves the event pending for a retry and a crash after it leaves nothing
+    to redo.
     """
     rt = runtime.current()
+    with rt.transaction() as session:
+        event = session.get(InboundEvent, event_id)
+        if event is None or event.status != "pending":
+            return
+        payload = event.payload
+    prepared = _prepare(rt, payload)
     clock = datetime.now(UTC)
     with rt.transaction() as session:
         event = claim_inbound(session, event_id)
         if event is None:
             return
-        message = InboundMessage.from_payload(event.payload["message"])
         try:
             with session.begin_nested():
-                cards = conversation.handle(
-                    session,
-                    message,
-                    now=event.received_at,
-                    tz=rt.settings.tz,
-                    rules=rt.rules,
-                    event_id=event.id,
-                )
+                replies = _converse(rt, session, event, prepared)
             event.status = "done"
         except SQLAlchemyError:
             raise  # the database is unwell: let the job fail and be retried
         except Exception:
             ref = uuid.uuid4().hex[:8]
             log.exception("inbound event %s failed (ref %s)", event.id, ref)
-            cards = [Card.text(APOLOGY.format(ref=ref))]
+            replies = [(_reply_target(payload), Card.text(APOLOGY.format(ref=ref)), None)]
             event.status, event.error = "failed", f"ref {ref}"
         event.processed_at = clock
         queued = [
             add_message(
                 session,
-                kind="reply",
-                recipient=message.recipient,
-                channel=message.channel,
+                kind="card_update" if update_ref else "reply",
+                recipient=recipient,
+                channel=channel,
                 dedup_key=f"reply:{event.id}:{i}",
-                payload=card.to_dict(),
+                payload={"card": card.to_dict(), "update_ref": update_ref},
                 now=clock,
             )
-            for i, card in enumerate(cards)
+            for i, ((channel, recipient), card, update_ref) in enumerate(replies)
         ]
         ids = [m.id for m in queued if m is not None]
     for message_id in ids:
         rt.queue.enqueue(deliver, message_id, job_id=f"deliver-{message_id}")
 
 
-def deliver(message_id: int) -> None:
+Target = tuple[str, str]  # (channel, recipient)
+
+
+def _reply_target(payload: dict) -> Target:
+    if "action" in payload:
+        action = CardAction.from_payload(payload["action"])
+        return action.channel, action.actor
+    message = InboundMessage.from_payload(payload["message"])
+    return message.channel, message.recipient
+
+
+def _prepare(rt: runtime.Runtime, payload: dict) -> InboundMessage | None:
+    """The message after its platform's network work, or None for card actions (nothing to prepare)."""
+    if "message" not in payload:
+        return None
+    message = InboundMessage.from_payload(payload["message"])
+    preparer = rt.preparers.get(message.channel)
+    return preparer.prepare(message) if preparer is not None else message
+
+
+def _converse(
+    rt: runtime.Runtime, session: Session, event: InboundEvent, message: InboundMessage | None
+) -> list[tuple[Target, Card, dict | None]]:
+    if message is None:
+        action = CardAction.from_payload(event.payload["action"])
+        card = conversation.handle_action(
+            session,
+            actor_key=action.actor,
+            action=action.action,
+            value=action.value,
+            now=event.received_at,
+            tz=rt.settings.tz,
+            rules=rt.rules,
+        )
+        return [((action.channel, action.actor), card, action.update_ref or None)]
+    cards = conversation.handle(
+        session, message, now=event.received_at, tz=rt.settings.tz, rules=rt.rules, event_id=event.id
+    )
+    return [((message.channel, message.recipient), card, None) for card in cards]
+
+
+def deliver(message_id: int, now: str | None = None) -> None:
     """Send one outbox message if it is due; on failure schedule the next attempt or mark it failed."""
     rt = runtime.current()
-    now = datetime.now(UTC)
+    moment = _now(now)
     with rt.transaction() as session:
-        message = claim_message(session, message_id, now)
+        message = claim_message(session, message_id, moment)
         if message is None:
             return
         channel, recipient, payload, key = message.channel, message.recipient, message.payload, message.dedup_key
@@ -92,10 +135,12 @@ def deliver(message_id: int) -> None:
     try:
         if sender is None:
             raise SendError(f"no sender for channel {channel!r} in this process", permanent=True)
-        platform_id = sender.send(recipient, Card.from_dict(payload), dedup_key=key)
+        platform_id = sender.send(
+            recipient, Card.from_dict(payload["card"]), dedup_key=key, update_ref=payload.get("update_ref")
+        )
     except SendError as exc:
         with rt.transaction() as session:
-            retry_at = mark_attempt_failed(session, message_id, datetime.now(UTC), str(exc), permanent=exc.permanent)
+            retry_at = mark_attempt_failed(session, message_id, moment, str(exc), permanent=exc.permanent)
         if retry_at is None:
             log.error("outbox %s failed for good after %s attempts: %s", message_id, attempt, exc)
         else:
@@ -103,7 +148,7 @@ def deliver(message_id: int) -> None:
             rt.queue.enqueue_at(retry_at, deliver, message_id, job_id=f"deliver-{message_id}-{attempt}")
         return
     with rt.transaction() as session:
-        mark_sent(session, message_id, datetime.now(UTC), platform_id)
+        mark_sent(session, message_id, moment, platform_id)
 
 
 def sweep(now: str | None = None) -> dict[str, int]:
@@ -112,11 +157,11 @@ def sweep(now: str | None = None) -> dict[str, int]:
     moment = _now(now)
     with rt.transaction() as session:
         events = unfinished_inbound(session, older_than=moment - SWEEP_GRACE)
-        messages = due_messages(session, max(moment, datetime.now(UTC)))
+        messages = due_messages(session, moment)
     for event_id in events:
         rt.queue.enqueue(process_inbound, event_id, job_id=f"inbound-{event_id}")
     for message_id in messages:
-        rt.queue.enqueue(deliver, message_id, job_id=f"deliver-{message_id}")
+        rt.queue.enqueue(deliver, message_id, moment.isoformat(), job_id=f"deliver-{message_id}")
     if events or messages:
         log.info("sweep re-enqueued %s inbound events and %s outbox messages", len(events), len(messages))
     return {"inbound": len(events), "outbox": len(messages)}

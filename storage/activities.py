@@ -159,7 +159,7 @@ def undo_activity(session: Session, activity: Activity) -> Undone:
 
 
 def lead_tag_ids(session: Session, lead_ids: list[int]) -> dict[int, list[str]]:
-    """Each lead's tags: the union of its activities' tags, sorted by tag id."""
+    """Each lead's tags: the union of its activities' tags (unordered)."""
     rows = session.execute(
         select(Activity.lead_id, activity_tags.c.tag_id)
         .join(activity_tags, activity_tags.c.activity_id == Activity.id)
@@ -169,4 +169,4 @@ def lead_tag_ids(session: Session, lead_ids: list[int]) -> dict[int, list[str]]:
     tags: dict[int, list[str]] = {lead_id: [] for lead_id in lead_ids}
     for lead_id, tag_id in rows:
         tags[lead_id].append(tag_id)
-    return {lead_id: sorted(ids) for lead_id, ids in tags.items()}
+    return tags

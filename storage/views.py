@@ -29,7 +29,7 @@ def leads_json(session: Session, leads: list[Lead], *, now: datetime, tz: tzinfo
             "phone": lead.phone,
             "owner": primary_identity(lead.owner),
             "stage": lead.stage,
-            "tags": tags[lead.id],
+            "tags": rules.sort_tags(tags[lead.id]),
             "light": light(lead, now, rules),
             "amount": lead.amount,
             "created_at": _iso(lead.created_at, tz),

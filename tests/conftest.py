@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -136,7 +137,9 @@ class RecordingSender:
     failures: int = 0
     permanent: bool = False
 
-    def send(self, recipient: str, card: Card, *, dedup_key: str) -> str | None:
+    def send(
+        self, recipient: str, card: Card, *, dedup_key: str, update_ref: dict[str, Any] | None = None
+    ) -> str | None:
         if self.failures:
             self.failures -= 1
             raise SendError("platform said no", permanent=self.permanent)

@@ -1,11 +1,51 @@
-"""The chat platforms. Each is one module; `build_senders` is the explicit list of who can send."""
+"""The chat platforms, one module each. This file is the explicit list of what each one provides.
+
+A platform's SDK is imported only when its credentials are configured.
+"""
 
 from __future__ import annotations
 
-from bot.platforms.base import Sender
+from flask import Flask
+
+from bot.platforms.base import Preparer, Sender
 from config.settings import Settings
 
 
 def build_senders(settings: Settings) -> dict[str, Sender]:
     """Senders for every platform configured in `settings`, keyed by outbox channel."""
-    return {}
+    senders: dict[str, Sender] = {}
+    if settings.wecom is not None:
+        from bot.platforms.wecom import wecom_senders
+
+        senders.update(wecom_senders(settings))
+    if settings.feishu is not None:
+        from bot.platforms.feishu import feishu_senders
+
+        senders.update(feishu_senders(settings))
+    return senders
+
+
+def build_preparers(settings: Settings) -> dict[str, Preparer]:
+    """Preparers (voice download and transcription, directory look-ups) keyed by inbound channel."""
+    preparers: dict[str, Preparer] = {}
+    if settings.wecom is not None:
+        from bot.platforms.wecom import wecom_preparer
+
+        preparers["wecom"] = wecom_preparer(settings)
+    if settings.feishu is not None:
+        from bot.platforms.feishu import feishu_preparer
+
+        preparers["feishu"] = feishu_preparer(settings)
+    return preparers
+
+
+def register_webhooks(app: Flask, settings: Settings) -> None:
+    """Mount the inbound endpoint of every configured platform (GET|POST /wecom/callback, …)."""
+    if settings.wecom is not None:
+        from bot.platforms.wecom import wecom_blueprint
+
+        app.register_blueprint(wecom_blueprint(settings))
+    if settings.feishu is not None:
+        from bot.platforms.feishu import feishu_blueprint
+
+        app.register_blueprint(feishu_blueprint(settings))

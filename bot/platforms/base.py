@@ -41,12 +41,28 @@ class InboundMessage:
 
 
 @dataclass(frozen=True)
-class Reply:
-    """A card the conversation wants delivered to `recipient` over `channel`."""
+class CardAction:
+    """A person clicked a button on a card the bot sent.
+
+    `action` and `value` are the Button's; `update_ref` is whatever the platform needs to update the
+    clicked card in place (WeCom's response_code, Feishu's message id), handed back to its sender.
+    """
 
     channel: str
-    recipient: str
-    card: Card
+    actor: str
+    action: str
+    value: dict[str, Any]
+    received_at: datetime
+    update_ref: dict[str, Any] = field(default_factory=dict)
+
+    def to_payload(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["received_at"] = self.received_at.isoformat()
+        return data
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> CardAction:
+        return cls(**{**data, "received_at": datetime.fromisoformat(data["received_at"])})
 
 
 class SendError(Exception):
@@ -58,8 +74,27 @@ class SendError(Exception):
 
 
 class Sender(Protocol):
-    """Delivers cards on one channel. Raises SendError; returns the platform's message id if any."""
+    """Delivers cards on one channel."""
 
     channel: str
 
-    def send(self, recipient: str, card: Card, *, dedup_key: str) -> str | None: ...
+    def send(
+        self, recipient: str, card: Card, *, dedup_key: str, update_ref: dict[str, Any] | None = None
+    ) -> str | None:
+        """Send `card` to `recipient`, or with `update_ref` replace the card it names.
+
+        `dedup_key` is unique per message (use it as the platform's idempotency key where there is one).
+        Returns the platform's message id if any; raises SendError.
+        """
+        ...
+
+
+class Preparer(Protocol):
+    """A platform's network work on a message before the conversation sees it, run in the worker."""
+
+    def prepare(self, message: InboundMessage) -> InboundMessage:
+        """Return the message made ready: voice downloaded and transcribed into `text` (kind "text",
+        `extra["transcript"] = True`), the sender's display name read from the directory, and so on.
+        Raises SendError(permanent=False) for a transient platform failure, so the job is retried.
+        """
+        ...

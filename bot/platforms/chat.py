@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.cards import Card, render_text
 
@@ -15,7 +15,9 @@ class TerminalSender:
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
 
-    def send(self, recipient: str, card: Card, *, dedup_key: str) -> str | None:
+    def send(
+        self, recipient: str, card: Card, *, dedup_key: str, update_ref: dict[str, Any] | None = None
+    ) -> str | None:
         self.stream.write(render_text(card) + "\n\n")
         self.stream.flush()
         return None

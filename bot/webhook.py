@@ -1,0 +1,60 @@
+"""What every platform endpoint shares: errors that carry their HTTP status, and their one handler.
+
+| failure                                        | answer                  | stored? |
+|------------------------------------------------|-------------------------|---------|
+| forged signature, wrong app/corp id or token   | 403 Forbidden           | nothing |
+| timestamp outside the window, replayed nonce   | 403 StaleRequest        | nothing |
+| undecryptable, malformed XML/JSON              | 400 Malformed           | nothing |
+| body over the limit                            | 413 (Flask's own)       | nothing |
+| database unavailable                           | 503, the platform retries | nothing |
+| unsupported event                              | 200, logged             | the event row, for the record |
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
+
+log = logging.getLogger(__name__)
+
+
+class WebhookError(Exception):
+    """A request we refuse. Subclasses set `status`; the reason is short, English and safe to return."""
+
+    status = 400
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Forbidden(WebhookError):
+    """The request is not from the platform we trust: bad signature, wrong corp/app id or token."""
+
+    status = 403
+
+
+class StaleRequest(WebhookError):
+    """A correctly signed request outside the accepted time window (or a replayed nonce)."""
+
+    status = 403
+
+
+class Malformed(WebhookError):
+    """Signed correctly (or not signed at all) but undecryptable, or not the XML/JSON it should be."""
+
+    status = 400
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(WebhookError)
+    def refused(exc: WebhookError):
+        log.warning("%s %s refused (%s): %s", request.method, request.path, exc.status, exc.reason)
+        return jsonify({"error": exc.reason}), exc.status
+
+    @app.errorhandler(SQLAlchemyError)
+    def database_down(exc: SQLAlchemyError):
+        log.error("%s %s: database unavailable (%s)", request.method, request.path, type(exc).__name__)
+        return jsonify({"error": "database unavailable, try again"}), 503
