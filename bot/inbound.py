@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.platforms.base import InboundMessage
+from bot.platforms.base import CardAction, InboundMessage
 from jobs.runtime import Runtime
 from jobs.tasks import process_inbound
 from storage.inbound import record_inbound
@@ -16,25 +16,30 @@ from storage.inbound import record_inbound
 
 def accept(
     rt: Runtime,
-    message: InboundMessage,
+    delivery: InboundMessage | CardAction,
     *,
     platform: str,
     dedup_key: str,
     raw: Any = None,
 ) -> int | None:
-    """Store `message` and queue it for processing. Returns the event id, or None for a repeat delivery.
+    """Store a message or card click and queue it for processing. Returns the event id, or None for a
+    repeat delivery of the same (platform, dedup_key).
 
-    Raises SQLAlchemyError when the database is unavailable: the caller answers 503 and the platform retries.
+    Raises SQLAlchemyError when the database is unavailable: the webhook answers 503 and the platform retries.
     """
+    if isinstance(delivery, CardAction):
+        kind, sender, payload = "card_action", delivery.actor, {"action": delivery.to_payload()}
+    else:
+        kind, sender, payload = delivery.kind, delivery.sender, {"message": delivery.to_payload()}
     with rt.transaction() as session:
         event = record_inbound(
             session,
             platform=platform,
             dedup_key=dedup_key,
-            kind=message.kind,
-            sender=message.sender,
-            payload={"message": message.to_payload(), "raw": raw},
-            now=message.received_at,
+            kind=kind,
+            sender=sender,
+            payload={**payload, "raw": raw},
+            now=delivery.received_at,
         )
         event_id = event.id if event is not None else None
     if event_id is not None:

@@ -64,8 +64,8 @@ def build_runtime(settings: config_settings.Settings, *, queue: TaskQueue | None
         sessions=make_session_factory(engine),
         queue=queue,
         rules=default_rules(),
-        senders=build_senders(settings),
-        preparers=build_preparers(settings),
+        senders=build_senders(settings, queue.connection),
+        preparers=build_preparers(settings, queue.connection),
     )
 
 

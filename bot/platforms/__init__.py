@@ -5,37 +5,42 @@ A platform's SDK is imported only when its credentials are configured.
 
 from __future__ import annotations
 
+import redis
 from flask import Flask
 
 from bot.platforms.base import Preparer, Sender
 from config.settings import Settings
 
 
-def build_senders(settings: Settings) -> dict[str, Sender]:
-    """Senders for every platform configured in `settings`, keyed by outbox channel."""
+def build_senders(settings: Settings, connection: redis.Redis) -> dict[str, Sender]:
+    """Senders for every platform configured in `settings`, keyed by outbox channel.
+
+    `connection` is the queue's Redis (fakeredis when embedded), shared by every process of a deployment:
+    platforms keep access tokens and rate-limit counters there.
+    """
     senders: dict[str, Sender] = {}
     if settings.wecom is not None:
         from bot.platforms.wecom import wecom_senders
 
-        senders.update(wecom_senders(settings))
+        senders.update(wecom_senders(settings, connection))
     if settings.feishu is not None:
         from bot.platforms.feishu import feishu_senders
 
-        senders.update(feishu_senders(settings))
+        senders.update(feishu_senders(settings, connection))
     return senders
 
 
-def build_preparers(settings: Settings) -> dict[str, Preparer]:
+def build_preparers(settings: Settings, connection: redis.Redis) -> dict[str, Preparer]:
     """Preparers (voice download and transcription, directory look-ups) keyed by inbound channel."""
     preparers: dict[str, Preparer] = {}
     if settings.wecom is not None:
         from bot.platforms.wecom import wecom_preparer
 
-        preparers["wecom"] = wecom_preparer(settings)
+        preparers["wecom"] = wecom_preparer(settings, connection)
     if settings.feishu is not None:
         from bot.platforms.feishu import feishu_preparer
 
-        preparers["feishu"] = feishu_preparer(settings)
+        preparers["feishu"] = feishu_preparer(settings, connection)
     return preparers
 
 
