@@ -215,7 +215,7 @@ def _my_leads(turn: Turn) -> Card:
     lines = []
     for lead in leads[:MAX_LIST]:
         parts = [f"{LIGHTS[lights[lead.id]]} {_lead_name(lead)}"]
-        if lead.contact_name:
+        if lead.company and lead.contact_name:
             parts.append(lead.contact_name)
         parts.append(turn.rules.stage(lead.stage).label)
         if tags[lead.id]:
@@ -244,7 +244,7 @@ def _today(turn: Turn) -> Card:
         due = lead.next_follow_up_at
         assert due is not None
         mark = "⚠️ 已逾期" if due.astimezone(turn.now.tzinfo).date() < turn.now.date() else "⏰"
-        who = f"{_lead_name(lead)} {lead.contact_name or ''}".strip()
+        who = f"{_lead_name(lead)} {lead.contact_name or ''}" if lead.company else _lead_name(lead)
         lines.append(f"{mark} {_when(due, turn, has_time=lead.next_follow_up_has_time)} {who}")
     if len(leads) > MAX_LIST:
         lines.append(f"……另有 {len(leads) - MAX_LIST} 条")

@@ -1,0 +1,61 @@
+"""The web app: health check and request limits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask.testing import FlaskClient
+
+from bot.app import create_app
+from config.rules import default_rules
+from config.settings import Settings
+from jobs import runtime
+from jobs.queue import EmbeddedQueue
+from storage.db import make_engine, make_session_factory
+from tests.conftest import make_runtime
+
+
+@pytest.fixture
+def client(db_url: str) -> Iterator[FlaskClient]:
+    rt = make_runtime(db_url)
+    yield create_app(rt.settings, rt).test_client()
+    rt.close()
+
+
+def test_healthz_names_database_queue_and_platforms(client: FlaskClient, db_url: str) -> None:
+    response = client.get("/healthz")
+    body = response.get_json()
+    assert response.status_code == 200
+    assert (body["status"], body["database"]["ok"], body["queue"], body["platforms"]) == (
+        "ok",
+        True,
+        {"ok": True, "kind": "embedded"},
+        [],
+    )
+    assert body["database"]["kind"] == db_url.split(":")[0].split("+")[0]
+
+
+def test_healthz_answers_503_when_the_database_is_down() -> None:
+    settings = Settings(database_url="postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
+    engine = make_engine(settings.database_url)
+    rt = runtime.Runtime(settings, engine, make_session_factory(engine), EmbeddedQueue(), rules=default_rules())
+    response = create_app(settings, rt).test_client().get("/healthz")
+    assert (response.status_code, response.get_json()["status"], response.get_json()["database"]["ok"]) == (
+        503,
+        "degraded",
+        False,
+    )
+
+
+def test_healthz_hides_the_database_password() -> None:
+    settings = Settings(database_url="postgresql+psycopg://crm:hunter2@127.0.0.1:1/crm")
+    engine = make_engine(settings.database_url)
+    rt = runtime.Runtime(settings, engine, make_session_factory(engine), EmbeddedQueue(), rules=default_rules())
+    body = create_app(settings, rt).test_client().get("/healthz").get_data(as_text=True)
+    assert "hunter2" not in body and "crm:***@" in body
+
+
+def test_unknown_paths_get_a_json_404(client: FlaskClient) -> None:
+    response = client.get("/nope")
+    assert (response.status_code, response.get_json()["error"]) == (404, "Not Found")

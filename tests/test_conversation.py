@@ -1,0 +1,160 @@
+"""The conversation core, end to end through the pipeline, with the exact zh-CN replies."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.inbound import accept
+from bot.platforms.base import CardAction, InboundMessage
+from jobs.runtime import Runtime
+from tests.conftest import RecordingSender
+
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=TZ)  # a Wednesday
+NOTE = "今天拜访杭州华力机械王总 13912345678 嫌贵 要样机 下周三再约"
+
+
+class Chat:
+    """Say things to the bot as one person and read back its replies as text."""
+
+    def __init__(self, rt: Runtime, sent: RecordingSender, who: str = "wecom:zhangwei") -> None:
+        self.rt, self.sent, self.who, self.n = rt, sent, who, 0
+
+    def say(self, text: str, at: datetime = NOW, *, kind: str = "text") -> str:
+        self.n += 1
+        before = len(self.sent.sent)
+        message = InboundMessage(channel="chat", sender=self.who, text=text, received_at=at, kind=kind)
+        accept(self.rt, message, platform="chat", dedup_key=f"{self.who}-{self.n}-{text}")
+        self.rt.queue.drain()
+        return "\n\n".join(self.sent.texts[before:])
+
+    def click(self, action: str, value: dict, at: datetime = NOW) -> str:
+        self.n += 1
+        before = len(self.sent.sent)
+        click = CardAction(channel="chat", actor=self.who, action=action, value=value, received_at=at)
+        accept(self.rt, click, platform="chat", dedup_key=f"click-{self.who}-{self.n}")
+        self.rt.queue.drain()
+        return "\n\n".join(self.sent.texts[before:])
+
+
+def test_a_note_is_confirmed_with_company_contact_tags_and_follow_up(rt: Runtime, sent: RecordingSender) -> None:
+    assert Chat(rt, sent).say(NOTE) == (
+        "【已记录：杭州华力机械】\n"
+        "客户：杭州华力机械（新线索 #1）\n"
+        "联系人：王总\n"
+        "电话：13912345678\n"
+        "类型：拜访\n"
+        "标签：价格敏感、需要样机\n"
+        "下次跟进：12月2日（周三）\n"
+        "[撤销]\n"
+        "识别有误？10分钟内点「撤销」或回复「撤销」，再重新发送。"
+    )
+
+
+def test_a_second_note_on_the_same_customer_is_logged_on_the_existing_lead(rt: Runtime, sent: RecordingSender) -> None:
+    chat = Chat(rt, sent)
+    chat.say(NOTE)
+    reply = chat.say("给华力机械王总打电话 13912345678 要报价 明天下午三点再联系", NOW + timedelta(hours=2))
+    assert "客户：杭州华力机械（已有线索 #1）" in reply
+    assert "下次跟进：明天 11月26日（周四） 15:00" in reply
+
+
+def test_another_reps_customer_is_not_duplicated_and_the_owner_is_named(rt: Runtime, sent: RecordingSender) -> None:
+    Chat(rt, sent, "wecom:zhangwei").say(NOTE)
+    reply = Chat(rt, sent, "wecom:lisi").say(NOTE)
+    assert reply == (
+        "【这家客户已有负责人】\n"
+        "「杭州华力机械」已由zhangwei跟进（线索 #1），没有重复创建，也没有记录这条跟进。\n"
+        "如需协同，请联系zhangwei或你的主管。"
+    )
+
+
+def test_my_leads_lists_each_lead_with_its_light(rt: Runtime, sent: RecordingSender) -> None:
+    chat = Chat(rt, sent)
+    chat.say(NOTE, NOW - timedelta(days=8))
+    chat.say("电话回访宁波海天塑料机械李工 13800001111 有竞品在比", NOW - timedelta(days=15))
+    chat.say("拜访苏州明达医疗器械孙主任 13700002222 要方案", NOW)
+    reply = chat.say("我的线索")
+    lines = reply.splitlines()
+    assert lines[0] == "【我的线索（3）】"
+    assert [line[0] for line in lines[1:4]] == ["🔴", "🟡", "🟢"]
+    assert "宁波海天塑料机械" in lines[1] and "杭州华力机械" in lines[2] and "苏州明达医疗器械" in lines[3]
+    assert lines[-1] == "🟢1 🟡1 🔴1  🟡=7天未跟进 🔴=14天未跟进"
+
+
+def test_today_lists_due_and_overdue_follow_ups(rt: Runtime, sent: RecordingSender) -> None:
+    chat = Chat(rt, sent)
+    chat.say("拜访杭州华力机械王总 13912345678 明天下午三点再约", NOW - timedelta(days=2))
+    chat.say("电话宁波海天塑料机械李工 13800001111 明天上午再打", NOW - timedelta(days=1))
+    reply = chat.say("今日待办")
+    assert reply.splitlines()[0] == "【今日待办（2）】"
+    assert "⚠️ 已逾期 11月24日（周二） 15:00 杭州华力机械 王总" in reply
+    assert "⏰ 今天 11月25日（周三）" in reply and "宁波海天塑料机械 李工" in reply
+
+
+def test_today_with_nothing_due_says_so(rt: Runtime, sent: RecordingSender) -> None:
+    assert Chat(rt, sent).say("今日待办") == "【今日待办】\n今天没有到期的跟进，可以去开发新客户了 💪"
+
+
+def test_undo_within_ten_minutes_takes_the_note_back(rt: Runtime, sent: RecordingSender) -> None:
+    chat = Chat(rt, sent)
+    chat.say(NOTE)
+    assert (
+        chat.say("撤销", NOW + timedelta(minutes=9))
+        == "已撤销对「杭州华力机械」的上一条记录，这条记录新建的线索也已删除。"
+    )
+    assert chat.say("我的线索", NOW + timedelta(minutes=9)).startswith("【我的线索】\n你名下还没有线索")
+
+
+def test_undo_after_ten_minutes_is_refused(rt: Runtime, sent: RecordingSender) -> None:
+    chat = Chat(rt, sent)
+    chat.say(NOTE)
+    assert chat.say("撤销", NOW + timedelta(minutes=11)) == "10分钟内没有可撤销的记录。"
+
+
+def test_the_undo_button_works_for_the_author(rt: Runtime, sent: RecordingSender) -> None:
+    chat = Chat(rt, sent)
+    chat.say(NOTE)
+    button = sent.sent[-1][1].buttons[0]
+    assert chat.click(button.action, button.value, NOW + timedelta(minutes=1)).startswith("已撤销对「杭州华力机械」")
+
+
+def test_the_undo_button_refuses_anyone_but_the_author(rt: Runtime, sent: RecordingSender) -> None:
+    Chat(rt, sent, "wecom:zhangwei").say(NOTE)
+    button = sent.sent[-1][1].buttons[0]
+    other = Chat(rt, sent, "wecom:lisi")
+    assert other.click(button.action, button.value) == "只有记录人本人可以撤销这条记录。"
+    assert "杭州华力机械" in Chat(rt, sent, "wecom:zhangwei").say("我的线索")
+
+
+def test_help_lists_the_commands(rt: Runtime, sent: RecordingSender) -> None:
+    reply = Chat(rt, sent).say("帮助")
+    assert reply.startswith("【销售助手 · 使用说明】")
+    for command in ("我的线索", "今日待办", "撤销"):
+        assert f"· {command} ——" in reply
+
+
+def test_a_greeting_gets_a_short_introduction(rt: Runtime, sent: RecordingSender) -> None:
+    assert Chat(rt, sent).say("你好").startswith("你好，我是销售助手。")
+
+
+def test_a_note_without_a_customer_asks_for_company_or_phone(rt: Runtime, sent: RecordingSender) -> None:
+    assert Chat(rt, sent).say("今天拜访了王总 嫌贵").startswith("没认出是哪家客户：请带上公司名或手机号再发一次")
+
+
+def test_whitespace_only_input_gets_a_helpful_answer(rt: Runtime, sent: RecordingSender) -> None:
+    assert Chat(rt, sent).say("   ").startswith("没有收到内容。")
+
+
+def test_an_unsupported_message_type_is_answered_politely(rt: Runtime, sent: RecordingSender) -> None:
+    assert Chat(rt, sent).say("", kind="unsupported") == "暂不支持这种消息类型。请发文字或语音，说说这次跟进的情况。"
+
+
+def test_a_first_message_registers_the_sender_as_a_rep(rt: Runtime, sent: RecordingSender) -> None:
+    from storage.people import find_user
+
+    Chat(rt, sent, "feishu:ou_7d8a6e6df7621556ce0d21922b676706ccs").say("帮助")
+    with rt.transaction() as s:
+        user = find_user(s, "feishu:ou_7d8a6e6df7621556ce0d21922b676706ccs")
+        assert user is not None and user.role == "rep"

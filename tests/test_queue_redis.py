@@ -1,0 +1,89 @@
+"""The queue on a real Redis server: RQ workers, Redis outages and flushes, the periodic tick."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from rq import SimpleWorker
+from sqlalchemy import func, select
+
+from bot.inbound import accept
+from bot.platforms.base import InboundMessage
+from jobs import runtime
+from jobs.queue import TaskQueue
+from jobs.schedule import tick
+from jobs.tasks import sweep
+from storage.models import Activity, InboundEvent
+from tests.conftest import RecordingSender, make_runtime
+
+NOTE = "今天拜访杭州华力机械王总 13912345678 嫌贵 要样机 下周三再约"
+
+
+@pytest.fixture
+def redis_rt(db_url: str, redis_url: str) -> Iterator[runtime.Runtime]:
+    rt = make_runtime(db_url, TaskQueue.from_url(redis_url))
+    runtime.install(rt)
+    yield rt
+    runtime.install(None)
+    rt.close()
+
+
+def work(rt: runtime.Runtime) -> None:
+    SimpleWorker([rt.queue.rq], connection=rt.queue.connection).work(burst=True, logging_level="WARNING")
+
+
+def deliver_note(rt: runtime.Runtime, key: str = "7166436485912345678") -> int | None:
+    message = InboundMessage(channel="chat", sender="wecom:zhangwei", text=NOTE, received_at=datetime.now(UTC))
+    return accept(rt, message, platform="wecom", dedup_key=key)
+
+
+def activities(rt: runtime.Runtime) -> int:
+    with rt.transaction() as s:
+        return s.scalar(select(func.count()).select_from(Activity)) or 0
+
+
+def test_an_rq_worker_on_redis_turns_a_stored_event_into_an_activity_and_a_reply(redis_rt: runtime.Runtime) -> None:
+    deliver_note(redis_rt)
+    assert redis_rt.queue.rq.count == 1
+    work(redis_rt)
+    sender = redis_rt.senders["chat"]
+    assert isinstance(sender, RecordingSender)
+    assert activities(redis_rt) == 1
+    assert sender.texts[0].startswith("【已记录：杭州华力机械】")
+
+
+def test_while_redis_is_down_messages_are_still_stored_then_processed_after_it_returns(
+    redis_rt: runtime.Runtime,
+) -> None:
+    working_queue = redis_rt.queue
+    redis_rt.queue = TaskQueue.from_url("redis://127.0.0.1:1/0")  # nothing listens there
+    assert redis_rt.queue.ping() is False
+    event_id = deliver_note(redis_rt)
+    assert event_id is not None
+
+    redis_rt.queue = working_queue
+    sweep((datetime.now(UTC) + timedelta(minutes=1)).isoformat())
+    work(redis_rt)
+    with redis_rt.transaction() as s:
+        event = s.get(InboundEvent, event_id)
+        assert event is not None and event.status == "done"
+    assert activities(redis_rt) == 1
+
+
+def test_a_flushed_redis_loses_nothing(redis_rt: runtime.Runtime) -> None:
+    deliver_note(redis_rt)
+    redis_rt.queue.connection.flushdb()
+    work(redis_rt)
+    assert activities(redis_rt) == 0
+    sweep((datetime.now(UTC) + timedelta(minutes=1)).isoformat())
+    work(redis_rt)
+    assert activities(redis_rt) == 1
+
+
+def test_two_schedulers_ticking_in_the_same_slot_enqueue_the_sweep_once(redis_rt: runtime.Runtime) -> None:
+    moment = datetime(2026, 11, 25, 2, 7, tzinfo=UTC)
+    assert tick(redis_rt, moment) == ["sweep-20261125T0205"]
+    assert tick(redis_rt, moment + timedelta(seconds=30)) == []
+    assert tick(redis_rt, moment + timedelta(minutes=5)) == ["sweep-20261125T0210"]
