@@ -11,4 +11,10 @@ from bot.app import create_app
 from config.settings import load
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-app = create_app(load())
+settings = load()
+if not settings.redis_url:
+    logging.getLogger(__name__).warning(
+        "SALESBOT_REDIS_URL is not set: these web processes store messages but nothing processes them; "
+        "set it and run `salesbot worker`, or use `salesbot serve` for the embedded mode"
+    )
+app = create_app(settings)
