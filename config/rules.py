@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from datetime import time
 from functools import cache
 from pathlib import Path
 
@@ -29,6 +30,21 @@ class Rules:
     yellow_days: int
     red_days: int
     undo_minutes: int
+    stage_lights: dict[str, tuple[int, int]]
+    quiet_start: time
+    quiet_end: time
+    untouched_hours: int
+    snooze_hours: int
+    sop_min_amount: int
+    sop_days: tuple[int, ...]
+    morning: time
+    leaderboard_weekday: int
+    leaderboard_time: time
+    leaderboard_top: int
+
+    def light_days(self, stage_id: str) -> tuple[int, int]:
+        """(yellow_days, red_days) for leads in `stage_id`."""
+        return self.stage_lights.get(stage_id, (self.yellow_days, self.red_days))
 
     def tag_label(self, tag_id: str) -> str:
         return self.tag_labels.get(tag_id, tag_id)
@@ -92,18 +108,51 @@ def load_rules(directory: Path = DATA_DIR) -> Rules:
 
     rules = read_toml(directory / "rules.toml")
     lights = rules.get("lights", {})
-    conversation = rules.get("conversation", {})
     yellow = _need(lights, "yellow_days", int, "rules.toml [lights]")
     red = _need(lights, "red_days", int, "rules.toml [lights]")
-    if not 0 < yellow < red:
-        raise RuleFileError("rules.toml [lights]: need 0 < yellow_days < red_days")
+    stage_lights = {}
+    for stage_id, days in lights.get("stages", {}).items():
+        where = f"rules.toml [lights.stages] {stage_id}"
+        stage_lights[stage_id] = (_need(days, "yellow_days", int, where), _need(days, "red_days", int, where))
+    for where, (y, r) in [("[lights]", (yellow, red)), *stage_lights.items()]:
+        if not 0 < y < r:
+            raise RuleFileError(f"rules.toml {where}: need 0 < yellow_days < red_days")
+    quiet = rules.get("quiet_hours", {})
+    escalation = rules.get("escalation", {})
+    sop = rules.get("sop", {})
+    schedule = rules.get("schedule", {})
+    sop_days = tuple(sop.get("days", ()))
+    if not all(isinstance(d, int) and d > 0 for d in sop_days) or list(sop_days) != sorted(set(sop_days)):
+        raise RuleFileError("rules.toml [sop]: `days` must be increasing whole numbers of days")
+    weekday = _need(schedule, "leaderboard_weekday", int, "rules.toml [schedule]")
+    if not 1 <= weekday <= 7:
+        raise RuleFileError("rules.toml [schedule]: leaderboard_weekday must be 1 (Monday) to 7")
     return Rules(
         tag_labels=labels,
         stages=tuple(stages),
         yellow_days=yellow,
         red_days=red,
-        undo_minutes=_need(conversation, "undo_minutes", int, "rules.toml [conversation]"),
+        undo_minutes=_need(rules.get("conversation", {}), "undo_minutes", int, "rules.toml [conversation]"),
+        stage_lights=stage_lights,
+        quiet_start=_clock(quiet, "start", "rules.toml [quiet_hours]"),
+        quiet_end=_clock(quiet, "end", "rules.toml [quiet_hours]"),
+        untouched_hours=_need(escalation, "untouched_hours", int, "rules.toml [escalation]"),
+        snooze_hours=_need(escalation, "snooze_hours", int, "rules.toml [escalation]"),
+        sop_min_amount=_need(sop, "min_amount", int, "rules.toml [sop]"),
+        sop_days=sop_days,
+        morning=_clock(schedule, "morning", "rules.toml [schedule]"),
+        leaderboard_weekday=weekday,
+        leaderboard_time=_clock(schedule, "leaderboard_time", "rules.toml [schedule]"),
+        leaderboard_top=_need(rules.get("leaderboard", {}), "top", int, "rules.toml [leaderboard]"),
     )
+
+
+def _clock(table: dict, key: str, where: str) -> time:
+    value = _need(table, key, str, where)
+    try:
+        return time.fromisoformat(value)
+    except ValueError as exc:
+        raise RuleFileError(f"{where}: `{key}` must be a time like 08:30, got {value!r}") from exc
 
 
 @cache

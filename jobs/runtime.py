@@ -22,6 +22,10 @@ from config.rules import Rules, default_rules
 from jobs.queue import EmbeddedQueue, TaskQueue
 from storage.db import is_sqlite, make_engine, make_session_factory
 from storage.migrate import check_current, upgrade
+from storage.outbox import new_message_ids
+
+# By name: jobs.tasks imports this module.
+DELIVER = "jobs.tasks.deliver"
 
 
 @dataclass
@@ -36,9 +40,15 @@ class Runtime:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session in a transaction that commits on success and rolls back on error."""
-        with self.sessions() as session, session.begin():
-            yield session
+        """A session in a transaction that commits on success and rolls back on error.
+
+        Outbox messages added in it are queued for delivery once the commit has succeeded.
+        """
+        with self.sessions() as session:
+            with session.begin():
+                yield session
+            for message_id in new_message_ids(session):
+                self.queue.enqueue(DELIVER, message_id, job_id=f"deliver-{message_id}")
 
     def close(self) -> None:
         if isinstance(self.queue, EmbeddedQueue):

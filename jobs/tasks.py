@@ -63,7 +63,7 @@ def process_inbound(event_id: int) -> None:
             replies = [(_reply_target(payload), Card.text(APOLOGY.format(ref=ref)), None)]
             event.status, event.error = "failed", f"ref {ref}"
         event.processed_at = clock
-        queued = [
+        for i, ((channel, recipient), card, update_ref) in enumerate(replies):
             add_message(
                 session,
                 kind="card_update" if update_ref else "reply",
@@ -73,11 +73,6 @@ def process_inbound(event_id: int) -> None:
                 payload={"card": card.to_dict(), "update_ref": update_ref},
                 now=clock,
             )
-            for i, ((channel, recipient), card, update_ref) in enumerate(replies)
-        ]
-        ids = [m.id for m in queued if m is not None]
-    for message_id in ids:
-        rt.queue.enqueue(deliver, message_id, job_id=f"deliver-{message_id}")
 
 
 Target = tuple[str, str]  # (channel, recipient)
@@ -131,7 +126,8 @@ def deliver(message_id: int, now: str | None = None) -> None:
             return
         channel, recipient, payload, key = message.channel, message.recipient, message.payload, message.dedup_key
         attempt = message.attempts
-    sender = rt.senders.get(channel)
+    # Without the platform configured here, the terminal (serve's log, `salesbot jobs run`) stands in.
+    sender = rt.senders.get(channel) or rt.senders.get("chat")
     try:
         if sender is None:
             raise SendError(f"no sender for channel {channel!r} in this process", permanent=True)

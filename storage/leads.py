@@ -156,10 +156,11 @@ def light(lead: Lead, now: datetime, rules: Rules) -> str:
     """green | yellow | red by days since the last activity (or creation); closed leads are green."""
     if lead.stage in rules.closed_stages:
         return "green"
+    yellow_days, red_days = rules.light_days(lead.stage)
     idle = now - (lead.last_activity_at or lead.created_at)
-    if idle >= timedelta(days=rules.red_days):
+    if idle >= timedelta(days=red_days):
         return "red"
-    if idle >= timedelta(days=rules.yellow_days):
+    if idle >= timedelta(days=yellow_days):
         return "yellow"
     return "green"
 

@@ -42,6 +42,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="rep")
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     created_at: Mapped[datetime]
+    # What the bot is waiting for from this person, e.g. {"reschedule": reminder_id, "until": iso}.
+    pending: Mapped[dict | None]
 
     team: Mapped[Team | None] = relationship(foreign_keys=[team_id])
     identities: Mapped[list[Identity]] = relationship(back_populates="user", order_by="Identity.id")
@@ -156,11 +158,13 @@ class Activity(Base):
 
 
 class Reminder(Base):
-    """A follow-up the bot will push to `user_id` at `due_at`; one per (activity, kind)."""
+    """A follow-up the bot will push to `user_id` at `due_at`; one per (activity, kind) and per
+    (lead, kind, due time), so SOP cadence nudges are created once."""
 
     __tablename__ = "reminders"
     __table_args__ = (
         UniqueConstraint("activity_id", "kind"),
+        UniqueConstraint("lead_id", "kind", "due_at"),
         Index("ix_reminders_status_due_at", "status", "due_at"),
     )
 
@@ -168,7 +172,7 @@ class Reminder(Base):
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
     activity_id: Mapped[int | None] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    kind: Mapped[str] = mapped_column(String(32))  # follow_up | sop
+    kind: Mapped[str] = mapped_column(String(32))  # follow_up | sop_d1 | sop_d3 | …
     due_at: Mapped[datetime]
     has_time: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | done | cancelled
@@ -228,3 +232,53 @@ class OutboxMessage(Base):
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.dedup_key} {self.status}>"
+
+
+class StageChange(Base):
+    """A lead moved from one sales stage to another (the leaderboard counts advances and wins)."""
+
+    __tablename__ = "stage_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    from_stage: Mapped[str] = mapped_column(String(32))
+    to_stage: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+    def __repr__(self) -> str:
+        return f"<StageChange {self.id} lead={self.lead_id} {self.from_stage}->{self.to_stage}>"
+
+
+class Alert(Base):
+    """A lead that needs a manager: untouched since assignment, or stale (red).
+
+    One row per (lead, rule, level, basis_at): `basis_at` is the moment the idle time counts from (the last
+    activity, or the assignment), so each episode of neglect alerts exactly once.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("lead_id", "rule", "level", "basis_at"),
+        Index("ix_alerts_status_notified_at", "status", "notified_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    rule: Mapped[str] = mapped_column(String(32))  # untouched | stale
+    level: Mapped[str] = mapped_column(String(16))  # high | red
+    basis_at: Mapped[datetime]
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | snoozed | handled | resolved
+    created_at: Mapped[datetime]
+    notified_at: Mapped[datetime | None]
+    snoozed_until: Mapped[datetime | None]
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    handled_action: Mapped[str | None] = mapped_column(String(32))
+    handled_at: Mapped[datetime | None]
+
+    lead: Mapped[Lead] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Alert {self.id} lead={self.lead_id} {self.rule}/{self.level} {self.status}>"

@@ -21,6 +21,7 @@ BACKOFF = (
     timedelta(minutes=30),
 )
 MAX_ATTEMPTS = len(BACKOFF) + 1
+NEW_MESSAGES = "salesbot.new_outbox_ids"
 
 
 def add_message(
@@ -50,7 +51,13 @@ def add_message(
             session.add(message)
     except IntegrityError:
         return None
+    session.info.setdefault(NEW_MESSAGES, []).append(message.id)
     return message
+
+
+def new_message_ids(session: Session) -> list[int]:
+    """Ids of the messages added in this session since the last call (to deliver after the commit)."""
+    return session.info.pop(NEW_MESSAGES, [])
 
 
 def claim_message(session: Session, message_id: int, now: datetime) -> OutboxMessage | None:
