@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from itertools import pairwise
 
 from nlp import lexicon as lx
@@ -13,35 +14,55 @@ from nlp.tags import is_cancelled
 _PHONE = re.compile(r"(?<![0-9a-z])(?:\+?86[-\s]?|0086[-\s]?)?(1[-\s]?[3-9](?:[-\s.]?[0-9]){9})(?![0-9a-z])")
 _CJK_NUMERAL = "零〇一二两三四五六七八九十百千"
 _AMOUNT = re.compile(
-    rf"(?<![0-9.a-z])((?:\d+(?:\.\d+)?|[{_CJK_NUMERAL[:-2]}][{_CJK_NUMERAL}万亿]*)"
+    rf"(?<![0-9.,a-z])((?:\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?|[{_CJK_NUMERAL[:-2]}][{_CJK_NUMERAL}万亿]*)"
     r"(?:[多余来]?(?:千万|百万|[万亿千wk]))?(?:\d+(?:\.\d+)?|[一二两三四五六七八九])?(?:[多余来]?[万亿])?)"
     r"([多余来])?(块钱|元|块|rmb)?"
 )
 _MONEY_UNITS = frozenset("万亿千wk")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_NAME_STOPS = frozenset("说电手的是在要和跟今明下上觉表反讲问想也都很对讲称加回发打聊约")
+_NAME_STOPS = frozenset("说电手的是在要和跟觉表反讲问想也都很对讲称加回发打聊约")
+_TIME_WORDS = frozenset(a + b for a in "今明后上下" for b in "天午周个年晚早")
+_DEPARTMENT_ENDS = frozenset("部科处室组")
+# Kinds of lexicon words that may stand inside a company name.
+_NAME_KINDS = frozenset({lx.SUFFIX, lx.TERM, lx.NOT_NEG})
+_LABEL_AFTER = re.compile(r"\s*(?:[0-9:号是]|[零一二三四五六七八九幺]{3})")
 
 
-def find_phone(scan: Scan, lexicon: lx.Lexicon) -> str | None:
-    """The customer's mobile number as 11 digits; the one after a correction (说错了，是…) wins."""
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+    def text(self, scan: Scan) -> str:
+        """The span as the rep wrote it (full-width and case kept)."""
+        return scan.raw[self.start : self.end]
+
+
+def find_phone(scan: Scan, lexicon: lx.Lexicon) -> Span | None:
+    """The customer's mobile number (its span in the note); the one after a correction (说错了，是…)
+    wins. Numbers after a waybill, order or ID word are skipped."""
     digits = scan.text.translate(PHONE_DIGITS)
-    phones: list[tuple[int, str]] = []
-    for m in _PHONE.finditer(digits):
-        if scan.near_before(lx.PHONE_BLOCK, m.start(), 8):
-            continue
-        phones.append((m.start(), re.sub(r"\D", "", m.group(1))))
+    phones = [
+        Span(m.start(), m.end()) for m in _PHONE.finditer(digits) if not scan.near_before(lx.PHONE_BLOCK, m.start(), 8)
+    ]
     if not phones:
         return None
     corrections = [h.start for h in scan.hits(lx.CORRECTION)]
-    chosen = phones[0][1]
-    for (prev_start, _), (start, number) in pairwise(phones):
-        if any(prev_start < c < start for c in corrections):
-            chosen = number
+    chosen = phones[0]
+    for prev, span in pairwise(phones):
+        if any(prev.start < c < span.start for c in corrections):
+            chosen = span
     return chosen
 
 
+def phone_digits(scan: Scan, span: Span) -> str:
+    """The 11 digits of a phone span (drops +86, spaces and dashes; reads 一五八 and 幺)."""
+    return re.sub(r"\D", "", scan.text[span.start : span.end].translate(PHONE_DIGITS))[-11:]
+
+
 def find_amount(scan: Scan, lexicon: lx.Lexicon) -> int | float | None:
-    """The deal, budget or quote amount in yuan; not unit prices, price differences or quantities."""
+    """The deal, budget or quote amount in yuan; not unit prices, price differences or quantities.
+    The last amount after a cue word (预算, 合同, 压到) wins, else the first amount."""
     text = scan.text
     candidates: list[tuple[bool, int | float]] = []
     for m in _AMOUNT.finditer(text):
@@ -55,70 +76,147 @@ def find_amount(scan: Scan, lexicon: lx.Lexicon) -> int | float | None:
             continue
         if scan.near_after(lx.UNIT_PRICE, m.end(), 1):
             continue
-        value = parse_number(body)
+        value = parse_number(body.replace(",", ""))
         if not value:
             continue
         cued = scan.near_before(lx.AMOUNT_CUE, m.start(), 6) is not None
         candidates.append((cued, int(value) if value == int(value) else round(value, 2)))
-    for cued, value in candidates:
-        if cued:
-            return value
+    cued_values = [value for cued, value in candidates if cued]
+    if cued_values:
+        return cued_values[-1]
     return candidates[0][1] if candidates else None
 
 
-def find_company(scan: Scan, lexicon: lx.Lexicon) -> str | None:
+def find_company(scan: Scan, lexicon: lx.Lexicon) -> Span | None:
     """The customer company as written: a name running back from a suffix (机械, 有限公司, 医院) to a
-    stop word, punctuation or a digit; a location joined with 的 is left out. Competitors are skipped."""
+    stop word, punctuation or a digit, and on to a later suffix in the same run (…大学附属第一医院).
+    A location joined with 的 is left out; a competitor's or system's name is skipped."""
     text = scan.text
     suffixes = scan.hits(lx.SUFFIX)
-    ends = {}
+    stop_ends = {h.end: h.end - h.start for h in scan.hits(lx.COMPANY_STOP)}
     for h in suffixes:
-        ends[h.start] = max(ends.get(h.start, h.end), h.end)
-    stop_ends = {h.end for h in scan.hits(lx.COMPANY_STOP)}
-    seen_end = -1
-    for h in suffixes:
-        if h.start < seen_end:
-            continue
-        end = ends[h.start]
-        while end in ends:
-            end = ends[end]
-        seen_end = end
         start = h.start
-        while start > 0 and h.start - start < 12 and start not in stop_ends and _name_char(text[start - 1]):
-            start -= 1
+        start = _walk_back(text, h.start, stop_ends)
         if h.start - start < 2 or scan.near_before(lx.NOT_CUSTOMER, start, 3):
             continue
-        return text[start:end]
+        end = h.end
+        for later in suffixes:
+            gap = text[end : later.start]
+            joined = len(gap) <= 8 and all(map(_name_char, gap))
+            if later.end > end and joined and not any(end < s <= later.start for s in stop_ends):
+                end = later.end
+        return Span(start, end)
     return None
+
+
+def find_company_fallback(scan: Scan, lexicon: lx.Lexicon, contact: Span | None) -> Span | None:
+    """A company name without a known suffix: written right before the contact (跟萧山传化的牛总),
+    as the first item of a typed note followed by the contact or a role (伊利 牛经理 …), or right after
+    a visit word (去洛阳一拖)."""
+    text = scan.text
+    if contact:
+        end = contact.start - (1 if text[contact.start - 1 : contact.start] == "的" else 0)
+        start = _walk_back(text, end, {h.end: h.end - h.start for h in scan.hits(lx.COMPANY_STOP)})
+        if _plausible_name(scan, start, end):
+            return Span(start, end)
+    segments = [m.span() for m in re.finditer(r"\S+", text)]
+    for (start, end), (next_start, _) in pairwise(segments[:3]):
+        if contact and (start, end) == (contact.start, contact.end):
+            continue
+        followed = (contact and contact.start == next_start) or any(
+            h.start == next_start for h in scan.hits(lx.NAME_CUE)
+        )
+        if _plausible_name(scan, start, end) and (followed or _is_contact_segment(contact, segments[0])):
+            return Span(start, end)
+        break
+    visits = [h.end for h in scan.hits(lx.ACTIVITY) if h.payload == "visit"]
+    visits += [m.end() for m in re.finditer("去", text)]
+    for pos in sorted(visits):
+        while text[pos : pos + 1] == " ":
+            pos += 1
+        end = pos
+        while end < len(text) and _CJK.match(text[end]) and not _hit_starts_at(scan, end):
+            end += 1
+        if 3 <= end - pos <= 10 and _plausible_name(scan, pos, end):
+            return Span(pos, end)
+    return None
+
+
+def _walk_back(text: str, end: int, stop_ends: dict[int, int]) -> int:
+    """Where a name ending at `end` starts: at most 12 name characters back, up to a stop word. A
+    one-character stop is crossed while the name is still shorter than two (佛山美的集团, 北京协和医院)."""
+    start = end
+    while start > 0 and end - start < 12 and _name_char(text[start - 1]):
+        if start in stop_ends and (end - start >= 2 or stop_ends[start] > 1):
+            break
+        start -= 1
+    return start
+
+
+def _is_contact_segment(contact: Span | None, segment: tuple[int, int]) -> bool:
+    return contact is not None and (contact.start, contact.end) == segment
+
+
+def _hit_starts_at(scan: Scan, pos: int) -> bool:
+    return any(h.start == pos for kind, hits in scan.all_hits() if kind not in _NAME_KINDS for h in hits)
+
+
+def _plausible_name(scan: Scan, start: int, end: int) -> bool:
+    """2-12 CJK characters, not a department (采购部), holding no other lexicon word."""
+    name = scan.text[start:end]
+    if not 2 <= len(name) <= 12 or not all(_CJK.match(ch) for ch in name) or name[-1] in _DEPARTMENT_ENDS:
+        return False
+    return not any(
+        start <= h.start and h.end <= end for kind, hits in scan.all_hits() if kind not in _NAME_KINDS for h in hits
+    )
 
 
 def _name_char(ch: str) -> bool:
     return bool(_CJK.match(ch)) or (ch.isascii() and ch.isalpha())
 
 
-def find_contact(scan: Scan, lexicon: lx.Lexicon) -> str | None:
-    """The contact as the rep refers to them: 王总, 钱工, 老胡, 小李, or a full name after 联系人 or
-    right before a phone number. A bare role (采购) is no name."""
+def find_contact(scan: Scan, lexicon: lx.Lexicon, company: Span | None, phone: Span | None) -> Span | None:
+    """The contact as the rep refers to them: 王总, 钱工, 老胡, 小李, a full name after a cue
+    (联系人刘洋, 产品经理吴倩) or right before the phone number. A bare role (采购) is no name; a
+    match inside the company name (柳工 in 广西柳工机械) is none."""
     text = scan.text
+
+    def outside(span: Span) -> bool:
+        return not (company and company.start <= span.start < company.end)
+
     for i in range(len(text)):
         surname = _surname_at(text, i, lexicon)
         if not surname:
             continue
         rest = i + len(surname)
         for title in lexicon.titles:
-            if text.startswith(title, rest) and (surname + title) not in lexicon.not_names:
-                word = text[rest : rest + len(title) + 1]
-                if len(title) == 1 and word in lexicon.not_names:
-                    break
-                return surname + title
+            if text.startswith(title, rest):
+                span = Span(i, rest + len(title))
+                word = text[rest : rest + 2]
+                blocked = (surname + title) in lexicon.not_names or (len(title) == 1 and word in lexicon.not_names)
+                if not blocked and outside(span):
+                    return span
+                break
     for i in range(len(text) - 1):
-        if text[i] in "老小" and _surname_at(text, i + 1, lexicon) and text[i : i + 2] not in lexicon.not_names:
-            return text[i : i + 2]
+        span = Span(i, i + 2)
+        nickname = text[i] in "老小" and _surname_at(text, i + 1, lexicon)
+        if nickname and text[i : i + 2] not in lexicon.not_names and outside(span):
+            return span
     for cue in scan.hits(lx.NAME_CUE):
         start = cue.end + (1 if text[cue.end : cue.end + 1] in (":", "是", "叫", "为", " ") else 0)
-        name = _full_name_at(text, start, lexicon)
-        if name:
-            return name
+        span = _full_name_at(text, start, lexicon)
+        if span and outside(span):
+            return span
+    if phone:
+        end = phone.start
+        while end > 0 and text[end - 1] == " ":
+            end -= 1
+        for length in (3, 2):
+            start = end - length
+            if start >= 0 and (start == 0 or not _CJK.match(text[start - 1])):
+                span = _full_name_at(text, start, lexicon)
+                if span and span.end == end:
+                    return span
     return None
 
 
@@ -129,26 +227,38 @@ def _surname_at(text: str, i: int, lexicon: lx.Lexicon) -> str | None:
     return text[i] if text[i : i + 1] in lexicon.surnames else None
 
 
-def _full_name_at(text: str, start: int, lexicon: lx.Lexicon) -> str | None:
+def _full_name_at(text: str, start: int, lexicon: lx.Lexicon) -> Span | None:
     surname = _surname_at(text, start, lexicon)
     if not surname:
         return None
     given_start = start + len(surname)
     given = ""
-    for ch in text[given_start : given_start + 2]:
-        if not _CJK.match(ch) or ch in _NAME_STOPS:
+    for i in range(given_start, min(given_start + 2, len(text))):
+        if not _CJK.match(text[i]) or text[i] in _NAME_STOPS or text[i : i + 2] in _TIME_WORDS:
             break
-        given += ch
-    return surname + given if given else None
+        given += text[i]
+    name = surname + given
+    if not given or name in lexicon.not_names or name[:2] in lexicon.not_names:
+        return None
+    return Span(start, start + len(name))
 
 
-def find_activity(scan: Scan, lexicon: lx.Lexicon) -> str:
-    """The activity type of the first activity word in the note (`order` breaks ties); else other."""
+def find_activity(scan: Scan, lexicon: lx.Lexicon, company: Span | None) -> str:
+    """The activity type of the first activity word in the note (`order` breaks ties); else visit
+    when the company follows 去/到 (去双汇发展), else other. A word that labels a number (电话 139…,
+    微信号) or stands inside a tag keyword (签了 in 签了别家) is no activity."""
     best: tuple[int, int, str] | None = None
+    tag_hits = scan.hits(lx.TAG)
     for h in scan.hits(lx.ACTIVITY):
-        if is_cancelled(scan, lexicon, h.start, h.end):
+        if any(t.start <= h.start and h.end <= t.end and t.end - t.start > h.end - h.start for t in tag_hits):
+            continue
+        labels_number = h.word in lexicon.activity_labels and _LABEL_AFTER.match(scan.text, h.end)
+        if labels_number or is_cancelled(scan, lexicon, h.start, h.end):
             continue
         key = (h.start, lexicon.activity_order.index(h.payload), h.payload)
         if best is None or key < best:
             best = key
-    return best[2] if best else "other"
+    if best:
+        return best[2]
+    before = scan.text[max(0, company.start - 3) : company.start].rstrip() if company else ""
+    return "visit" if before.endswith(("去", "到", "去了")) else "other"

@@ -56,7 +56,7 @@ class _Candidate:
 
 
 def find_follow_up(scan: Scan, lexicon: lx.Lexicon, now: datetime) -> FollowUp:
-    candidates = [c for c in _candidates(scan.text, lexicon, now) if _is_follow_up(c, scan, now)]
+    candidates = [c for c in _candidates(scan, lexicon, now) if _is_follow_up(c, scan, now)]
     chosen = None
     for c in candidates:
         if scan.near_before(lx.RESCHEDULE, c.start, 2):
@@ -66,7 +66,7 @@ def find_follow_up(scan: Scan, lexicon: lx.Lexicon, now: datetime) -> FollowUp:
         chosen = (cued or candidates)[0]
     if chosen is not None:
         return FollowUp(chosen.at, chosen.has_time, False)
-    spans = [(c.start, c.end) for c in _candidates(scan.text, lexicon, now)]
+    spans = [(c.start, c.end) for c in _candidates(scan, lexicon, now)]
     vague = any(
         not any(s <= h.start < e for s, e in spans) and not scan.near_after(lx.NOT_FOLLOW_UP, h.end, 4)
         for h in scan.hits(lx.VAGUE)
@@ -86,7 +86,8 @@ def _is_follow_up(c: _Candidate, scan: Scan, now: datetime) -> bool:
     return not (c.day == now.date() and not c.has_time)
 
 
-def _candidates(text: str, lexicon: lx.Lexicon, now: datetime) -> list[_Candidate]:
+def _candidates(scan: Scan, lexicon: lx.Lexicon, now: datetime) -> list[_Candidate]:
+    text = scan.text
     found: list[_Candidate] = []
     taken_until = 0
     for m in _DATE.finditer(text):
@@ -120,6 +121,12 @@ def _candidates(text: str, lexicon: lx.Lexicon, now: datetime) -> list[_Candidat
             continue
         hour, minute, _ = _clock(t, None, lexicon)
         if hour is None:
+            continue
+        bare = [c for c in found if not c.has_time and c.end <= t.start() and t.start() - c.end <= 15]
+        if bare and scan.same_clause(bare[-1].end, t.start()):
+            day = bare[-1].day
+            at = datetime(day.year, day.month, day.day, hour, minute or 0, tzinfo=now.tzinfo)
+            found[found.index(bare[-1])] = _Candidate(bare[-1].start, t.end(), day, at, True)
             continue
         at = now.replace(hour=hour, minute=minute or 0, second=0, microsecond=0)
         if at <= now:

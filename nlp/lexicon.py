@@ -40,7 +40,7 @@ NOT_FOLLOW_UP = "not_follow_up"
 VAGUE = "vague"
 
 GAP = "~"
-GAP_REGEX = "[^,.;!?，。；！？、\\s不没无未别]{0,4}"
+GAP_REGEX = "[^,.;!?，。；！？、\\s不没无未]{0,4}"
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,7 @@ class Lexicon:
     neg_window: int
     after_window: int
     activity_order: tuple[str, ...]
+    activity_labels: frozenset[str]
     surnames: frozenset[str]
     compound_surnames: tuple[str, ...]
     titles: tuple[str, ...]
@@ -178,6 +179,7 @@ def load_lexicon(directory: Path = DATA_DIR) -> Lexicon:
         neg_window=int(neg.get("window", 6)),
         after_window=int(neg.get("after_window", 4)),
         activity_order=tuple(order),
+        activity_labels=frozenset(_words(activity, "labels", "nlp.toml [activity]")),
         surnames=frozenset(surnames),
         compound_surnames=tuple(_words(ent, "compound_surnames", "nlp.toml [entities]")),
         titles=tuple(sorted(_words(ent, "titles", "nlp.toml [entities]"), key=len, reverse=True)),

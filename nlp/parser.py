@@ -5,9 +5,17 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from nlp.entities import find_activity, find_amount, find_company, find_contact, find_phone
+from nlp.entities import (
+    find_activity,
+    find_amount,
+    find_company,
+    find_company_fallback,
+    find_contact,
+    find_phone,
+    phone_digits,
+)
 from nlp.followup import find_follow_up
-from nlp.lexicon import default_lexicon, normalize
+from nlp.lexicon import default_lexicon
 from nlp.note import ParsedNote
 from nlp.scan import Scan
 from nlp.tags import find_tags
@@ -24,15 +32,19 @@ def parse_note(text: str, now: datetime) -> ParsedNote:
     lexicon = default_lexicon()
     text = text if isinstance(text, str) else str(text)
     truncated = len(text) > lexicon.max_chars
-    scan = Scan(normalize(_SURROGATES.sub(" ", text[: lexicon.max_chars])), lexicon)
-    tags, risk_words = find_tags(scan, lexicon)
+    scan = Scan(_SURROGATES.sub(" ", text[: lexicon.max_chars]), lexicon)
+    company = find_company(scan, lexicon)
+    phone = find_phone(scan, lexicon)
+    contact = find_contact(scan, lexicon, company, phone)
+    company = company or find_company_fallback(scan, lexicon, contact)
+    tags, risk_words = find_tags(scan, lexicon, (company.start, company.end) if company else None)
     follow_up = find_follow_up(scan, lexicon, now)
     return ParsedNote(
         tags=tags,
-        activity_type=find_activity(scan, lexicon),
-        contact_name=find_contact(scan, lexicon),
-        company=find_company(scan, lexicon),
-        phone=find_phone(scan, lexicon),
+        activity_type=find_activity(scan, lexicon, company),
+        contact_name=contact.text(scan) if contact else None,
+        company=company.text(scan) if company else None,
+        phone=phone_digits(scan, phone) if phone else None,
         amount=find_amount(scan, lexicon),
         follow_up_at=follow_up.at,
         follow_up_has_time=follow_up.has_time,

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from nlp import lexicon as lx
 
 BOUNDARY_CHARS = frozenset(",.;:!?，。；：！？、…\n\t\r ()（）[]【】<>《》\"'“”‘’|/")
-_MASKED_BY = {lx.NEG_BEFORE: (lx.NOT_NEG, lx.TERM), lx.NEG_AFTER: (lx.NOT_NEG, lx.TERM), lx.SUFFIX: (lx.TERM,)}
+# A word inside a longer user-dictionary term (不锈钢, 催化剂, 呼和浩特) is not read on its own.
+_MASKED_BY = {
+    lx.NEG_BEFORE: (lx.NOT_NEG, lx.TERM),
+    lx.NEG_AFTER: (lx.NOT_NEG, lx.TERM),
+    lx.SUFFIX: (lx.TERM,),
+    lx.TAG: (lx.TERM,),
+    lx.ACTIVITY: (lx.TERM,),
+    lx.COMPANY_STOP: (lx.TERM,),
+}
 
 
 @dataclass(frozen=True)
@@ -24,10 +32,12 @@ def _is_word_char(ch: str) -> bool:
 
 
 class Scan:
-    """The hits of every lexicon word in `text`, grouped by kind, and the clause boundaries."""
+    """The hits of every lexicon word in the normalized note, grouped by kind, and the clause
+    boundaries. `raw` is the note as written (same length as `text`), for names shown back as written."""
 
-    def __init__(self, text: str, lexicon: lx.Lexicon) -> None:
-        self.text = text
+    def __init__(self, raw: str, lexicon: lx.Lexicon) -> None:
+        self.raw = raw
+        self.text = text = lx.normalize(raw)
         raw: dict[str, list[Hit]] = {}
         for end_index, (word, kinds) in lexicon.automaton.iter(text):
             start, end = end_index - len(word) + 1, end_index + 1
@@ -56,6 +66,9 @@ class Scan:
 
     def hits(self, kind: str) -> list[Hit]:
         return self._hits.get(kind, [])
+
+    def all_hits(self) -> list[tuple[str, list[Hit]]]:
+        return list(self._hits.items())
 
     def same_clause(self, a: int, b: int) -> bool:
         """True when no clause boundary lies in text[min(a, b):max(a, b)]."""

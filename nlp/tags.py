@@ -7,20 +7,40 @@ from nlp.scan import Hit, Scan
 
 
 def is_cancelled(scan: Scan, lexicon: lx.Lexicon, start: int, end: int) -> bool:
-    """True when the words at text[start:end] are negated (不需要样机), cancelled after (样机不用了)
-    or inside a hypothetical clause (本以为要黄了)."""
-    for cue in scan.hits(lx.NEG_BEFORE):
-        if cue.end <= start and start - cue.end <= lexicon.neg_window and scan.same_clause(cue.end, start):
-            return True
+    """True when the words at text[start:end] are negated, cancelled or hypothetical.
+
+    Negated: a negation word stands shortly before in the same clause (不需要样机); two negations
+    cancel (没说不要样机), and a negation reaches only the first tag or activity word after it
+    (不需要演示直接发合同 still sends the contract). Cancelled: a cancel word follows (样机不用了).
+    Hypothetical: an irrealis word opens the clause (本以为要黄了)."""
+    cues = [
+        c
+        for c in scan.hits(lx.NEG_BEFORE)
+        if c.end <= start and start - c.end <= lexicon.neg_window and scan.same_clause(c.end, start)
+    ]
+    words = [*scan.hits(lx.TAG), *scan.hits(lx.ACTIVITY)]
+    cues = [c for c in cues if not any(c.end < w.end <= start for w in words)]
+    if len(_longest_first(cues)) % 2:
+        return True
     if scan.near_after(lx.NEG_AFTER, end, lexicon.after_window):
         return True
     return any(cue.end <= start and scan.same_clause(cue.start, start) for cue in scan.hits(lx.IRREALIS))
 
 
-def find_tags(scan: Scan, lexicon: lx.Lexicon) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(tag ids in taxonomy order, risk words in text order)."""
+def _longest_first(hits: list[Hit]) -> list[Hit]:
+    """The hits that are not inside a longer hit (不 inside 不需要 counts once)."""
+    return [h for h in hits if not any(o is not h and o.start <= h.start and h.end <= o.end for o in hits)]
+
+
+def find_tags(
+    scan: Scan, lexicon: lx.Lexicon, skip: tuple[int, int] | None = None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(tag ids in taxonomy order, risk words in text order). Words inside `skip` (the customer's
+    company name, e.g. 老板电器) and keywords inside a longer keyword of another tag (催 in 催款) do
+    not count."""
+    literal = _longest_first(scan.hits(lx.TAG))
     found: dict[str, list[Hit]] = {}
-    for hit in scan.hits(lx.TAG):
+    for hit in literal:
         found.setdefault(hit.payload, []).append(hit)
     for rule in lexicon.tags:
         for pattern in rule.patterns:
@@ -28,7 +48,12 @@ def find_tags(scan: Scan, lexicon: lx.Lexicon) -> tuple[tuple[str, ...], tuple[s
                 found.setdefault(rule.id, []).append(Hit(m.start(), m.end(), m.group(), rule.id))
     tags, risk = [], []
     for rule in lexicon.tags:
-        kept = [h for h in found.get(rule.id, ()) if not is_cancelled(scan, lexicon, h.start, h.end)]
+        kept = [
+            h
+            for h in found.get(rule.id, ())
+            if not (skip and skip[0] <= h.start and h.end <= skip[1])
+            and not is_cancelled(scan, lexicon, h.start, h.end)
+        ]
         if kept:
             tags.append(rule.id)
             if rule.risk:
