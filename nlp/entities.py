@@ -23,8 +23,9 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _NAME_STOPS = frozenset("说电手的是在要和跟觉表反讲问想也都很对讲称加回发打聊约")
 _TIME_WORDS = frozenset(a + b for a in "今明后上下" for b in "天午周个年晚早")
 _DEPARTMENT_ENDS = frozenset("部科处室组")
+_CROSSABLE = frozenset("的和")
 # Kinds of lexicon words that may stand inside a company name.
-_NAME_KINDS = frozenset({lx.SUFFIX, lx.TERM, lx.NOT_NEG})
+_NAME_KINDS = frozenset({lx.SUFFIX, lx.TERM, lx.NOT_NEG, lx.PHONE_BLOCK})
 _LABEL_AFTER = re.compile(r"\s*(?:[0-9:号是]|[零一二三四五六七八九幺]{3})")
 
 
@@ -93,7 +94,7 @@ def find_company(scan: Scan, lexicon: lx.Lexicon) -> Span | None:
     A location joined with 的 is left out; a competitor's or system's name is skipped."""
     text = scan.text
     suffixes = scan.hits(lx.SUFFIX)
-    stop_ends = {h.end: h.end - h.start for h in scan.hits(lx.COMPANY_STOP)}
+    stop_ends = _stop_ends(scan)
     for h in suffixes:
         start = h.start
         start = _walk_back(text, h.start, stop_ends)
@@ -109,26 +110,32 @@ def find_company(scan: Scan, lexicon: lx.Lexicon) -> Span | None:
     return None
 
 
-def find_company_fallback(scan: Scan, lexicon: lx.Lexicon, contact: Span | None) -> Span | None:
-    """A company name without a known suffix: written right before the contact (跟萧山传化的牛总),
-    as the first item of a typed note followed by the contact or a role (伊利 牛经理 …), or right after
-    a visit word (去洛阳一拖)."""
-    text = scan.text
-    if contact:
-        end = contact.start - (1 if text[contact.start - 1 : contact.start] == "的" else 0)
-        start = _walk_back(text, end, {h.end: h.end - h.start for h in scan.hits(lx.COMPANY_STOP)})
-        if _plausible_name(scan, start, end):
-            return Span(start, end)
-    segments = [m.span() for m in re.finditer(r"\S+", text)]
+def find_header_company(scan: Scan, contact: Span | None) -> Span | None:
+    """The first item of a typed note when it looks like a name (伊利 牛经理 …, 北京字节跳动 HR …):
+    2-12 CJK characters holding no lexicon word, followed by more items, and either followed by the
+    contact or a role or at least four characters long. An item that is the contact is skipped."""
+    segments = [m.span() for m in re.finditer(r"\S+", scan.text)]
     for (start, end), (next_start, _) in pairwise(segments[:3]):
         if contact and (start, end) == (contact.start, contact.end):
             continue
         followed = (contact and contact.start == next_start) or any(
             h.start == next_start for h in scan.hits(lx.NAME_CUE)
         )
-        if _plausible_name(scan, start, end) and (followed or _is_contact_segment(contact, segments[0])):
+        if _plausible_name(scan, start, end) and (followed or end - start >= 4):
             return Span(start, end)
-        break
+        return None
+    return None
+
+
+def find_company_fallback(scan: Scan, contact: Span | None) -> Span | None:
+    """A company name without a known suffix: written right before the contact (跟萧山传化的牛总) or
+    right after a visit word (去洛阳一拖)."""
+    text = scan.text
+    if contact:
+        end = contact.start - (1 if text[contact.start - 1 : contact.start] == "的" else 0)
+        start = _walk_back(text, end, _stop_ends(scan))
+        if _plausible_name(scan, start, end):
+            return Span(start, end)
     visits = [h.end for h in scan.hits(lx.ACTIVITY) if h.payload == "visit"]
     visits += [m.end() for m in re.finditer("去", text)]
     for pos in sorted(visits):
@@ -142,19 +149,21 @@ def find_company_fallback(scan: Scan, lexicon: lx.Lexicon, contact: Span | None)
     return None
 
 
+def _stop_ends(scan: Scan) -> dict[int, int]:
+    """Where a company name cannot run back across: the end of a stop or activity word (电联), with
+    that word's length."""
+    return {h.end: h.end - h.start for kind in (lx.COMPANY_STOP, lx.ACTIVITY) for h in scan.hits(kind)}
+
+
 def _walk_back(text: str, end: int, stop_ends: dict[int, int]) -> int:
     """Where a name ending at `end` starts: at most 12 name characters back, up to a stop word. A
-    one-character stop is crossed while the name is still shorter than two (佛山美的集团, 北京协和医院)."""
+    crossable stop (的, 和) is crossed while the name is still shorter than two (佛山美的集团, 北京协和医院)."""
     start = end
     while start > 0 and end - start < 12 and _name_char(text[start - 1]):
-        if start in stop_ends and (end - start >= 2 or stop_ends[start] > 1):
+        if start in stop_ends and (end - start >= 2 or text[start - 1] not in _CROSSABLE):
             break
         start -= 1
     return start
-
-
-def _is_contact_segment(contact: Span | None, segment: tuple[int, int]) -> bool:
-    return contact is not None and (contact.start, contact.end) == segment
 
 
 def _hit_starts_at(scan: Scan, pos: int) -> bool:
@@ -162,9 +171,10 @@ def _hit_starts_at(scan: Scan, pos: int) -> bool:
 
 
 def _plausible_name(scan: Scan, start: int, end: int) -> bool:
-    """2-12 CJK characters, not a department (采购部), holding no other lexicon word."""
+    """2-12 CJK characters, not a short department name (采购部, 设备科), holding no other lexicon word."""
     name = scan.text[start:end]
-    if not 2 <= len(name) <= 12 or not all(_CJK.match(ch) for ch in name) or name[-1] in _DEPARTMENT_ENDS:
+    department = len(name) <= 4 and name[-1] in _DEPARTMENT_ENDS
+    if not 2 <= len(name) <= 12 or department or not all(_CJK.match(ch) for ch in name):
         return False
     return not any(
         start <= h.start and h.end <= end for kind, hits in scan.all_hits() if kind not in _NAME_KINDS for h in hits

@@ -11,6 +11,7 @@ from nlp.entities import (
     find_company,
     find_company_fallback,
     find_contact,
+    find_header_company,
     find_phone,
     phone_digits,
 )
@@ -36,7 +37,10 @@ def parse_note(text: str, now: datetime) -> ParsedNote:
     company = find_company(scan, lexicon)
     phone = find_phone(scan, lexicon)
     contact = find_contact(scan, lexicon, company, phone)
-    company = company or find_company_fallback(scan, lexicon, contact)
+    header = find_header_company(scan, contact)
+    if header and (company is None or header.end <= company.start):
+        company = header
+    company = company or find_company_fallback(scan, contact)
     tags, risk_words = find_tags(scan, lexicon, (company.start, company.end) if company else None)
     follow_up = find_follow_up(scan, lexicon, now)
     return ParsedNote(
