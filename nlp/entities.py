@@ -173,7 +173,7 @@ def _hit_starts_at(scan: Scan, pos: int) -> bool:
 def _plausible_name(scan: Scan, start: int, end: int) -> bool:
     """2-12 CJK characters, not a short department name (采购部, 设备科), holding no other lexicon word."""
     name = scan.text[start:end]
-    department = len(name) <= 4 and name[-1] in _DEPARTMENT_ENDS
+    department = 0 < len(name) <= 4 and name[-1] in _DEPARTMENT_ENDS
     if not 2 <= len(name) <= 12 or department or not all(_CJK.match(ch) for ch in name):
         return False
     return not any(
