@@ -1,0 +1,377 @@
+"""Feishu (飞书) self-built app with bot capability: `POST /feishu/events` for event subscription v2.0
+and card callbacks, plus the factories `bot.platforms` calls when Feishu is configured.
+
+Requests go through lark-oapi's EventDispatcherHandler, but only after our own checks: the SDK answers
+every failure with HTTP 500, which makes Feishu retry a forged or broken request for hours. So the view
+first verifies the signature, decrypts, checks the verification token and app id (4xx on failure,
+nothing stored), then lets the dispatcher deserialize and call our handlers. A handler's exception is
+re-raised after the dispatcher returns, so our error classes keep their status and no SDK text leaks.
+
+Messages are stored and queued (the worker downloads and transcribes audio); card clicks are answered
+in the request, within Feishu's 3 s, with a toast and the updated card.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+from base64 import b64decode
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import lark_oapi as lark
+import redis
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from lark_oapi.adapter.flask import parse_req, parse_resp
+from lark_oapi.core.utils import AESCipher
+from lark_oapi.event.callback.model.p2_card_action_trigger import P2CardActionTrigger, P2CardActionTriggerResponse
+from sqlalchemy import select
+
+from bot import conversation
+from bot.cards import Card, render_text
+from bot.inbound import accept
+from bot.platforms.base import CardAction, InboundMessage, Preparer, Sender
+from bot.platforms.feishu_cards import render_card
+from bot.platforms.feishu_client import (
+    Api,
+    FeishuAppSender,
+    FeishuPreparer,
+    FeishuSpeechRecognizer,
+    FeishuWebhookSender,
+    RateLimit,
+    RedisTokenCache,
+    build_client,
+)
+from bot.speech import build_recognizer
+from bot.webhook import Forbidden, Malformed
+from config.settings import FeishuSettings, Settings
+from jobs import runtime
+from storage.inbound import record_inbound
+from storage.models import GroupTarget
+
+__all__ = ["FeishuSpeechRecognizer", "feishu_blueprint", "feishu_preparer", "feishu_senders"]
+
+log = logging.getLogger(__name__)
+
+URL_VERIFICATION = "url_verification"
+# Mentions arrive as placeholders in the text ("@_user_1 今天拜访…"); @所有人 as "@_all".
+MENTION = re.compile(r"@_(?:user_\d+|all)\s*")
+TOAST_TYPES = {"info": "info", "success": "success", "warning": "warning", "danger": "error"}
+
+
+# ---------------------------------------------------------------- message content → text
+
+
+def _text_content(content: dict[str, Any]) -> str:
+    return _str(content.get("text"), "content.text")
+
+
+def _post_content(content: dict[str, Any]) -> str:
+    """Rich text (post) as plain text: the title, then one line per paragraph; images and emoji drop out."""
+    if "content" not in content:  # the locale-keyed form {"zh_cn": {"title", "content"}}
+        content = next((v for v in content.values() if isinstance(v, dict)), {})
+    lines = [content["title"]] if content.get("title") else []
+    for paragraph in content.get("content") or []:
+        if not isinstance(paragraph, list):
+            raise Malformed("post paragraph is not a list")
+        parts = [
+            str(node.get("text", ""))
+            for node in paragraph
+            if isinstance(node, dict) and node.get("tag") in ("text", "a", "md", "code_block")
+        ]
+        lines.append("".join(parts))
+    return "\n".join(lines)
+
+
+MESSAGE_PARSERS = {"text": _text_content, "post": _post_content}
+
+
+def _str(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise Malformed(f"missing {name}")
+    return value
+
+
+def _millis(value: Any) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
+    except (TypeError, ValueError) as exc:
+        raise Malformed("create_time is not a millisecond timestamp") from exc
+
+
+def message_from_event(data: lark.im.v1.P2ImMessageReceiveV1) -> InboundMessage | None:
+    """The neutral message for an `im.message.receive_v1` event; None for one we do not answer (sent by
+    another app, or a group message that does not @ anyone)."""
+    event = data.event
+    if event is None or event.message is None or event.sender is None or event.sender.sender_id is None:
+        raise Malformed("im.message.receive_v1 without event.message or event.sender")
+    if event.sender.sender_type != "user":
+        return None
+    message = event.message
+    message_id = _str(message.message_id, "message.message_id")
+    group = message.chat_type == "group"
+    if group and not message.mentions:
+        return None  # the app has all-group-message permission; answer only when @-ed
+    try:
+        content = json.loads(_str(message.content, "message.content"))
+    except json.JSONDecodeError as exc:
+        raise Malformed("message.content is not JSON") from exc
+    if not isinstance(content, dict):
+        raise Malformed("message.content is not an object")
+    extra: dict[str, Any] = {"message_id": message_id, "chat_id": message.chat_id, "chat_type": message.chat_type}
+    kind, text = "text", ""
+    parser = MESSAGE_PARSERS.get(message.message_type or "")
+    if parser is not None:
+        text = MENTION.sub("", parser(content)).strip()
+    elif message.message_type == "audio":
+        kind = "voice"
+        extra.update(file_key=_str(content.get("file_key"), "audio file_key"), duration_ms=content.get("duration"))
+    else:
+        kind = "unsupported"
+        extra["message_type"] = message.message_type
+    return InboundMessage(
+        channel="feishu",
+        sender="feishu:" + _str(event.sender.sender_id.open_id, "sender.sender_id.open_id"),
+        text=text,
+        received_at=_millis(message.create_time),
+        kind=kind,
+        reply_to=f"feishu_chat:{_str(message.chat_id, 'message.chat_id')}" if group else "",
+        extra=extra,
+    )
+
+
+def action_from_callback(data: P2CardActionTrigger) -> CardAction:
+    """The neutral click for a `card.action.trigger` callback on one of our buttons."""
+    event = data.event
+    if event is None or event.operator is None or event.action is None:
+        raise Malformed("card.action.trigger without event.operator or event.action")
+    value = event.action.value
+    if not isinstance(value, dict) or not isinstance(value.get("action"), str):
+        raise Malformed("card action value is not one of our buttons")
+    created = data.header.create_time if data.header is not None else None
+    try:
+        received_at = datetime.fromtimestamp(int(created) / 1_000_000, UTC) if created else datetime.now(UTC)
+    except ValueError as exc:
+        raise Malformed("header.create_time is not a microsecond timestamp") from exc
+    context = event.context
+    return CardAction(
+        channel="feishu",
+        actor="feishu:" + _str(event.operator.open_id, "operator.open_id"),
+        action=value["action"],
+        value=value.get("value") if isinstance(value.get("value"), dict) else {},
+        received_at=received_at,
+        update_ref={"message_id": context.open_message_id} if context and context.open_message_id else {},
+    )
+
+
+# ---------------------------------------------------------------- handlers the dispatcher calls
+
+
+def _on_message(data: lark.im.v1.P2ImMessageReceiveV1) -> None:
+    message = message_from_event(data)
+    if message is None:
+        log.info("feishu event %s ignored (not a user message to the bot)", g.feishu_event_id)
+        return
+    message_id = message.extra["message_id"]
+    # Feishu re-sends a message with a new event_id for hours: message_id is the key.
+    event_id = accept(
+        current_app.extensions["salesbot"], message, platform="feishu", dedup_key=message_id, raw=g.feishu_raw
+    )
+    if event_id is None:
+        log.info("feishu message %s already received", message_id)
+
+
+def _on_card_action(data: P2CardActionTrigger) -> P2CardActionTriggerResponse:
+    action = action_from_callback(data)
+    rt = current_app.extensions["salesbot"]
+    with rt.transaction() as session:
+        event = record_inbound(
+            session,
+            platform="feishu",
+            dedup_key=f"card:{g.feishu_event_id}",
+            kind="card_action",
+            sender=action.actor,
+            payload={"action": action.to_payload(), "raw": g.feishu_raw},
+            now=action.received_at,
+        )
+        if event is None:
+            return P2CardActionTriggerResponse({"toast": {"type": "info", "content": "已处理过这次点击"}})
+        card = conversation.handle_action(
+            session,
+            actor_key=action.actor,
+            action=action.action,
+            value=action.value,
+            now=action.received_at,
+            tz=rt.settings.tz,
+            rules=rt.rules,
+        )
+        # Answered here, so the worker and the sweep must not act on it again.
+        event.status, event.processed_at = "done", datetime.now(UTC)
+    return P2CardActionTriggerResponse({"toast": _toast(card), "card": {"type": "raw", "data": render_card(card)}})
+
+
+def _toast(card: Card) -> dict[str, str]:
+    content = card.title or render_text(card).split("\n", 1)[0]
+    return {"type": TOAST_TYPES.get(card.level, "info"), "content": content[:100]}
+
+
+EVENT_HANDLERS = {"im.message.receive_v1": _on_message, "card.action.trigger": _on_card_action}
+# Subscribed or commonly enabled, deliberately dropped with a 200.
+IGNORED_EVENTS = ("im.message.message_read_v1", "im.chat.access_event.bot_p2p_chat_entered_v1")
+
+
+# ---------------------------------------------------------------- verification
+
+
+class EventVerifier:
+    """Signature, decryption, verification token and app id, as Feishu documents them."""
+
+    def __init__(self, settings: FeishuSettings) -> None:
+        self.settings = settings
+        self.cipher = AESCipher(settings.encrypt_key) if settings.encrypt_key else None
+
+    def verify(self, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
+        """The plaintext payload of a genuine request. Raises Forbidden or Malformed."""
+        outer = _json_object(body)
+        signature = headers.get("X-Lark-Signature")
+        if self.cipher is None:
+            if "encrypt" in outer:
+                raise Malformed("encrypted body, but SALESBOT_FEISHU_ENCRYPT_KEY is not set")
+            payload = outer
+        else:
+            if signature is not None:
+                self._check_signature(body, headers, signature)
+            if "encrypt" in outer:
+                try:
+                    plaintext = self.cipher.decrypt(b64decode(str(outer["encrypt"]), validate=True))
+                except ValueError as exc:
+                    raise Malformed("cannot decrypt the body") from exc
+                payload = _json_object(plaintext)
+            elif outer.get("type") == URL_VERIFICATION:
+                payload = outer  # the console's check before the key is saved: harmless, token-checked
+            else:
+                raise Forbidden("body is not encrypted with the encrypt key")
+            if signature is None and payload.get("type") != URL_VERIFICATION:
+                raise Forbidden("missing X-Lark-Signature")
+        header = payload.get("header") if isinstance(payload.get("header"), dict) else {}
+        token = header.get("token", payload.get("token"))
+        if not isinstance(token, str) or not hmac.compare_digest(token, self.settings.verification_token):
+            raise Forbidden("wrong verification token")
+        if header.get("app_id") not in (None, self.settings.app_id):
+            raise Forbidden("event for another app")
+        return payload
+
+    def _check_signature(self, body: bytes, headers: dict[str, str], signature: str) -> None:
+        timestamp = headers.get("X-Lark-Request-Timestamp", "")
+        nonce = headers.get("X-Lark-Request-Nonce", "")
+        expected = hashlib.sha256((timestamp + nonce + self.settings.encrypt_key).encode() + body).hexdigest()
+        if not hmac.compare_digest(expected, signature):
+            raise Forbidden("bad X-Lark-Signature")
+
+
+def _json_object(data: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Malformed("body is not JSON") from exc
+    if not isinstance(value, dict):
+        raise Malformed("body is not a JSON object")
+    return value
+
+
+def _event_type(payload: dict[str, Any]) -> str:
+    if payload.get("type") == URL_VERIFICATION:
+        return URL_VERIFICATION
+    header = payload.get("header")
+    if payload.get("schema") != "2.0" or not isinstance(header, dict):
+        return str(payload.get("type") or "v1 event")
+    return str(header.get("event_type"))
+
+
+# ---------------------------------------------------------------- factories
+
+
+def feishu_blueprint(settings: Settings) -> Blueprint:
+    """`POST /feishu/events`: URL verification, `im.message.receive_v1` and `card.action.trigger`."""
+    assert settings.feishu is not None
+    verifier = EventVerifier(settings.feishu)
+    builder = lark.EventDispatcherHandler.builder(
+        settings.feishu.encrypt_key, settings.feishu.verification_token, lark.LogLevel.ERROR
+    )
+    dispatcher = (
+        builder.register_p2_im_message_receive_v1(_captured(_on_message))
+        .register_p2_card_action_trigger(_captured(_on_card_action))
+        .build()
+    )
+    blueprint = Blueprint("feishu", __name__)
+
+    @blueprint.post("/feishu/events")
+    def events() -> Response:
+        payload = verifier.verify(request.get_data(), dict(request.headers))
+        event_type = _event_type(payload)
+        if event_type != URL_VERIFICATION and event_type not in EVENT_HANDLERS:
+            log.info(
+                "feishu event %s not handled (%s)", event_type, "ignored" if event_type in IGNORED_EVENTS else "unknown"
+            )
+            return jsonify({"msg": "ignored"})
+        g.feishu_raw = payload
+        g.feishu_event_id = payload.get("header", {}).get("event_id", "")
+        g.feishu_error = None
+        answer = dispatcher.do(parse_req())
+        if g.feishu_error is not None:
+            raise g.feishu_error
+        if answer.status_code != 200:
+            log.warning("feishu event %s refused by lark-oapi: %s", event_type, answer.content[:200])
+            raise Malformed("event rejected")
+        return parse_resp(answer)
+
+    return blueprint
+
+
+def _captured(handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Keep a handler's exception for the view to re-raise: the dispatcher would turn it into a 500."""
+
+    def call(data: Any) -> Any:
+        try:
+            return handler(data)
+        except Exception as exc:
+            g.feishu_error = exc
+            raise
+
+    return call
+
+
+def _group_secret(url: str) -> str | None:
+    with runtime.current().transaction() as session:
+        return session.scalar(
+            select(GroupTarget.secret).where(GroupTarget.channel == "feishu_webhook", GroupTarget.address == url)
+        )
+
+
+def feishu_senders(settings: Settings, connection: redis.Redis) -> dict[str, Sender]:
+    """App messages (`feishu`: `feishu:OPEN_ID` or `feishu_chat:CHAT_ID`; `feishu_chat`: a bare chat_id)
+    and custom group bots (`feishu_webhook`: the hook URL)."""
+    assert settings.feishu is not None
+    cache = RedisTokenCache(connection)
+    api = Api(build_client(settings.feishu, cache), cache)
+    limiter = RateLimit(connection)
+    return {
+        "feishu": FeishuAppSender("feishu", api, limiter),
+        "feishu_chat": FeishuAppSender("feishu_chat", api, limiter),
+        "feishu_webhook": FeishuWebhookSender(limiter, _group_secret),
+    }
+
+
+def feishu_preparer(settings: Settings, connection: redis.Redis) -> Preparer:
+    assert settings.feishu is not None
+    cache = RedisTokenCache(connection)
+    api = Api(build_client(settings.feishu, cache), cache)
+    # Feishu's own speech-to-text shares the client (and its token); SALESBOT_ASR_URL takes precedence.
+    recognizer = (
+        build_recognizer(settings) if settings.asr is not None else FeishuSpeechRecognizer(settings.feishu, api)
+    )
+    return FeishuPreparer(api, recognizer, connection)

@@ -1,0 +1,372 @@
+"""Outbound Feishu: app messages and card updates (im/v1), custom group bots, the sender's name, voice
+download and speech-to-text — all over lark-oapi's `lark.Client`, whose domain comes from settings.
+
+Errors become SendError (or SpeechError for the recognizer): transient ones (network, HTTP 5xx, rate
+limits, an expired token) are retried by the outbox or the job; the rest are permanent.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import lark_oapi as lark
+import redis
+import requests
+from lark_oapi.api.contact.v3 import GetUserRequest
+from lark_oapi.api.im.v1 import (
+    CreateMessageRequest,
+    CreateMessageRequestBody,
+    GetMessageResourceRequest,
+    PatchMessageRequest,
+    PatchMessageRequestBody,
+)
+from lark_oapi.api.speech_to_text.v1 import (
+    FileConfig,
+    FileRecognizeSpeechRequest,
+    FileRecognizeSpeechRequestBody,
+    Speech,
+)
+from lark_oapi.core.cache import ICache
+from lark_oapi.core.exception import ObtainAccessTokenException
+
+from bot.audio import SAMPLE_RATE, AudioError, to_pcm16k
+from bot.cards import Card
+from bot.platforms.base import InboundMessage, SendError
+from bot.platforms.feishu_cards import APP_CARD_BYTES, WEBHOOK_BODY_BYTES, render_card, render_plain
+from bot.speech import SpeechError, SpeechRecognizer
+from config.settings import FeishuSettings
+
+log = logging.getLogger(__name__)
+
+PREFIX = "salesbot:feishu:"
+# Codes worth retrying: request-rate limits (app-wide, per message target, custom bot) and internal errors.
+RATE_LIMITED = frozenset({99991400, 230020, 11232, 9499})
+INTERNAL = frozenset({1000004, 1000005, 99991401, 99991500, 230099})
+# The cached tenant_access_token was rejected: forget it and fetch a new one.
+TOKEN_REJECTED = frozenset({99991661, 99991663, 99991664, 99991677})
+# "单租户限流：20QPS … 接口适合 60 秒以内音频识别"
+MAX_SPEECH_SECONDS = 60
+PER_TARGET_QPS = 5  # "5 QPS per user and per group", shared by every bot there
+WEBHOOK_PER_SECOND, WEBHOOK_PER_MINUTE = 5, 100
+NAME_TTL, NO_NAME_TTL = 24 * 3600, 3600
+
+
+class RedisTokenCache(ICache):
+    """lark-oapi's token cache in the queue's Redis, so every web and worker process shares one
+    tenant_access_token instead of fetching its own."""
+
+    def __init__(self, connection: redis.Redis) -> None:
+        self.connection = connection
+
+    def get(self, key: str) -> str:
+        value = self.connection.get(PREFIX + "token:" + key)
+        return value.decode() if isinstance(value, bytes) else (value or "")
+
+    def set(self, key: str, value: str, expire: int) -> None:
+        ttl = int(expire - time.time())
+        if ttl > 0:
+            self.connection.set(PREFIX + "token:" + key, value, ex=ttl)
+
+    def clear(self) -> None:
+        for key in self.connection.scan_iter(match=PREFIX + "token:*"):
+            self.connection.delete(key)
+
+
+def build_client(settings: FeishuSettings, cache: ICache | None = None) -> lark.Client:
+    builder = (
+        lark.Client.builder()
+        .app_id(settings.app_id)
+        .app_secret(settings.app_secret)
+        .domain(settings.api_base.rstrip("/"))
+        .timeout(10)
+        .log_level(lark.LogLevel.WARNING)
+    )
+    if cache is not None:
+        builder = builder.cache(cache)
+    return builder.build()
+
+
+class RateLimit:
+    """Fixed-window counters in Redis, shared by all processes: `wait` blocks until a slot is free."""
+
+    def __init__(self, connection: redis.Redis, *, max_wait: float = 3.0) -> None:
+        self.connection = connection
+        self.max_wait = max_wait
+
+    def _take(self, key: str, limit: int, window: int) -> float:
+        """0 if a slot was taken, else seconds until the window ends."""
+        now = time.time()
+        slot = int(now // window)
+        name = f"{PREFIX}rate:{key}:{window}:{slot}"
+        count = self.connection.incr(name)
+        if count == 1:
+            self.connection.expire(name, window + 1)
+        return 0.0 if count <= limit else (slot + 1) * window - now
+
+    def wait(self, key: str, limits: tuple[tuple[int, int], ...]) -> None:
+        """Take a slot under every (limit, window seconds); raises a transient SendError rather than
+        waiting longer than `max_wait` (the outbox retries later)."""
+        deadline = time.monotonic() + self.max_wait
+        for limit, window in limits:
+            while (delay := self._take(key, limit, window)) > 0:
+                if time.monotonic() + delay > deadline:
+                    raise SendError(f"rate limit {limit}/{window}s reached for {key}")
+                time.sleep(delay)
+
+
+def _failure(what: str, code: int | None, msg: str | None, status: int | None) -> SendError:
+    transient = code in RATE_LIMITED or code in INTERNAL or (status is not None and status >= 500)
+    return SendError(f"{what}: code {code} {msg or ''} (HTTP {status})".strip(), permanent=not transient)
+
+
+class Api:
+    """One `lark.Client` with the error handling every call shares."""
+
+    def __init__(self, client: lark.Client, cache: RedisTokenCache | None = None) -> None:
+        self.client = client
+        self.cache = cache
+
+    def call(self, what: str, fn: Callable[[], Any]) -> Any:
+        """Run one SDK call; retry once with a fresh token if the cached one was rejected.
+
+        Returns the successful response; raises SendError.
+        """
+        for attempt in (1, 2):
+            try:
+                response = fn()
+            except ObtainAccessTokenException as exc:
+                raise SendError(f"{what}: cannot get a tenant_access_token (code {exc.code})") from exc
+            except (requests.RequestException, ValueError) as exc:
+                # ValueError: a body that is not JSON, as from a proxy's 502 page.
+                raise SendError(f"{what}: {type(exc).__name__}") from exc
+            if response.success():
+                return response
+            if response.code in TOKEN_REJECTED and attempt == 1 and self.cache is not None:
+                self.cache.clear()
+                continue
+            status = response.raw.status_code if response.raw is not None else None
+            raise _failure(what, response.code, response.msg, status)
+        raise AssertionError("unreachable")
+
+
+def parse_receiver(recipient: str) -> tuple[str, str]:
+    """(receive_id_type, receive_id) for `feishu:OPEN_ID` (a person) or `feishu_chat:CHAT_ID` (a group)."""
+    kind, _, ident = recipient.partition(":")
+    if ident and kind == "feishu":
+        return "open_id", ident
+    if ident and kind == "feishu_chat":
+        return "chat_id", ident
+    raise SendError(f"not a Feishu recipient: {recipient!r}", permanent=True)
+
+
+class FeishuAppSender:
+    """App messages through im/v1: text or an interactive card, created once per dedup key (the request
+    `uuid`), or a sent card patched in place when `update_ref` names it.
+
+    Channel `feishu` takes `feishu:OPEN_ID` and `feishu_chat:CHAT_ID`; channel `feishu_chat` (a team's
+    group target) takes the bare chat_id.
+    """
+
+    def __init__(self, channel: str, api: Api, limiter: RateLimit) -> None:
+        self.channel = channel
+        self.api = api
+        self.limiter = limiter
+
+    def send(
+        self, recipient: str, card: Card, *, dedup_key: str, update_ref: dict[str, Any] | None = None
+    ) -> str | None:
+        if self.channel == "feishu_chat":
+            recipient = f"feishu_chat:{recipient}"
+        id_type, receive_id = parse_receiver(recipient)
+        self.limiter.wait(receive_id, ((PER_TARGET_QPS, 1),))
+        if update_ref and update_ref.get("message_id"):
+            return self._patch(str(update_ref["message_id"]), card)
+        if card.is_plain_text:
+            msg_type, content = "text", {"text": render_plain(card, limit=APP_CARD_BYTES)}
+        else:
+            msg_type, content = "interactive", render_card(card)
+        # uuid: "≤ 50 characters, dedupes within 1 hour"; longer keys are hashed to fit.
+        idem = dedup_key if len(dedup_key) <= 50 else hashlib.sha256(dedup_key.encode()).hexdigest()[:50]
+        request = (
+            CreateMessageRequest.builder()
+            .receive_id_type(id_type)
+            .request_body(
+                CreateMessageRequestBody.builder()
+                .receive_id(receive_id)
+                .msg_type(msg_type)
+                .content(json.dumps(content, ensure_ascii=False))
+                .uuid(idem)
+                .build()
+            )
+            .build()
+        )
+        response = self.api.call("im.v1.message.create", lambda: self.api.client.im.v1.message.create(request))
+        return response.data.message_id
+
+    def _patch(self, message_id: str, card: Card) -> str:
+        request = (
+            PatchMessageRequest.builder()
+            .message_id(message_id)
+            .request_body(
+                PatchMessageRequestBody.builder().content(json.dumps(render_card(card), ensure_ascii=False)).build()
+            )
+            .build()
+        )
+        self.api.call("im.v1.message.patch", lambda: self.api.client.im.v1.message.patch(request))
+        return message_id
+
+
+def webhook_sign(timestamp: int, secret: str) -> str:
+    """The custom bot signature: HMAC-SHA256 keyed with "timestamp\\nsecret" over an empty message."""
+    key = f"{timestamp}\n{secret}".encode()
+    return base64.b64encode(hmac.new(key, digestmod=hashlib.sha256).digest()).decode()
+
+
+class FeishuWebhookSender:
+    """Custom group bots (自定义机器人): the recipient is the hook URL; `secret_for(url)` gives the
+    signing secret of the group target, or None when the bot does not check signatures.
+
+    Custom bots cannot receive callbacks, so cards go out without buttons.
+    """
+
+    channel = "feishu_webhook"
+
+    def __init__(self, limiter: RateLimit, secret_for: Callable[[str], str | None], *, timeout: float = 10.0) -> None:
+        self.limiter = limiter
+        self.secret_for = secret_for
+        self.timeout = timeout
+
+    def send(
+        self, recipient: str, card: Card, *, dedup_key: str, update_ref: dict[str, Any] | None = None
+    ) -> str | None:
+        if not recipient.startswith(("https://", "http://")):
+            raise SendError(f"not a webhook URL: {recipient!r}", permanent=True)
+        body: dict[str, Any]
+        if card.is_plain_text:
+            body = {"msg_type": "text", "content": {"text": render_plain(card, limit=WEBHOOK_BODY_BYTES - 500)}}
+        else:
+            body = {"msg_type": "interactive", "card": render_card(card, buttons=False, limit=WEBHOOK_BODY_BYTES - 500)}
+        secret = self.secret_for(recipient)
+        if secret:
+            timestamp = int(time.time())
+            body.update(timestamp=str(timestamp), sign=webhook_sign(timestamp, secret))
+        hook = hashlib.sha256(recipient.encode()).hexdigest()[:16]
+        self.limiter.wait(f"hook:{hook}", ((WEBHOOK_PER_SECOND, 1), (WEBHOOK_PER_MINUTE, 60)))
+        try:
+            response = requests.post(recipient, json=body, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise SendError(f"custom bot {hook}: {type(exc).__name__}") from exc
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = {}
+        code = answer.get("code", answer.get("StatusCode"))
+        if response.status_code == 200 and code == 0:
+            return None
+        raise _failure(f"custom bot {hook}", code, answer.get("msg"), response.status_code)
+
+
+class FeishuSpeechRecognizer:
+    """speech_to_text `file_recognize`: 16 kHz PCM, at most 60 s a request, so longer audio goes in
+    consecutive pieces whose texts are joined."""
+
+    name = "feishu"
+
+    def __init__(self, settings: FeishuSettings, api: Api | None = None) -> None:
+        self.api = api or Api(build_client(settings))
+
+    def transcribe(self, pcm: bytes) -> str:
+        piece = MAX_SPEECH_SECONDS * SAMPLE_RATE * 2
+        return "".join(self._recognize(pcm[start : start + piece]) for start in range(0, len(pcm), piece)).strip()
+
+    def _recognize(self, pcm: bytes) -> str:
+        request = (
+            FileRecognizeSpeechRequest.builder()
+            .request_body(
+                FileRecognizeSpeechRequestBody.builder()
+                .speech(Speech.builder().speech(base64.b64encode(pcm).decode()).build())
+                .config(
+                    FileConfig.builder()
+                    .file_id(uuid.uuid4().hex[:16])  # "16 位字符串", letters, digits and _
+                    .format("pcm")
+                    .engine_type("16k_auto")
+                    .build()
+                )
+                .build()
+            )
+            .build()
+        )
+        try:
+            response = self.api.call(
+                "speech_to_text.file_recognize",
+                lambda: self.api.client.speech_to_text.v1.speech.file_recognize(request),
+            )
+        except SendError as exc:
+            raise SpeechError(str(exc), transient=not exc.permanent) from exc
+        return (response.data.recognition_text or "").strip()
+
+
+class FeishuPreparer:
+    """Reads the sender's name from the contact directory, and turns an audio message into text:
+    download the resource (type=file), decode it to 16 kHz PCM, transcribe."""
+
+    def __init__(self, api: Api, recognizer: SpeechRecognizer | None, connection: redis.Redis) -> None:
+        self.api = api
+        self.recognizer = recognizer
+        self.connection = connection
+
+    def prepare(self, message: InboundMessage) -> InboundMessage:
+        if message.sender_name is None:
+            message = replace(message, sender_name=self._name(message.sender.partition(":")[2]))
+        if message.kind == "voice" and message.extra.get("file_key"):
+            message = self._transcribe(message)
+        return message
+
+    def _name(self, open_id: str) -> str | None:
+        """The person's name, cached a day; None when it cannot be read (no contact permission)."""
+        key = f"{PREFIX}name:{open_id}"
+        cached = self.connection.get(key)
+        if cached is not None:
+            return cached.decode() or None
+        request = GetUserRequest.builder().user_id(open_id).user_id_type("open_id").build()
+        try:
+            response = self.api.call("contact.v3.user.get", lambda: self.api.client.contact.v3.user.get(request))
+        except SendError as exc:
+            log.info("no name for feishu user %s: %s", open_id, exc)
+            if exc.permanent:
+                self.connection.set(key, "", ex=NO_NAME_TTL)
+            return None
+        name = (response.data.user.name or "").strip() if response.data and response.data.user else ""
+        self.connection.set(key, name, ex=NAME_TTL if name else NO_NAME_TTL)
+        return name or None
+
+    def _transcribe(self, message: InboundMessage) -> InboundMessage:
+        if self.recognizer is None:
+            return message
+        message_id, file_key = str(message.extra["message_id"]), str(message.extra["file_key"])
+        request = GetMessageResourceRequest.builder().message_id(message_id).file_key(file_key).type("file").build()
+        response = self.api.call(
+            "im.v1.message_resource.get", lambda: self.api.client.im.v1.message_resource.get(request)
+        )
+        try:
+            text = self.recognizer.transcribe(to_pcm16k(response.file.read()))
+        except AudioError as exc:
+            log.warning("feishu audio %s cannot be decoded: %s", message_id, exc)
+            return message
+        except SpeechError as exc:
+            if exc.transient:
+                raise SendError(f"speech-to-text: {exc}") from exc
+            log.warning("feishu audio %s not transcribed: %s", message_id, exc)
+            return message
+        if not text:
+            return message
+        return replace(message, kind="text", text=text, extra={**message.extra, "transcript": True})
