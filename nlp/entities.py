@@ -194,19 +194,14 @@ def find_contact(scan: Scan, lexicon: lx.Lexicon, company: Span | None, phone: S
     def outside(span: Span) -> bool:
         return not (company and company.start <= span.start < company.end)
 
-    for i in range(len(text)):
-        surname = _surname_at(text, i, lexicon)
-        if not surname:
-            continue
-        rest = i + len(surname)
-        for title in lexicon.titles:
-            if text.startswith(title, rest):
-                span = Span(i, rest + len(title))
-                word = text[rest : rest + 2]
-                blocked = (surname + title) in lexicon.not_names or (len(title) == 1 and word in lexicon.not_names)
-                if not blocked and outside(span):
-                    return span
-                break
+    m = lexicon.titled_name.search(text)
+    while m:
+        surname, title = m.group("surname"), m.group("title")
+        span = Span(m.start(), m.end())
+        single_title_word = len(title) == 1 and text[span.start + len(surname) : span.end + 1] in lexicon.not_names
+        if m.group() not in lexicon.not_names and not single_title_word and outside(span):
+            return span
+        m = lexicon.titled_name.search(text, m.start() + 1)
     for i in range(len(text) - 1):
         span = Span(i, i + 2)
         nickname = text[i] in "老小" and _surname_at(text, i + 1, lexicon)

@@ -35,6 +35,11 @@ _TIME = re.compile(
     rf"(?P<per>{_PERIOD}|晚|早)?\s?(?:(?P<h>{_NUM})(?:点|:|：)(?:(?P<half>半)|(?P<q>一刻|三刻)"
     rf"|(?P<min>\d{{2}}|{_NUM})分?)?(?P<zhong>钟)?)?"
 )
+# A clock time on its own (no date before it) must state the hour.
+_CLOCK = re.compile(
+    rf"(?P<per>{_PERIOD}|晚|早)?\s?(?P<h>{_NUM})(?:点|:|：)(?:(?P<half>半)|(?P<q>一刻|三刻)"
+    rf"|(?P<min>\d{{2}}|{_NUM})分?)?(?P<zhong>钟)?"
+)
 _WEEKDAYS = {c: i for i, c in enumerate("一二三四五六日")} | {"天": 6} | {str(i + 1): i for i in range(7)}
 _EVENING = ("下午", "傍晚", "晚上", "晚", "夜里", "今晚", "明晚", "今夜")
 
@@ -56,7 +61,8 @@ class _Candidate:
 
 
 def find_follow_up(scan: Scan, lexicon: lx.Lexicon, now: datetime) -> FollowUp:
-    candidates = [c for c in _candidates(scan, lexicon, now) if _is_follow_up(c, scan, now)]
+    found = _candidates(scan, lexicon, now)
+    candidates = [c for c in found if _is_follow_up(c, scan, now)]
     chosen = None
     for c in candidates:
         if scan.near_before(lx.RESCHEDULE, c.start, 2):
@@ -66,7 +72,7 @@ def find_follow_up(scan: Scan, lexicon: lx.Lexicon, now: datetime) -> FollowUp:
         chosen = (cued or candidates)[0]
     if chosen is not None:
         return FollowUp(chosen.at, chosen.has_time, False)
-    spans = [(c.start, c.end) for c in _candidates(scan, lexicon, now)]
+    spans = [(c.start, c.end) for c in found]
     vague = any(
         not any(s <= h.start < e for s, e in spans) and not scan.near_after(lx.NOT_FOLLOW_UP, h.end, 4)
         for h in scan.hits(lx.VAGUE)
@@ -114,8 +120,8 @@ def _candidates(scan: Scan, lexicon: lx.Lexicon, now: datetime) -> list[_Candida
             at = datetime(day.year, day.month, day.day, lexicon.default_hour, tzinfo=now.tzinfo)
             found.append(_Candidate(m.start(), end, day, at, False))
         taken_until = end
-    for t in _TIME.finditer(text):
-        if t.start() < taken_until or not t.group("h") or any(c.start <= t.start() < c.end for c in found):
+    for t in _CLOCK.finditer(text):
+        if t.start() < taken_until or any(c.start <= t.start() < c.end for c in found):
             continue
         if not (t.group("per") or t.group("h")[0].isdigit() or t.group("zhong") or t.group("half")):
             continue

@@ -63,7 +63,7 @@ class Lexicon:
     activity_labels: frozenset[str]
     surnames: frozenset[str]
     compound_surnames: tuple[str, ...]
-    titles: tuple[str, ...]
+    titled_name: re.Pattern[str]
     not_names: frozenset[str]
     quantity_units: frozenset[str]
     periods: dict[str, int]
@@ -171,6 +171,13 @@ def load_lexicon(directory: Path = DATA_DIR) -> Lexicon:
     if not isinstance(max_chars, int) or max_chars < 1:
         raise RuleFileError("nlp.toml [parse]: `max_chars` must be a positive integer")
     surnames = "".join(str(ent.get("surnames", "")).split())
+    compounds = _words(ent, "compound_surnames", "nlp.toml [entities]")
+    titles = sorted(_words(ent, "titles", "nlp.toml [entities]"), key=len, reverse=True)
+    titled_name = re.compile(
+        "(?P<surname>{}|[{}])(?P<title>{})".format(
+            "|".join(map(re.escape, compounds)), re.escape(surnames), "|".join(map(re.escape, titles))
+        )
+    )
     return Lexicon(
         tags=tuple(tag_rules),
         automaton=automaton,
@@ -181,8 +188,8 @@ def load_lexicon(directory: Path = DATA_DIR) -> Lexicon:
         activity_order=tuple(order),
         activity_labels=frozenset(_words(activity, "labels", "nlp.toml [activity]")),
         surnames=frozenset(surnames),
-        compound_surnames=tuple(_words(ent, "compound_surnames", "nlp.toml [entities]")),
-        titles=tuple(sorted(_words(ent, "titles", "nlp.toml [entities]"), key=len, reverse=True)),
+        compound_surnames=tuple(compounds),
+        titled_name=titled_name,
         not_names=frozenset(_words(ent, "not_names", "nlp.toml [entities]")),
         quantity_units=frozenset(str(ent.get("quantity_units", ""))),
         periods={normalize(k): v for k, v in periods.items()},

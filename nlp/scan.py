@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import accumulate
 
 from nlp import lexicon as lx
 
@@ -58,11 +59,8 @@ class Scan:
         boundary = [i for i, ch in enumerate(text) if ch in BOUNDARY_CHARS]
         boundary += [i for h in raw.get(lx.BREAK, ()) for i in range(h.start, h.end)]
         self.boundaries = sorted(set(boundary))
-        counts = [0] * (len(text) + 1)
         marks = set(self.boundaries)
-        for i in range(len(text)):
-            counts[i + 1] = counts[i] + (i in marks)
-        self._counts = counts
+        self._counts = list(accumulate((i in marks for i in range(len(text))), initial=0))
 
     def hits(self, kind: str) -> list[Hit]:
         return self._hits.get(kind, [])
