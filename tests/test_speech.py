@@ -1,0 +1,70 @@
+"""The OpenAI-compatible speech-to-text provider against a fake server on loopback."""
+
+from __future__ import annotations
+
+import io
+import wave
+from collections.abc import Iterator
+
+import pytest
+
+from bot.audio import to_pcm16k
+from bot.speech import OpenAICompatibleRecognizer, SpeechError, build_recognizer
+from config.settings import AsrSettings, Settings
+from tests.audio_samples import amr_voice
+from tests.fake_asr import FakeSpeech
+
+
+@pytest.fixture
+def speech() -> Iterator[FakeSpeech]:
+    server = FakeSpeech(text=" 今天拜访杭州华力机械王总 ").start()
+    yield server
+    server.stop()
+
+
+def test_a_voice_note_is_posted_as_16k_wav_and_its_text_returned(speech: FakeSpeech) -> None:
+    recognizer = OpenAICompatibleRecognizer(AsrSettings(url=speech.url, api_key="sk-local", model="paraformer-zh"))
+    text = recognizer.transcribe(to_pcm16k(amr_voice(1.0)))
+
+    upload = speech.uploads[0]
+    with wave.open(io.BytesIO(upload.file)) as wav:
+        audio = (wav.getframerate(), wav.getnchannels(), wav.getsampwidth(), wav.getnframes())
+    assert text == "今天拜访杭州华力机械王总"
+    assert upload.headers["Authorization"] == "Bearer sk-local"
+    assert upload.form == {"model": "paraformer-zh", "language": "zh", "response_format": "json"}
+    assert audio[:3] == (16000, 1, 2)
+    assert 1.0 <= audio[3] / 16000 < 1.2  # one second spoken, plus the codec's last padded frames
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "transient"),
+    [
+        (503, "speech service answered 503", True),
+        (429, "speech service answered 429", True),
+        (400, "speech service refused the audio (400)", False),
+    ],
+)
+def test_a_refused_request_is_transient_only_when_worth_retrying(
+    speech: FakeSpeech, status: int, message: str, transient: bool
+) -> None:
+    speech.statuses.append(status)
+    recognizer = OpenAICompatibleRecognizer(AsrSettings(url=speech.url))
+    with pytest.raises(SpeechError) as refused:
+        recognizer.transcribe(b"\0\0" * 1600)
+    assert (str(refused.value), refused.value.transient) == (message, transient)
+
+
+def test_an_unreachable_service_is_a_transient_failure() -> None:
+    closed = FakeSpeech().start()
+    url = closed.url
+    closed.stop()
+    with pytest.raises(SpeechError) as refused:
+        OpenAICompatibleRecognizer(AsrSettings(url=url), timeout=2).transcribe(b"\0\0" * 1600)
+    assert refused.value.transient
+
+
+def test_without_asr_or_feishu_settings_there_is_no_recognizer() -> None:
+    assert build_recognizer(Settings()) is None
+    assert isinstance(
+        build_recognizer(Settings(asr=AsrSettings(url="http://asr.internal/v1"))), OpenAICompatibleRecognizer
+    )
