@@ -58,11 +58,18 @@ def find_tags(
             tags.append(rule.id)
             if rule.risk:
                 risk.extend(kept)
-    risk.sort(key=lambda h: (h.start, -h.end))
+    return tuple(tags), _risk_words(risk, literal)
+
+
+def _risk_words(hits: list[Hit], literal: list[Hit]) -> tuple[str, ...]:
+    """The words of risk-tag hits in text order; a keyword is preferred over a pattern match it overlaps."""
+    keywords = {id(h) for h in literal}
+    chosen: list[Hit] = []
+    for h in sorted(hits, key=lambda h: (id(h) not in keywords, h.start, -h.end)):
+        if not any(h.start < c.end and c.start < h.end for c in chosen):
+            chosen.append(h)
     words: list[str] = []
-    last_end = -1
-    for h in risk:
-        if h.start >= last_end and h.word not in words:
+    for h in sorted(chosen, key=lambda h: h.start):
+        if h.word not in words:
             words.append(h.word)
-        last_end = max(last_end, h.end)
-    return tuple(tags), tuple(words)
+    return tuple(words)

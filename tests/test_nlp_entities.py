@@ -1,0 +1,129 @@
+"""Entities: phone, amount, company, contact and activity type."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from nlp import ParsedNote, parse_note
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def parse(text: str) -> ParsedNote:
+    return parse_note(text, NOW)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "电话13912345678",
+        "１３９１２３４５６７８",
+        "139 1234 5678",
+        "139-1234-5678",
+        "+86 139 1234 5678",
+        "一三九一二三四五六七八",
+    ],
+)
+def test_mobile_number_is_normalized_to_eleven_digits(text: str) -> None:
+    assert parse(text).phone == "13912345678"
+
+
+def test_corrected_phone_number_wins() -> None:
+    assert parse("电话13912345678 说错了 是13912345679").phone == "13912345679"
+
+
+def test_waybill_number_is_not_a_phone() -> None:
+    assert parse("顺丰单号13912345678 样品已寄").phone is None
+
+
+def test_digits_inside_a_longer_number_are_not_a_phone() -> None:
+    assert parse("身份证 440902199001011234").phone is None
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("预算65万", 650000),
+        ("报价8w", 80000),
+        ("项目2.5亿", 250000000),
+        ("预算十七万五", 175000),
+        ("三百多万的项目", 3000000),
+        ("合同金额 1,200,000元", 1200000),
+    ],
+)
+def test_amount_is_read_in_yuan(text: str, amount: int) -> None:
+    assert parse(text).amount == amount
+
+
+def test_quantity_is_not_an_amount() -> None:
+    assert parse("包材订单 20万只").amount is None
+
+
+def test_unit_price_is_not_the_amount() -> None:
+    assert parse("单价1.2万一台 采购20台 总价24万").amount == 240000
+
+
+def test_price_difference_is_not_an_amount() -> None:
+    assert parse("对手报价低了三万").amount is None
+
+
+def test_company_keeps_location_written_before_it() -> None:
+    assert parse("今天拜访杭州华力机械王总").company == "杭州华力机械"
+
+
+def test_location_joined_with_de_is_dropped_from_company() -> None:
+    assert parse("去杭州的娃哈哈集团拜访了宗总").company == "娃哈哈集团"
+
+
+def test_company_without_suffix_before_the_contact_is_found() -> None:
+    assert parse("跟萧山传化的牛总约了周五").company == "萧山传化"
+
+
+def test_first_item_of_a_typed_note_is_the_company() -> None:
+    assert parse("比亚迪 采购 说不用看了").company == "比亚迪"
+
+
+@pytest.mark.parametrize("contact", ["王总", "钱工", "孙主任", "老胡", "小李", "欧阳总"])
+def test_contact_is_read_as_referred_to(contact: str) -> None:
+    assert parse(f"见了{contact} 要报价").contact_name == contact
+
+
+def test_full_name_after_a_contact_cue_is_the_contact() -> None:
+    assert parse("联系人：刘洋 15012345678").contact_name == "刘洋"
+
+
+def test_bare_role_is_no_contact() -> None:
+    assert parse("采购说要比价").contact_name is None
+
+
+def test_title_inside_the_company_name_is_no_contact() -> None:
+    assert parse("广西柳工机械 查总").contact_name == "查总"
+
+
+@pytest.mark.parametrize(
+    ("text", "activity"),
+    [
+        ("今天拜访王总", "visit"),
+        ("给王总打电话", "call"),
+        ("加了微信", "wechat"),
+        ("腾讯会议聊了方案", "meeting"),
+        ("给客户演示了系统", "demo"),
+        ("发了报价", "quote"),
+        ("寄样两台", "sample"),
+        ("签合同了", "contract"),
+        ("客户嫌贵", "other"),
+    ],
+)
+def test_activity_type_comes_from_the_first_activity_word(text: str, activity: str) -> None:
+    assert parse(text).activity_type == activity
+
+
+def test_phone_label_is_not_a_call() -> None:
+    assert parse("王总 电话 13912345678").activity_type == "other"
+
+
+def test_negated_visit_is_not_a_visit() -> None:
+    assert parse("今天没去拜访 电话跟王总聊了一下").activity_type == "call"

@@ -1,0 +1,88 @@
+"""Follow-up times relative to the note's `now` (Wednesday 2026-11-25 10:00 in Shanghai unless said)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from nlp import parse_note
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
+
+
+def at(*args: int) -> datetime:
+    return datetime(*args, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "expected", "has_time"),
+    [
+        ("明天下午三点", at(2026, 11, 26, 15, 0), True),
+        ("下周三", at(2026, 12, 2, 10, 0), False),
+        ("后天上午", at(2026, 11, 27, 9, 0), True),
+        ("3天后", at(2026, 11, 28, 10, 0), False),
+        ("48小时内", at(2026, 11, 27, 10, 0), True),
+        ("月底前", at(2026, 11, 30, 10, 0), False),
+        ("周五之前", at(2026, 11, 27, 10, 0), False),
+        ("下下周二", at(2026, 12, 8, 10, 0), False),
+        ("今晚8点", at(2026, 11, 25, 20, 0), True),
+        ("过两天", at(2026, 11, 27, 10, 0), False),
+        ("下月15号", at(2026, 12, 15, 10, 0), False),
+        ("1月5号", at(2027, 1, 5, 10, 0), False),
+        ("明早9点半", at(2026, 11, 26, 9, 30), True),
+    ],
+)
+def test_follow_up_phrase_resolves_against_now(phrase: str, expected: datetime, has_time: bool) -> None:
+    note = parse_note(f"{phrase}再联系", NOW)
+    assert (note.follow_up_at, note.follow_up_has_time) == (expected, has_time)
+
+
+def test_next_week_crosses_the_year_boundary() -> None:
+    note = parse_note("下周三再约", at(2026, 12, 30, 16, 0))
+    assert note.follow_up_at == at(2027, 1, 6, 10, 0)
+
+
+def test_weeks_start_on_monday() -> None:
+    sunday = at(2026, 11, 29, 10, 0)
+    assert parse_note("下周一再约", sunday).follow_up_at == at(2026, 11, 30, 10, 0)
+
+
+def test_rescheduled_date_wins() -> None:
+    note = parse_note("原定周四拜访，改到下周二上午十点", NOW)
+    assert note.follow_up_at == at(2026, 12, 1, 10, 0)
+
+
+def test_delivery_deadline_is_not_a_follow_up() -> None:
+    assert parse_note("周五之前必须交货", NOW).follow_up_at is None
+
+
+def test_tender_date_is_skipped_for_the_follow_up() -> None:
+    note = parse_note("下周四开标 明天下午跟段工确认参数", NOW)
+    assert note.follow_up_at == at(2026, 11, 26, 14, 0)
+
+
+def test_vague_span_gives_no_date_and_asks() -> None:
+    note = parse_note("下周找时间再去拜访", NOW)
+    assert (note.follow_up_at, note.follow_up_vague) == (None, True)
+
+
+def test_today_without_a_time_is_the_activity_not_the_follow_up() -> None:
+    assert parse_note("今天拜访了王总", NOW).follow_up_at is None
+
+
+def test_clock_time_later_in_the_clause_attaches_to_the_date() -> None:
+    note = parse_note("明天要去客户那边演示嗯两点钟", NOW)
+    assert note.follow_up_at == at(2026, 11, 26, 14, 0)
+
+
+def test_bare_clock_time_already_past_today_means_tomorrow() -> None:
+    assert parse_note("下午三点再打", at(2026, 11, 25, 16, 0)).follow_up_at == at(2026, 11, 26, 15, 0)
+
+
+def test_default_hour_comes_from_config() -> None:
+    from nlp.lexicon import default_lexicon
+
+    assert parse_note("下周三再约", NOW).follow_up_at.hour == default_lexicon().default_hour
