@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.cards import Button, Card, Field
+from bot.format import lead_name, money, when
 from bot.platforms.base import InboundMessage
 from config.rules import Rules
 from nlp import ParsedNote, parse_note
@@ -34,7 +35,6 @@ ACTIVITY_LABELS = {
     "other": "跟进",
 }
 LIGHTS = {"green": "🟢", "yellow": "🟡", "red": "🔴"}
-WEEKDAYS = "一二三四五六日"
 MAX_LIST = 15
 EXAMPLE = "今天拜访杭州华力机械王总 13912345678 嫌贵 要样机 下周三再约"
 
@@ -64,6 +64,9 @@ class Turn:
     event_id: int | None
     source: str
     heard: str | None = None
+
+    def when(self, moment: datetime, *, has_time: bool) -> str:
+        return when(moment, self.now, self.now.tzinfo, has_time=has_time)  # type: ignore[arg-type]
 
 
 def handle(
@@ -144,7 +147,7 @@ def _note(turn: Turn, text: str) -> Card:
         return Card(
             title="这家客户已有负责人",
             lines=(
-                f"「{_lead_name(lead)}」已由{lead.owner.name}跟进（线索 #{lead.id}），"
+                f"「{lead_name(lead)}」已由{lead.owner.name}跟进（线索 #{lead.id}），"
                 "没有重复创建，也没有记录这条跟进。",
                 f"如需协同，请联系{lead.owner.name}或你的主管。",
             ),
@@ -172,22 +175,23 @@ def _note(turn: Turn, text: str) -> Card:
 
 
 def _logged_card(turn: Turn, lead: Lead, activity: Activity, parsed: ParsedNote, *, created: bool) -> Card:
-    fields = [Field("客户", f"{_lead_name(lead)}（{'新线索' if created else '已有线索'} #{lead.id}）")]
+    fields = [Field("客户", f"{lead_name(lead)}（{'新线索' if created else '已有线索'} #{lead.id}）")]
     if lead.contact_name:
         fields.append(Field("联系人", lead.contact_name))
     if lead.phone:
         fields.append(Field("电话", lead.phone))
     fields.append(Field("类型", ACTIVITY_LABELS.get(activity.type, activity.type)))
+    fields.append(Field("阶段", turn.rules.stage(lead.stage).label))
     if parsed.tags:
         fields.append(Field("标签", "、".join(turn.rules.tag_label(t) for t in parsed.tags)))
     if parsed.amount:
-        fields.append(Field("金额", _money(parsed.amount)))
+        fields.append(Field("金额", money(parsed.amount)))
     if activity.follow_up_at:
-        fields.append(Field("下次跟进", _when(activity.follow_up_at, turn, has_time=activity.follow_up_has_time)))
+        fields.append(Field("下次跟进", turn.when(activity.follow_up_at, has_time=activity.follow_up_has_time)))
     else:
         fields.append(Field("下次跟进", "未设置（可补一句，如「下周三再约」）"))
     return Card(
-        title=f"已记录：{_lead_name(lead)}",
+        title=f"已记录：{lead_name(lead)}",
         lines=(f"🎤 听到：{turn.heard}",) if turn.heard else (),
         fields=tuple(fields),
         buttons=(Button("撤销", "undo", {"activity_id": activity.id}, style="danger"),),
@@ -214,14 +218,14 @@ def _my_leads(turn: Turn) -> Card:
     tags = lead_tag_ids(turn.session, [ld.id for ld in leads[:MAX_LIST]])
     lines = []
     for lead in leads[:MAX_LIST]:
-        parts = [f"{LIGHTS[lights[lead.id]]} {_lead_name(lead)}"]
+        parts = [f"{LIGHTS[lights[lead.id]]} {lead_name(lead)}"]
         if lead.company and lead.contact_name:
             parts.append(lead.contact_name)
         parts.append(turn.rules.stage(lead.stage).label)
         if tags[lead.id]:
             parts.append("/".join(turn.rules.tag_label(t) for t in turn.rules.sort_tags(tags[lead.id])))
         if lead.next_follow_up_at:
-            parts.append("下次 " + _when(lead.next_follow_up_at, turn, has_time=lead.next_follow_up_has_time))
+            parts.append("下次 " + turn.when(lead.next_follow_up_at, has_time=lead.next_follow_up_has_time))
         lines.append(" · ".join(parts))
     if len(leads) > MAX_LIST:
         lines.append(f"……另有 {len(leads) - MAX_LIST} 条")
@@ -244,8 +248,8 @@ def _today(turn: Turn) -> Card:
         due = lead.next_follow_up_at
         assert due is not None
         mark = "⚠️ 已逾期" if due.astimezone(turn.now.tzinfo).date() < turn.now.date() else "⏰"
-        who = f"{_lead_name(lead)} {lead.contact_name or ''}" if lead.company else _lead_name(lead)
-        lines.append(f"{mark} {_when(due, turn, has_time=lead.next_follow_up_has_time)} {who}")
+        who = f"{lead_name(lead)} {lead.contact_name or ''}" if lead.company else lead_name(lead)
+        lines.append(f"{mark} {turn.when(due, has_time=lead.next_follow_up_has_time)} {who}")
     if len(leads) > MAX_LIST:
         lines.append(f"……另有 {len(leads) - MAX_LIST} 条")
     return Card(title=f"今日待办（{len(leads)}）", lines=tuple(lines), note="跟进后发一句话记录，提醒会自动完成。")
@@ -290,31 +294,3 @@ COMMANDS = {
     "undo": _undo,
 }
 ACTIONS = {"undo": _undo_action}
-
-
-# ---------------------------------------------------------------- formatting
-
-
-def _lead_name(lead: Lead) -> str:
-    return lead.company or lead.contact_name or lead.phone or f"线索 #{lead.id}"
-
-
-def _money(yuan: int) -> str:
-    if yuan >= 100_000_000 and yuan % 1_000_000 == 0:
-        return f"{yuan / 100_000_000:g}亿元"
-    if yuan >= 10_000 and yuan % 100 == 0:
-        return f"{yuan / 10_000:g}万元"
-    return f"{yuan:,}元"
-
-
-def _when(moment: datetime, turn: Turn, *, has_time: bool) -> str:
-    """`12月2日（周三）`, with ` 15:00` when a clock time was stated; 今天/明天 for the next days."""
-    local = moment.astimezone(turn.now.tzinfo)
-    days = (local.date() - turn.now.date()).days
-    relative = {0: "今天", 1: "明天", 2: "后天"}.get(days)
-    text = f"{local.month}月{local.day}日（周{WEEKDAYS[local.weekday()]}）"
-    if relative:
-        text = f"{relative} {text}"
-    if local.year != turn.now.year:
-        text = f"{local.year}年{text}"
-    return f"{text} {local:%H:%M}" if has_time else text

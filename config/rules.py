@@ -21,6 +21,9 @@ class Stage:
     label: str
     probability: int
     closed: bool = False
+    on_activity: tuple[str, ...] = ()
+    on_tags: tuple[str, ...] = ()
+    on_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,9 @@ def load_rules(directory: Path = DATA_DIR) -> Rules:
                 label=_need(stage, "label", str, where),
                 probability=_need(stage, "probability", int, where),
                 closed=bool(stage.get("closed", False)),
+                on_activity=_strings(stage, "on_activity", where),
+                on_tags=_strings(stage, "on_tags", where),
+                on_words=_strings(stage, "on_words", where),
             )
         )
     if not stages:
@@ -145,6 +151,13 @@ def load_rules(directory: Path = DATA_DIR) -> Rules:
         leaderboard_time=_clock(schedule, "leaderboard_time", "rules.toml [schedule]"),
         leaderboard_top=_need(rules.get("leaderboard", {}), "top", int, "rules.toml [leaderboard]"),
     )
+
+
+def _strings(table: dict, key: str, where: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise RuleFileError(f"{where}: `{key}` must be a list of strings")
+    return tuple(value)
 
 
 def _clock(table: dict, key: str, where: str) -> time:

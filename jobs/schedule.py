@@ -2,7 +2,8 @@
 
 Any number of processes may tick (the embedded loop in `salesbot serve`, a thread in each
 `salesbot worker`): a Redis SET NX per slot lets exactly one of them enqueue, and the jobs are
-idempotent through the database anyway.
+idempotent through the database anyway. Daily jobs run at a local time (SALESBOT_TIMEZONE) and catch
+up the same day if no scheduler was running at that moment.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 
 import redis
 
-from jobs import tasks
+from jobs import periodic, tasks
 from jobs.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -24,30 +25,46 @@ log = logging.getLogger(__name__)
 class Periodic:
     name: str
     func: Callable[..., object]
-    every: timedelta
+    every: timedelta | None = None
+    daily_at: Callable[[Runtime], time] | None = None
+
+    def slot(self, now: datetime, tz: tzinfo, rt: Runtime) -> datetime | None:
+        """The start of the slot `now` falls in, or None before today's daily time."""
+        if self.every is not None:
+            epoch = datetime(2000, 1, 3, tzinfo=UTC)
+            return now - (now - epoch) % self.every
+        assert self.daily_at is not None
+        local = now.astimezone(tz)
+        start = datetime.combine(local.date(), self.daily_at(rt), tzinfo=tz)
+        return start if local >= start else None
 
 
-PERIODIC: tuple[Periodic, ...] = (Periodic("sweep", tasks.sweep, timedelta(minutes=5)),)
+PERIODIC: tuple[Periodic, ...] = (
+    Periodic("reminders", periodic.reminders, every=timedelta(minutes=1)),
+    Periodic("escalate", periodic.escalate, every=timedelta(minutes=15)),
+    Periodic("sweep", tasks.sweep, every=timedelta(minutes=5)),
+    Periodic("digest", periodic.digest, daily_at=lambda rt: rt.rules.morning),
+    Periodic("leaderboard", periodic.leaderboard, daily_at=lambda rt: rt.rules.leaderboard_time),
+)
 
 JOBS: dict[str, Callable[..., object]] = {p.name: p.func for p in PERIODIC}
-
-
-def slot_start(now: datetime, every: timedelta) -> datetime:
-    epoch = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday, so weekly slots start on Mondays
-    return now - (now - epoch) % every
 
 
 def tick(rt: Runtime, now: datetime) -> list[str]:
     """Enqueue each periodic job whose current slot nobody has claimed yet; returns their job ids."""
     started = []
     for job in PERIODIC:
-        slot = slot_start(now, job.every)
-        job_id = f"{job.name}-{slot:%Y%m%dT%H%M}"
+        slot = job.slot(now, rt.settings.tz, rt)
+        if slot is None:
+            continue
+        job_id = f"{job.name}-{slot.astimezone(UTC):%Y%m%dT%H%M}"
         try:
-            claimed = rt.queue.connection.set(f"salesbot:tick:{job_id}", 1, nx=True, ex=job.every * 2)
+            claimed = rt.queue.connection.set(f"salesbot:tick:{job_id}", 1, nx=True, ex=timedelta(days=2))
         except redis.RedisError as exc:
             log.warning("scheduler tick skipped: %s", exc)
             return started
-        if claimed and rt.queue.enqueue(job.func, slot.isoformat(), job_id=job_id):
+        # Interval jobs run as of their slot; daily jobs as of now (a late start still counts as today).
+        as_of = slot if job.every is not None else now
+        if claimed and rt.queue.enqueue(job.func, as_of.isoformat(), job_id=job_id):
             started.append(job_id)
     return started

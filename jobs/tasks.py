@@ -27,7 +27,7 @@ SWEEP_GRACE = timedelta(seconds=30)
 APOLOGY = "抱歉，处理这条消息时出了点问题，已记录下来，请稍后再试。（参考号 {ref}）"
 
 
-def _now(now: str | None) -> datetime:
+def parse_now(now: str | None) -> datetime:
     return datetime.fromisoformat(now).astimezone(UTC) if now else datetime.now(UTC)
 
 
@@ -119,7 +119,7 @@ def _converse(
 def deliver(message_id: int, now: str | None = None) -> None:
     """Send one outbox message if it is due; on failure schedule the next attempt or mark it failed."""
     rt = runtime.current()
-    moment = _now(now)
+    moment = parse_now(now)
     with rt.transaction() as session:
         message = claim_message(session, message_id, moment)
         if message is None:
@@ -150,7 +150,7 @@ def deliver(message_id: int, now: str | None = None) -> None:
 def sweep(now: str | None = None) -> dict[str, int]:
     """Re-enqueue what the rows say is unfinished: pending inbound events and due outbox messages."""
     rt = runtime.current()
-    moment = _now(now)
+    moment = parse_now(now)
     with rt.transaction() as session:
         events = unfinished_inbound(session, older_than=moment - SWEEP_GRACE)
         messages = due_messages(session, moment)

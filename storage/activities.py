@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config.rules import Rules
-from storage.models import Activity, Lead, Reminder, Tag, User, activity_tags
+from storage.models import Activity, Alert, Lead, Reminder, StageChange, Tag, User, activity_tags
+from storage.stages import move_stage, stage_implied
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,19 @@ def log_activity(
         .execution_options(synchronize_session=False)
     )
     lead.last_activity_at = now
+    session.execute(
+        update(Alert)
+        .where(Alert.lead_id == lead.id, Alert.status.in_(("open", "snoozed")))
+        .values(status="resolved", handled_at=now, handled_action="activity")
+        .execution_options(synchronize_session=False)
+    )
+    to_stage = stage_implied(lead.stage, activity, facts.tags, rules)
+    if to_stage is not None:
+        move_stage(session, lead, to_stage, actor=actor, now=now, activity=activity)
     if facts.amount:
         lead.amount = facts.amount
+        if facts.amount >= rules.sop_min_amount:
+            add_sop_reminders(session, lead, now, rules)
     if facts.follow_up_at:
         lead.next_follow_up_at = facts.follow_up_at
         lead.next_follow_up_has_time = facts.follow_up_has_time
@@ -104,6 +116,28 @@ def log_activity(
     elif lead.next_follow_up_at and lead.next_follow_up_at <= now:
         lead.next_follow_up_at = None
     return activity
+
+
+def add_sop_reminders(session: Session, lead: Lead, now: datetime, rules: Rules) -> None:
+    """The high-value cadence: a nudge at each SOP day after the lead's creation that is still ahead."""
+    for day in rules.sop_days:
+        due = lead.created_at + timedelta(days=day)
+        if due <= now:
+            continue
+        try:
+            with session.begin_nested():
+                session.add(
+                    Reminder(
+                        lead_id=lead.id,
+                        user_id=lead.owner_id,
+                        kind=f"sop_d{day}",
+                        due_at=due,
+                        has_time=True,
+                        created_at=now,
+                    )
+                )
+        except IntegrityError:
+            pass  # this cadence step exists already
 
 
 def last_undoable(session: Session, actor: User, now: datetime, rules: Rules) -> Activity | None:
@@ -134,6 +168,10 @@ def undo_activity(session: Session, activity: Activity) -> Undone:
         .values(status="pending", settled_by_activity_id=None)
         .execution_options(synchronize_session=False)
     )
+    change = session.scalar(select(StageChange).where(StageChange.activity_id == activity.id))
+    if change is not None:
+        lead.stage = change.from_stage
+        session.delete(change)
     session.execute(delete(activity_tags).where(activity_tags.c.activity_id == activity.id))
     session.execute(delete(Reminder).where(Reminder.activity_id == activity.id))
     session.delete(activity)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config.rules import Rules
-from storage.models import Lead, Team, User
+from storage.models import Lead, Reminder, Team, User
 from storage.people import managed_team_ids
 
 # Legal-form suffixes that do not distinguish one customer from another.
@@ -204,3 +204,20 @@ def add_assigned_lead(
     session.add(lead)
     session.flush()
     return lead
+
+
+def reassign_lead(session: Session, lead: Lead, new_owner: User) -> User:
+    """Give `lead` to `new_owner` (its pending reminders go along); returns the previous owner."""
+    previous = lead.owner
+    lead.owner = new_owner
+    for reminder in session.scalars(select(Reminder).where(Reminder.lead_id == lead.id, Reminder.status == "pending")):
+        reminder.user_id = new_owner.id
+    return previous
+
+
+def team_members(session: Session, manager: User) -> list[User]:
+    """Reps in the teams `manager` manages (admins: everyone), by name."""
+    query = select(User).where(User.role == "rep").order_by(User.name, User.id)
+    if manager.role != "admin":
+        query = query.where(User.team_id.in_(select(Team.id).where(Team.manager_id == manager.id)))
+    return list(session.scalars(query))

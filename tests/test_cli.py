@@ -33,7 +33,7 @@ def test_chat_confirms_a_note_then_lists_the_lead(run) -> None:
     assert "联系人：王总" in result.output
     assert "标签：价格敏感、需要样机" in result.output
     assert "下次跟进：12月2日（周三）" in result.output
-    assert "【我的线索（1）】\n🟢 杭州华力机械 · 王总 · 线索" in result.output
+    assert "【我的线索（1）】\n🟢 杭州华力机械 · 王总 · 初访" in result.output
 
 
 def test_leads_list_json_shows_the_lead_owned_by_its_rep(run) -> None:

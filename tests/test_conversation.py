@@ -45,6 +45,7 @@ def test_a_note_is_confirmed_with_company_contact_tags_and_follow_up(rt: Runtime
         "联系人：王总\n"
         "电话：13912345678\n"
         "类型：拜访\n"
+        "阶段：初访\n"
         "标签：价格敏感、需要样机\n"
         "下次跟进：12月2日（周三）\n"
         "[撤销]\n"

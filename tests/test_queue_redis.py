@@ -82,8 +82,19 @@ def test_a_flushed_redis_loses_nothing(redis_rt: runtime.Runtime) -> None:
     assert activities(redis_rt) == 1
 
 
-def test_two_schedulers_ticking_in_the_same_slot_enqueue_the_sweep_once(redis_rt: runtime.Runtime) -> None:
-    moment = datetime(2026, 11, 25, 2, 7, tzinfo=UTC)
-    assert tick(redis_rt, moment) == ["sweep-20261125T0205"]
+def test_two_schedulers_ticking_in_the_same_slot_enqueue_each_job_once(redis_rt: runtime.Runtime) -> None:
+    moment = datetime(2026, 11, 25, 2, 7, tzinfo=UTC)  # 10:07 in Shanghai: after the 08:30 and 09:25 jobs
+    assert tick(redis_rt, moment) == [
+        "reminders-20261125T0207",
+        "escalate-20261125T0200",
+        "sweep-20261125T0205",
+        "digest-20261125T0030",
+        "leaderboard-20261125T0125",
+    ]
     assert tick(redis_rt, moment + timedelta(seconds=30)) == []
-    assert tick(redis_rt, moment + timedelta(minutes=5)) == ["sweep-20261125T0210"]
+    assert tick(redis_rt, moment + timedelta(minutes=5)) == ["reminders-20261125T0212", "sweep-20261125T0210"]
+
+
+def test_daily_jobs_wait_for_their_local_time(redis_rt: runtime.Runtime) -> None:
+    early = datetime(2026, 11, 24, 23, 0, tzinfo=UTC)  # 07:00 in Shanghai
+    assert [job for job in tick(redis_rt, early) if job.startswith(("digest", "leaderboard"))] == []

@@ -1,0 +1,186 @@
+"""The periodic jobs: follow-up reminders, escalation, the morning digest and the weekly leaderboard.
+
+Each takes `now` (ISO) and is idempotent: a second run at the same moment finds nothing new, because every
+push is an outbox row with a dedup key and every alert a row unique per episode. Who gets what is decided
+in storage/; the cards are built in bot/notices.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import notices
+from bot.cards import Card
+from config.workdays import default_calendar
+from jobs import runtime
+from jobs.tasks import parse_now
+from storage.alerts import alerts_to_notify, open_alert, red_leads, untouched_leads
+from storage.models import GroupTarget, Lead, Team, User
+from storage.outbox import add_message
+from storage.people import primary_identity
+from storage.reminders import due_reminders, sop_already_met
+from storage.reports import digest_for, pressing_leads, week_start
+from storage.reports import leaderboard as leaderboard_rows
+
+
+def push(session: Session, user: User, card: Card, *, kind: str, dedup_key: str, now: datetime) -> bool:
+    """Queue `card` for `user` on their platform; False if this dedup key was queued before."""
+    recipient = primary_identity(user)
+    message = add_message(
+        session,
+        kind=kind,
+        recipient=recipient,
+        channel=recipient.partition(":")[0],
+        dedup_key=dedup_key,
+        payload={"card": card.to_dict(), "update_ref": None},
+        now=now,
+    )
+    return message is not None
+
+
+def _push_allowed(moment: datetime) -> bool:
+    rt = runtime.current()
+    return default_calendar().push_allowed(moment.astimezone(rt.settings.tz), rt.rules.quiet_start, rt.rules.quiet_end)
+
+
+def reminders(now: str | None = None) -> dict[str, int]:
+    """Push every due reminder (follow-ups and SOP nudges), unless it is quiet time: then they wait."""
+    rt = runtime.current()
+    moment = parse_now(now)
+    if not _push_allowed(moment):
+        return {"sent": 0, "skipped": 0, "quiet": 1}
+    sent = skipped = 0
+    with rt.transaction() as session:
+        for reminder in due_reminders(session, moment):
+            lead = session.get(Lead, reminder.lead_id)
+            assert lead is not None
+            if lead.stage in rt.rules.closed_stages or (
+                reminder.kind.startswith("sop_d") and sop_already_met(reminder, lead, rt.rules)
+            ):
+                reminder.status = "done"
+                skipped += 1
+                continue
+            user = session.get(User, reminder.user_id)
+            assert user is not None
+            card = notices.reminder_card(reminder, lead, moment, rt.settings.tz)
+            key = f"reminder:{reminder.id}:{reminder.due_at:%Y%m%dT%H%M}"
+            sent += push(session, user, card, kind="reminder", dedup_key=key, now=moment)
+            reminder.status, reminder.sent_at = "sent", moment
+    return {"sent": sent, "skipped": skipped, "quiet": 0}
+
+
+def escalate(now: str | None = None) -> dict[str, int]:
+    """Open alerts for untouched and red leads; push each manager one card with their new alerts."""
+    rt = runtime.current()
+    moment = parse_now(now)
+    tz = rt.settings.tz
+    cards = 0
+    with rt.transaction() as session:
+        findings = untouched_leads(session, moment, tz, rt.rules, default_calendar()) + red_leads(
+            session, moment, rt.rules
+        )
+        opened = sum(open_alert(session, finding, moment) is not None for finding in findings)
+        if _push_allowed(moment):
+            session.flush()
+            for manager_id, alerts in alerts_to_notify(session, moment, tz).items():
+                manager = session.get(User, manager_id)
+                assert manager is not None
+                episode = ",".join(f"{a.id}@{a.snoozed_until.isoformat() if a.snoozed_until else ''}" for a in alerts)
+                key = f"alert:m{manager_id}:{hashlib.sha1(episode.encode()).hexdigest()[:20]}"
+                cards += push(
+                    session, manager, notices.alert_card(alerts, moment, tz), kind="alert", dedup_key=key, now=moment
+                )
+                for alert in alerts:
+                    alert.notified_at, alert.status = moment, "open"
+    return {"new_alerts": opened, "cards": cards}
+
+
+def digest(now: str | None = None) -> dict[str, int]:
+    """On working mornings: each manager's digest, and each rep's 今日必做 card."""
+    rt = runtime.current()
+    moment = parse_now(now)
+    if not _push_allowed(moment):
+        return {"digests": 0, "rep_cards": 0}
+    tz = rt.settings.tz
+    day = moment.astimezone(tz).date().isoformat()
+    digests = rep_cards = 0
+    with rt.transaction() as session:
+        for manager in session.scalars(select(User).where(User.role.in_(("manager", "admin"))).order_by(User.id)):
+            figures = digest_for(session, manager, moment, tz, rt.rules)
+            if figures is not None:
+                card = notices.digest_card(manager, figures, moment, tz)
+                digests += push(
+                    session, manager, card, kind="digest", dedup_key=f"digest:{manager.id}:{day}", now=moment
+                )
+        for rep in session.scalars(select(User).where(User.role == "rep").order_by(User.id)):
+            pressing = pressing_leads(session, rep, moment, tz, rt.rules)
+            if pressing:
+                card = notices.rep_morning_card(pressing, moment, tz)
+                rep_cards += push(session, rep, card, kind="today", dedup_key=f"today:{rep.id}:{day}", now=moment)
+    return {"digests": digests, "rep_cards": rep_cards}
+
+
+def leaderboard(now: str | None = None) -> dict[str, int]:
+    """Post last week's leaderboard to each team's groups and each rep's own numbers, once per ISO week.
+
+    It goes out on the first working day on or after the configured weekday, from the configured time.
+    """
+    rt = runtime.current()
+    moment = parse_now(now)
+    tz, rules, calendar = rt.settings.tz, rt.rules, default_calendar()
+    local = moment.astimezone(tz)
+    this_week = week_start(moment, tz)
+    first_day = (this_week + timedelta(days=rules.leaderboard_weekday - 1)).date()
+    earlier_workday = any(
+        calendar.is_workday(first_day + timedelta(days=i)) for i in range((local.date() - first_day).days)
+    )
+    if (
+        local.date() < first_day
+        or earlier_workday
+        or local.time() < rules.leaderboard_time
+        or not _push_allowed(moment)
+    ):
+        return {"posts": 0, "private": 0}
+    start, end = this_week - timedelta(days=7), this_week
+    year, week, _ = start.isocalendar()
+    last = end - timedelta(days=1)
+    label = f"第{week}周（{start.month}月{start.day}日–{last.month}月{last.day}日）"
+    posts = private = 0
+    with rt.transaction() as session:
+        for team in session.scalars(select(Team).order_by(Team.id)):
+            targets = session.scalars(select(GroupTarget).where(GroupTarget.team_id == team.id)).all()
+            rows = leaderboard_rows(session, team, start, end, tz, rules, calendar)
+            if not rows:
+                continue
+            card = notices.leaderboard_card(team.name, label, rows, rules)
+            for target in targets:
+                posts += (
+                    add_message(
+                        session,
+                        kind="leaderboard",
+                        recipient=target.address,
+                        channel=target.channel,
+                        dedup_key=f"leaderboard:team{team.id}:target{target.id}:{year}-W{week:02d}",
+                        payload={
+                            "card": card.to_dict(),
+                            "update_ref": {"secret": target.secret} if target.secret else None,
+                        },
+                        now=moment,
+                    )
+                    is not None
+                )
+            for rank, row in enumerate(rows, 1):
+                mine = notices.private_rank_card(label, rank, len(rows), row)
+                private += push(
+                    session,
+                    row.rep,
+                    mine,
+                    kind="leaderboard",
+                    dedup_key=f"leaderboard:rep{row.rep.id}:{year}-W{week:02d}",
+                    now=moment,
+                )
+    return {"posts": posts, "private": private}

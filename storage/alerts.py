@@ -1,0 +1,139 @@
+"""Escalation: finding neglected leads, opening one alert per episode, and what managers do with them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from config.rules import Rules
+from config.workdays import WorkCalendar
+from storage.leads import Refusal, can_act
+from storage.models import Alert, Lead, Team, User
+
+
+@dataclass(frozen=True)
+class Finding:
+    lead: Lead
+    rule: str  # untouched | stale
+    level: str  # high | red
+    basis_at: datetime
+
+
+def untouched_leads(session: Session, now: datetime, tz: tzinfo, rules: Rules, calendar: WorkCalendar) -> list[Finding]:
+    """Open leads given to someone without any activity for `untouched_hours` working hours."""
+    # A working-hours deadline is never earlier than the same number of calendar hours.
+    candidates = session.scalars(
+        select(Lead).where(
+            Lead.last_activity_at.is_(None),
+            Lead.stage.not_in(rules.closed_stages),
+            Lead.created_at <= now - timedelta(hours=rules.untouched_hours),
+        )
+    )
+    return [
+        Finding(lead, "untouched", "high", lead.created_at)
+        for lead in candidates
+        if calendar.add_working_hours(lead.created_at.astimezone(tz), rules.untouched_hours) <= now
+    ]
+
+
+def red_leads(session: Session, now: datetime, rules: Rules) -> list[Finding]:
+    """Open leads idle for at least their stage's `red_days`."""
+    idle_since = func.coalesce(Lead.last_activity_at, Lead.created_at)
+    per_stage = [
+        and_(Lead.stage == stage.id, idle_since <= now - timedelta(days=rules.light_days(stage.id)[1]))
+        for stage in rules.stages
+        if not stage.closed
+    ]
+    leads = session.scalars(select(Lead).where(or_(*per_stage)))
+    return [Finding(lead, "stale", "red", lead.last_activity_at or lead.created_at) for lead in leads]
+
+
+def manager_of(session: Session, lead: Lead) -> User | None:
+    """Who hears about `lead`: the manager of its owner's team, else the first admin."""
+    if lead.owner.team_id is not None:
+        team = session.get(Team, lead.owner.team_id)
+        if team is not None and team.manager is not None:
+            return team.manager
+    return session.scalar(select(User).where(User.role == "admin").order_by(User.id).limit(1))
+
+
+def open_alert(session: Session, finding: Finding, now: datetime) -> Alert | None:
+    """Record `finding` once per episode; None if this alert exists already."""
+    alert = Alert(
+        lead_id=finding.lead.id,
+        rule=finding.rule,
+        level=finding.level,
+        basis_at=finding.basis_at,
+        manager_id=(manager := manager_of(session, finding.lead)) and manager.id,
+        status="open",
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(alert)
+    except IntegrityError:
+        return None
+    return alert
+
+
+def alerts_to_notify(session: Session, now: datetime, tz: tzinfo) -> dict[int, list[Alert]]:
+    """Alerts a manager has not seen yet (or whose snooze ran out), grouped by manager.
+
+    A lead already alerted to its manager today waits for tomorrow: one card per manager per lead per day.
+    """
+    due = session.scalars(
+        select(Alert)
+        .where(
+            Alert.manager_id.is_not(None),
+            or_(
+                and_(Alert.status == "open", Alert.notified_at.is_(None)),
+                and_(Alert.status == "snoozed", Alert.snoozed_until <= now),
+            ),
+        )
+        .order_by(Alert.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    local_midnight = datetime.combine(now.astimezone(tz).date(), datetime.min.time(), tzinfo=tz)
+    seen_today = set(
+        session.execute(select(Alert.manager_id, Alert.lead_id).where(Alert.notified_at >= local_midnight)).tuples()
+    )
+    batches: dict[int, list[Alert]] = {}
+    for alert in due:
+        assert alert.manager_id is not None
+        if alert.status == "open" and (alert.manager_id, alert.lead_id) in seen_today:
+            continue
+        batches.setdefault(alert.manager_id, []).append(alert)
+    return batches
+
+
+def alerts_for_actor(session: Session, actor: User, alert_ids: list[int]) -> list[Alert]:
+    """The alerts a card's button names, if `actor` may handle them; raises Refusal otherwise."""
+    alerts = list(session.scalars(select(Alert).where(Alert.id.in_(alert_ids)).order_by(Alert.id)))
+    if not alerts:
+        raise Refusal("这条提醒已不存在。")
+    for alert in alerts:
+        allowed = alert.manager_id == actor.id or (
+            actor.role in ("manager", "admin") and can_act(session, actor, alert.lead)
+        )
+        if not allowed:
+            raise Refusal("这张卡片是发给主管的，你没有权限处理。")
+    return alerts
+
+
+def handle_alerts(alerts: list[Alert], *, actor: User, action: str, now: datetime) -> None:
+    for alert in alerts:
+        if alert.status in ("open", "snoozed"):
+            alert.status, alert.handled_by_id, alert.handled_action, alert.handled_at = "handled", actor.id, action, now
+
+
+def snooze_alerts(alerts: list[Alert], *, actor: User, now: datetime, rules: Rules) -> datetime:
+    until = now + timedelta(hours=rules.snooze_hours)
+    for alert in alerts:
+        if alert.status in ("open", "snoozed"):
+            alert.status, alert.snoozed_until = "snoozed", until
+            alert.handled_by_id, alert.handled_action, alert.handled_at = actor.id, "snooze", now
+    return until

@@ -1,0 +1,52 @@
+"""Reminders: which are due, and what a rep can do with one (done, postpone, a new time)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config.rules import Rules
+from storage.leads import Refusal
+from storage.models import Lead, Reminder, User
+
+
+def due_reminders(session: Session, now: datetime, limit: int = 1000) -> list[Reminder]:
+    """Pending reminders due at or before `now`, oldest first, locked against a concurrent run."""
+    return list(
+        session.scalars(
+            select(Reminder)
+            .where(Reminder.status == "pending", Reminder.due_at <= now)
+            .order_by(Reminder.due_at, Reminder.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+def sop_already_met(reminder: Reminder, lead: Lead, rules: Rules) -> bool:
+    """A cadence nudge is moot when the lead was touched since the previous cadence step."""
+    day = int(reminder.kind.removeprefix("sop_d"))
+    earlier = [d for d in rules.sop_days if d < day]
+    window_start = lead.created_at + timedelta(days=earlier[-1] if earlier else 0)
+    return lead.last_activity_at is not None and lead.last_activity_at >= window_start
+
+
+def reminder_for_actor(session: Session, actor: User, reminder_id: int) -> Reminder:
+    """The reminder if it is `actor`'s; raises Refusal otherwise."""
+    reminder = session.get(Reminder, reminder_id)
+    if reminder is None:
+        raise Refusal("这条提醒已不存在（线索可能已撤销）。")
+    if reminder.user_id != actor.id:
+        raise Refusal("这条提醒不是发给你的，不能替别人处理。")
+    return reminder
+
+
+def reschedule(session: Session, reminder: Reminder, due: datetime, *, has_time: bool) -> None:
+    """Move a reminder (pending again) and the lead's next follow-up with it."""
+    reminder.due_at, reminder.has_time = due, has_time
+    reminder.status, reminder.sent_at = "pending", None
+    lead = session.get(Lead, reminder.lead_id)
+    if lead is not None and reminder.kind == "follow_up":
+        lead.next_follow_up_at, lead.next_follow_up_has_time = due, has_time

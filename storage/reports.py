@@ -1,0 +1,185 @@
+"""Figures for the morning digest, the rep's 今日必做 and the weekly leaderboard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from config.rules import Rules
+from config.workdays import WorkCalendar
+from storage.leads import light
+from storage.models import Activity, Alert, Lead, StageChange, Team, User
+
+
+def _local_midnight(moment: datetime, tz: tzinfo, days: int = 0) -> datetime:
+    return datetime.combine(moment.astimezone(tz).date() + timedelta(days=days), datetime.min.time(), tzinfo=tz)
+
+
+def week_start(moment: datetime, tz: tzinfo) -> datetime:
+    """Monday 00:00 (local) of the ISO week containing `moment`."""
+    local = moment.astimezone(tz)
+    return _local_midnight(local, tz, -local.weekday())
+
+
+@dataclass(frozen=True)
+class Pressing:
+    lead: Lead
+    reason: str  # overdue | today | red | untouched
+
+
+def pressing_leads(
+    session: Session, owner: User, now: datetime, tz: tzinfo, rules: Rules, limit: int = 3
+) -> list[Pressing]:
+    """The owner's most pressing open leads: overdue follow-ups, due today, red, then never touched."""
+    tomorrow = _local_midnight(now, tz, 1)
+    today = _local_midnight(now, tz)
+    leads = session.scalars(
+        select(Lead).where(Lead.owner_id == owner.id, Lead.stage.not_in(rules.closed_stages)).order_by(Lead.id)
+    ).all()
+    ranked: list[tuple[tuple, Pressing]] = []
+    for lead in leads:
+        due = lead.next_follow_up_at
+        if due is not None and due < today:
+            ranked.append(((0, due), Pressing(lead, "overdue")))
+        elif due is not None and due < tomorrow:
+            ranked.append(((1, due), Pressing(lead, "today")))
+        elif light(lead, now, rules) == "red":
+            ranked.append(((2, lead.last_activity_at or lead.created_at), Pressing(lead, "red")))
+        elif lead.last_activity_at is None:
+            ranked.append(((3, lead.created_at), Pressing(lead, "untouched")))
+    ranked.sort(key=lambda pair: pair[0])
+    return [p for _, p in ranked[:limit]]
+
+
+@dataclass(frozen=True)
+class Digest:
+    follow_ups_today: list[Lead]
+    high_risk: int
+    red: int
+    yellow: int
+    worst: list[Lead]
+    activities_this_week: int
+    activities_last_week: int
+
+
+def team_reps(session: Session, manager: User) -> list[User]:
+    return list(
+        session.scalars(
+            select(User).where(User.team_id.in_(select(Team.id).where(Team.manager_id == manager.id))).order_by(User.id)
+        )
+    )
+
+
+def digest_for(session: Session, manager: User, now: datetime, tz: tzinfo, rules: Rules) -> Digest | None:
+    """The manager's morning figures over their teams; None when they manage nobody."""
+    reps = team_reps(session, manager)
+    if not reps:
+        return None
+    rep_ids = [r.id for r in reps]
+    leads = session.scalars(
+        select(Lead).where(Lead.owner_id.in_(rep_ids), Lead.stage.not_in(rules.closed_stages)).order_by(Lead.id)
+    ).all()
+    tomorrow = _local_midnight(now, tz, 1)
+    lights = {lead.id: light(lead, now, rules) for lead in leads}
+    stale = [lead for lead in leads if lights[lead.id] != "green"]
+    stale.sort(key=lambda lead: lead.last_activity_at or lead.created_at)
+    high_risk = session.scalar(
+        select(func.count())
+        .select_from(Alert)
+        .join(Lead, Lead.id == Alert.lead_id)
+        .where(Alert.rule == "untouched", Alert.status.in_(("open", "snoozed")), Lead.owner_id.in_(rep_ids))
+    )
+    this_week = week_start(now, tz)
+    elapsed = now - this_week
+
+    def activities_between(start: datetime, end: datetime) -> int:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(Activity)
+                .where(Activity.author_id.in_(rep_ids), Activity.created_at >= start, Activity.created_at < end)
+            )
+            or 0
+        )
+
+    return Digest(
+        follow_ups_today=sorted(
+            (lead for lead in leads if lead.next_follow_up_at is not None and lead.next_follow_up_at < tomorrow),
+            key=lambda lead: lead.next_follow_up_at or now,
+        ),
+        high_risk=high_risk or 0,
+        red=sum(1 for v in lights.values() if v == "red"),
+        yellow=sum(1 for v in lights.values() if v == "yellow"),
+        worst=stale[:3],
+        activities_this_week=activities_between(this_week, now),
+        activities_last_week=activities_between(this_week - timedelta(days=7), this_week - timedelta(days=7) + elapsed),
+    )
+
+
+@dataclass(frozen=True)
+class RepWeek:
+    rep: User
+    activities: int
+    new_leads: int
+    advances: int
+    won: int
+    won_amount: int
+    touched: int
+    touch_due: int
+
+    @property
+    def touch_rate(self) -> float | None:
+        """Share of this week's new leads first touched within the untouched window (None: no new lead)."""
+        return self.touched / self.touch_due if self.touch_due else None
+
+    @property
+    def score(self) -> int:
+        return self.activities + 2 * self.new_leads + 3 * self.advances + 10 * self.won
+
+
+def leaderboard(
+    session: Session, team: Team, start: datetime, end: datetime, tz: tzinfo, rules: Rules, calendar: WorkCalendar
+) -> list[RepWeek]:
+    """Each rep of `team` over [start, end), best first (score, then won amount, then activities)."""
+    reps = session.scalars(select(User).where(User.team_id == team.id).order_by(User.id)).all()
+    order = [s.id for s in rules.stages]
+    rows = []
+    for rep in reps:
+        activities = session.scalar(
+            select(func.count())
+            .select_from(Activity)
+            .where(Activity.author_id == rep.id, Activity.created_at >= start, Activity.created_at < end)
+        )
+        new_leads = session.scalars(
+            select(Lead).where(Lead.owner_id == rep.id, Lead.created_at >= start, Lead.created_at < end)
+        ).all()
+        changes = session.scalars(
+            select(StageChange).where(
+                StageChange.actor_id == rep.id, StageChange.created_at >= start, StageChange.created_at < end
+            )
+        ).all()
+        advances = [c for c in changes if c.to_stage != "lost" and order.index(c.to_stage) > order.index(c.from_stage)]
+        won = [c for c in changes if c.to_stage == "won"]
+        won_amount = sum(session.get(Lead, c.lead_id).amount or 0 for c in won)  # type: ignore[union-attr]
+        touched = 0
+        for lead in new_leads:
+            first = session.scalar(select(func.min(Activity.created_at)).where(Activity.lead_id == lead.id))
+            deadline = calendar.add_working_hours(lead.created_at.astimezone(tz), rules.untouched_hours)
+            touched += first is not None and first <= deadline
+        rows.append(
+            RepWeek(
+                rep=rep,
+                activities=activities or 0,
+                new_leads=len(new_leads),
+                advances=len(advances),
+                won=len(won),
+                won_amount=won_amount,
+                touched=touched,
+                touch_due=len(new_leads),
+            )
+        )
+    rows.sort(key=lambda r: (-r.score, -r.won_amount, -r.activities, r.rep.id))
+    return rows
