@@ -129,7 +129,7 @@ def find_header_company(scan: Scan, contact: Span | None) -> Span | None:
 
 def find_company_fallback(scan: Scan, contact: Span | None) -> Span | None:
     """A company name without a known suffix: written right before the contact (跟萧山传化的牛总) or
-    right after a visit word (去洛阳一拖)."""
+    right after a visit word (去洛阳一拖; 去常州的东风农机 drops the location joined with 的)."""
     text = scan.text
     if contact:
         end = contact.start - (1 if text[contact.start - 1 : contact.start] == "的" else 0)
@@ -141,12 +141,20 @@ def find_company_fallback(scan: Scan, contact: Span | None) -> Span | None:
     for pos in sorted(visits):
         while text[pos : pos + 1] == " ":
             pos += 1
-        end = pos
-        while end < len(text) and _CJK.match(text[end]) and not _hit_starts_at(scan, end):
-            end += 1
+        end = _name_end(scan, pos)
+        if text[end : end + 1] == "的" and _name_end(scan, end + 1) > end + 1:
+            pos, end = end + 1, _name_end(scan, end + 1)
         if 3 <= end - pos <= 10 and _plausible_name(scan, pos, end):
             return Span(pos, end)
     return None
+
+
+def _name_end(scan: Scan, pos: int) -> int:
+    """Where a run of CJK characters from `pos` ends: before a non-CJK character or a lexicon word."""
+    end = pos
+    while end < len(scan.text) and _CJK.match(scan.text[end]) and not _hit_starts_at(scan, end):
+        end += 1
+    return end
 
 
 def _stop_ends(scan: Scan) -> dict[int, int]:

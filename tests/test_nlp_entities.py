@@ -127,3 +127,7 @@ def test_phone_label_is_not_a_call() -> None:
 
 def test_negated_visit_is_not_a_visit() -> None:
     assert parse("今天没去拜访 电话跟王总聊了一下").activity_type == "call"
+
+
+def test_company_after_a_visit_word_drops_the_location_joined_with_de() -> None:
+    assert parse("周五去常州的东风一拖 再聊").company == "东风一拖"
