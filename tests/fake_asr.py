@@ -6,13 +6,12 @@ next requests with an HTTP status instead.
 
 from __future__ import annotations
 
-import json
-import threading
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+
+from tests.loopback import base_url, reply_json, serve, stop
 
 
 @dataclass(frozen=True)
@@ -33,37 +32,22 @@ class FakeSpeech:
     def url(self) -> str:
         """The base URL, as SALESBOT_ASR_URL takes it."""
         assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"{base_url(self._server)}/v1"
 
     def start(self) -> FakeSpeech:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                fake._record(dict(self.headers.items()), body)
-                status = fake.statuses.pop(0) if fake.statuses else 200
-                if self.path != "/v1/audio/transcriptions":
-                    status = 404
-                answer = json.dumps({"text": fake.text} if status == 200 else {"error": "fake"}).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = serve(self._handle)
         return self
 
     def stop(self) -> None:
         assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
+        stop(self._server)
+
+    def _handle(self, request: BaseHTTPRequestHandler, body: bytes) -> None:
+        self._record(dict(request.headers.items()), body)
+        status = self.statuses.pop(0) if self.statuses else 200
+        if request.path != "/v1/audio/transcriptions":
+            status = 404
+        reply_json(request, {"text": self.text} if status == 200 else {"error": "fake"}, status)
 
     def _record(self, headers: dict[str, str], body: bytes) -> None:
         head = f"Content-Type: {headers.get('Content-Type', '')}\r\n\r\n".encode()

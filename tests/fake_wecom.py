@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +22,7 @@ from xml.etree import ElementTree
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 from config.settings import WecomSettings
+from tests.loopback import base_url, reply_json, serve, stop
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wecom"
 CORP_ID = "wx5823bf96d3bd56c7"
@@ -71,8 +71,7 @@ class FakeWecom:
     @property
     def url(self) -> str:
         assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return base_url(self._server)
 
     @property
     def api_base(self) -> str:
@@ -103,26 +102,12 @@ class FakeWecom:
         return [r for r in self.recorded if r.path == f"/cgi-bin/{path}"]
 
     def start(self) -> FakeWecom:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                fake._handle(self, b"")
-
-            def do_POST(self) -> None:
-                fake._handle(self, self.rfile.read(int(self.headers.get("Content-Length") or 0)))
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = serve(self._handle)
         return self
 
     def stop(self) -> None:
         assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
+        stop(self._server)
 
     # ------------------------------------------------------------ the API
 
@@ -140,15 +125,15 @@ class FakeWecom:
                 handler.connection.shutdown(2)
                 return
             if failure.status is not None:
-                return self._reply(handler, {"error": "fake failure"}, status=failure.status)
+                return reply_json(handler, {"error": "fake failure"}, status=failure.status)
             if failure.errcode is not None:
-                return self._reply(handler, {"errcode": failure.errcode, "errmsg": f"fake error {failure.errcode}"})
+                return reply_json(handler, {"errcode": failure.errcode, "errmsg": f"fake error {failure.errcode}"})
         if endpoint == "gettoken":
-            return self._reply(handler, self._gettoken(query))
+            return reply_json(handler, self._gettoken(query))
         if endpoint == "webhook/send":
-            return self._reply(handler, {"errcode": 0, "errmsg": "ok"})
+            return reply_json(handler, {"errcode": 0, "errmsg": "ok"})
         if not self.token or query.get("access_token") != self.token:
-            return self._reply(handler, {"errcode": 42001, "errmsg": "access_token expired"})
+            return reply_json(handler, {"errcode": 42001, "errmsg": "access_token expired"})
         if endpoint == "media/get":
             return self._media(handler, query.get("media_id", ""))
         answer = {
@@ -157,8 +142,8 @@ class FakeWecom:
             "user/get": lambda: self._user_get(query.get("userid", "")),
         }.get(endpoint)
         if answer is None:
-            return self._reply(handler, {"errcode": 404, "errmsg": f"can not find fake endpoint {endpoint}"}, 404)
-        self._reply(handler, answer())
+            return reply_json(handler, {"errcode": 404, "errmsg": f"can not find fake endpoint {endpoint}"}, 404)
+        reply_json(handler, answer())
 
     def _gettoken(self, query: dict[str, str]) -> dict[str, Any]:
         if query.get("corpid") != self.corp_id or query.get("corpsecret") != self.secret:
@@ -181,20 +166,11 @@ class FakeWecom:
 
     def _media(self, handler: BaseHTTPRequestHandler, media_id: str) -> None:
         if media_id not in self.media:
-            return self._reply(handler, {"errcode": 40007, "errmsg": "invalid media_id"})
+            return reply_json(handler, {"errcode": 40007, "errmsg": "invalid media_id"})
         data = self.media[media_id]
         handler.send_response(200)
         handler.send_header("Content-Type", "audio/amr")
         handler.send_header("Content-Disposition", f'attachment; filename="{media_id}.amr"')
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
-
-    @staticmethod
-    def _reply(handler: BaseHTTPRequestHandler, answer: dict[str, Any], status: int = 200) -> None:
-        data = json.dumps(answer, ensure_ascii=False).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json; charset=utf-8")
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
         handler.wfile.write(data)
