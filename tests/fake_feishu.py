@@ -15,6 +15,7 @@ import json
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -68,6 +69,7 @@ class Recorded:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
+    at: float  # time.time() when it arrived
 
     @property
     def json(self) -> Any:
@@ -132,7 +134,9 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
-        request = Recorded(self.command, parts.path, parse_qs(parts.query), dict(self.headers), self.rfile.read(length))
+        request = Recorded(
+            self.command, parts.path, parse_qs(parts.query), dict(self.headers), self.rfile.read(length), time.time()
+        )
         with fake.lock:
             fake.requests.append(request)
             failure = next((f for f in fake.failures if f.times > 0 and re.fullmatch(f.path, parts.path)), None)
@@ -232,7 +236,7 @@ def serve() -> Iterator[FakeFeishu]:
     fake = FakeFeishu()
     server = _Server(fake)
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield fake
