@@ -104,10 +104,13 @@ def serve(host: str, port: int, threads: int) -> None:
     import waitress
 
     from bot.app import create_app
+    from bot.platforms.chat import TerminalSender
     from jobs.schedule import tick
 
     settings = _settings()
     with _runtime(settings) as rt:
+        # Messages for platforms that are not configured are printed here (try it with `salesbot chat`).
+        rt.senders.setdefault("chat", TerminalSender(sys.stdout))
         app = create_app(settings, rt)
         if rt.queue.embedded:
             rt.queue.start(tick=lambda now: tick(rt, now))
@@ -461,9 +464,13 @@ def jobs_run(name: str, now_text: str | None) -> None:
 
     if name not in JOBS:
         raise click.BadParameter(f"unknown job {name!r}; one of: {', '.join(sorted(JOBS))}", param_hint="NAME")
+    from bot.platforms.chat import TerminalSender
+
     settings = _settings()
     with _runtime(settings) as rt:
+        # What has no platform configured here is printed instead of sent.
+        rt.senders.setdefault("chat", TerminalSender(sys.stdout))
         result = JOBS[name](_now(now_text, settings).isoformat())
         if rt.queue.embedded:
             rt.queue.drain()
-    _print_json({"job": name, "result": result})
+    click.echo(json.dumps({"job": name, "result": result}, ensure_ascii=False))

@@ -13,15 +13,27 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot import notices
 from bot.cards import Button, Card, Field
 from bot.format import lead_name, money, when
 from bot.platforms.base import InboundMessage
 from config.rules import Rules
 from nlp import ParsedNote, parse_note
 from storage.activities import NoteFacts, Undone, last_undoable, lead_tag_ids, log_activity, undo_activity
-from storage.leads import Refusal, due_follow_ups, light, match_or_create_lead, owned_leads
-from storage.models import Activity, Lead, User
+from storage.alerts import alerts_for_actor, handle_alerts, snooze_alerts
+from storage.leads import (
+    Refusal,
+    due_follow_ups,
+    lead_for_actor,
+    light,
+    match_or_create_lead,
+    owned_leads,
+    reassign_lead,
+    team_members,
+)
+from storage.models import Activity, Alert, Lead, User
 from storage.people import ensure_user
+from storage.reminders import reminder_for_actor, reschedule
 
 ACTIVITY_LABELS = {
     "call": "电话",
@@ -91,6 +103,10 @@ def handle(
     try:
         if command is not None:
             return [command(turn)]
+        if actor.pending:
+            answer = _pending(turn, text)
+            if answer is not None:
+                return [answer]
         return [_note(turn, text)]
     except Refusal as refusal:
         return [Card.text(str(refusal))]
@@ -200,6 +216,19 @@ def _logged_card(turn: Turn, lead: Lead, activity: Activity, parsed: ParsedNote,
     )
 
 
+def _pending(turn: Turn, text: str) -> Card | None:
+    """Answer what the bot asked for (a new reminder time); None to treat the text as a note instead."""
+    pending, turn.actor.pending = turn.actor.pending or {}, None
+    if "reschedule" not in pending or datetime.fromisoformat(pending["until"]) < turn.now:
+        return None
+    parsed = parse_note(text, turn.now)
+    if parsed.follow_up_at is None or parsed.company or parsed.phone:
+        return None
+    reminder = reminder_for_actor(turn.session, turn.actor, int(pending["reschedule"]))
+    reschedule(turn.session, reminder, parsed.follow_up_at, has_time=parsed.follow_up_has_time, rules=turn.rules)
+    return Card.text(f"好的，改到{turn.when(parsed.follow_up_at, has_time=parsed.follow_up_has_time)}提醒你。")
+
+
 # ---------------------------------------------------------------- commands
 
 
@@ -279,6 +308,112 @@ def _undone_card(undone: Undone) -> Card:
     return Card.text(f"已撤销对「{name}」的上一条记录{extra}。")
 
 
+# ---------------------------------------------------------------- reminder buttons
+
+
+def _reminder_done(turn: Turn, value: dict) -> Card:
+    reminder = reminder_for_actor(turn.session, turn.actor, int(value["reminder_id"]))
+    lead = lead_for_actor(turn.session, turn.actor, reminder.lead_id)
+    if reminder.status in ("done", "cancelled"):
+        return Card.text(f"「{lead_name(lead)}」这条提醒已经处理过了。")
+    log_activity(
+        turn.session,
+        turn.actor,
+        lead,
+        text="已完成跟进（来自提醒）",
+        facts=NoteFacts(activity_type="other", tags=(), follow_up_at=None, follow_up_has_time=False, amount=None),
+        source=turn.source,
+        now=turn.now,
+        rules=turn.rules,
+    )
+    reminder.status = "done"
+    return Card(
+        title=f"已完成：{lead_name(lead)}",
+        lines=("已记为一次跟进。有新情况或下次约好了时间，发一句话告诉我。",),
+        level="success",
+    )
+
+
+def _reminder_postpone(turn: Turn, value: dict) -> Card:
+    reminder = reminder_for_actor(turn.session, turn.actor, int(value["reminder_id"]))
+    due = reminder.due_at + timedelta(days=1)
+    while due <= turn.now:
+        due += timedelta(days=1)
+    reschedule(turn.session, reminder, due, has_time=reminder.has_time, rules=turn.rules)
+    return Card.text(f"好的，推迟到{turn.when(due, has_time=reminder.has_time)}再提醒你。")
+
+
+def _reminder_reschedule(turn: Turn, value: dict) -> Card:
+    reminder = reminder_for_actor(turn.session, turn.actor, int(value["reminder_id"]))
+    turn.actor.pending = {"reschedule": reminder.id, "until": (turn.now + timedelta(minutes=30)).isoformat()}
+    return Card.text("好的，请直接回复新的跟进时间，例如「周五下午3点」或「下周一上午」。")
+
+
+# ---------------------------------------------------------------- alert buttons (managers)
+
+
+def _alerts(turn: Turn, value: dict) -> list[Alert]:
+    alerts = alerts_for_actor(turn.session, turn.actor, [int(i) for i in value.get("alert_ids", [])])
+    if all(a.status in ("handled", "resolved") for a in alerts):
+        raise Refusal("这张卡片上的线索已经处理过了。")
+    return alerts
+
+
+def _handled(turn: Turn, alerts: list[Alert], outcome: str) -> Card:
+    stamp = f"{turn.now:%m月%d日 %H:%M}".lstrip("0")
+    return notices.handled_card(alerts, turn.now, turn.now.tzinfo, f"{turn.actor.name}{outcome}（{stamp}）")  # type: ignore[arg-type]
+
+
+def _alert_take(turn: Turn, value: dict) -> Card:
+    alerts = _alerts(turn, value)
+    handle_alerts(alerts, actor=turn.actor, action="take", now=turn.now)
+    return _handled(turn, alerts, "已认领，亲自跟进")
+
+
+def _alert_nudge(turn: Turn, value: dict) -> Card:
+    alerts = _alerts(turn, value)
+    for alert in alerts:
+        notices.push(
+            turn.session,
+            alert.lead.owner,
+            notices.nudge_card(alert.lead, turn.actor),
+            kind="nudge",
+            dedup_key=f"nudge:{alert.id}",
+        )
+    handle_alerts(alerts, actor=turn.actor, action="nudge", now=turn.now)
+    owners = "、".join(dict.fromkeys(a.lead.owner.name for a in alerts))
+    return _handled(turn, alerts, f"已提醒{owners}跟进")
+
+
+def _alert_reassign(turn: Turn, value: dict) -> Card:
+    alerts = _alerts(turn, value)
+    return notices.reassign_choices(alerts, team_members(turn.session, turn.actor))
+
+
+def _alert_reassign_to(turn: Turn, value: dict) -> Card:
+    alerts = _alerts(turn, value)
+    new_owner = next((m for m in team_members(turn.session, turn.actor) if m.id == int(value["user_id"])), None)
+    if new_owner is None:
+        raise Refusal("只能改派给你团队里的销售。")
+    for alert in alerts:
+        lead = alert.lead
+        if lead.owner_id == new_owner.id:
+            continue
+        previous = reassign_lead(turn.session, lead, new_owner)
+        to_new, to_previous = notices.reassigned_cards(lead, previous, new_owner, turn.actor)
+        stamp = f"{turn.now:%Y%m%dT%H%M%S}"
+        for user, card in ((new_owner, to_new), (previous, to_previous)):
+            notices.push(turn.session, user, card, kind="reassign", dedup_key=f"reassign:{lead.id}:{user.id}:{stamp}")
+    handle_alerts(alerts, actor=turn.actor, action="reassign", now=turn.now)
+    return _handled(turn, alerts, f"已改派给{new_owner.name}")
+
+
+def _alert_snooze(turn: Turn, value: dict) -> Card:
+    alerts = _alerts(turn, value)
+    until = snooze_alerts(alerts, actor=turn.actor, now=turn.now, rules=turn.rules)
+    return _handled(turn, alerts, f"选择暂缓，{turn.when(until, has_time=True)}仍未跟进会再提醒")
+
+
 COMMANDS = {
     "帮助": _help,
     "help": _help,
@@ -293,4 +428,14 @@ COMMANDS = {
     "撤回": _undo,
     "undo": _undo,
 }
-ACTIONS = {"undo": _undo_action}
+ACTIONS = {
+    "undo": _undo_action,
+    "reminder_done": _reminder_done,
+    "reminder_postpone": _reminder_postpone,
+    "reminder_reschedule": _reminder_reschedule,
+    "alert_take": _alert_take,
+    "alert_nudge": _alert_nudge,
+    "alert_reassign": _alert_reassign,
+    "alert_reassign_to": _alert_reassign_to,
+    "alert_snooze": _alert_snooze,
+}

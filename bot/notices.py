@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
+from sqlalchemy.orm import Session
+
 from bot.cards import Button, Card, Field
 from bot.format import lead_name, money, when
 from config.rules import Rules
 from storage.models import Alert, Lead, Reminder, User
+from storage.outbox import notify_user
 from storage.reports import Digest, Pressing, RepWeek
 
 MEDALS = ("🥇", "🥈", "🥉")
+
+
+def push(session: Session, user: User, card: Card, *, kind: str, dedup_key: str) -> bool:
+    """Queue `card` for `user` on their platform; False if this dedup key was queued before."""
+    payload = {"card": card.to_dict(), "update_ref": None}
+    return notify_user(session, user, kind=kind, payload=payload, dedup_key=dedup_key)
 
 
 def reminder_card(reminder: Reminder, lead: Lead, now: datetime, tz: tzinfo) -> Card:

@@ -11,35 +11,17 @@ import hashlib
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from bot import notices
-from bot.cards import Card
 from config.workdays import default_calendar
 from jobs import runtime
 from jobs.tasks import parse_now
 from storage.alerts import alerts_to_notify, open_alert, red_leads, untouched_leads
 from storage.models import GroupTarget, Lead, Team, User
 from storage.outbox import add_message
-from storage.people import primary_identity
 from storage.reminders import due_reminders, sop_already_met
 from storage.reports import digest_for, pressing_leads, week_start
 from storage.reports import leaderboard as leaderboard_rows
-
-
-def push(session: Session, user: User, card: Card, *, kind: str, dedup_key: str, now: datetime) -> bool:
-    """Queue `card` for `user` on their platform; False if this dedup key was queued before."""
-    recipient = primary_identity(user)
-    message = add_message(
-        session,
-        kind=kind,
-        recipient=recipient,
-        channel=recipient.partition(":")[0],
-        dedup_key=dedup_key,
-        payload={"card": card.to_dict(), "update_ref": None},
-        now=now,
-    )
-    return message is not None
 
 
 def _push_allowed(moment: datetime) -> bool:
@@ -68,7 +50,7 @@ def reminders(now: str | None = None) -> dict[str, int]:
             assert user is not None
             card = notices.reminder_card(reminder, lead, moment, rt.settings.tz)
             key = f"reminder:{reminder.id}:{reminder.due_at:%Y%m%dT%H%M}"
-            sent += push(session, user, card, kind="reminder", dedup_key=key, now=moment)
+            sent += notices.push(session, user, card, kind="reminder", dedup_key=key)
             reminder.status, reminder.sent_at = "sent", moment
     return {"sent": sent, "skipped": skipped, "quiet": 0}
 
@@ -91,8 +73,8 @@ def escalate(now: str | None = None) -> dict[str, int]:
                 assert manager is not None
                 episode = ",".join(f"{a.id}@{a.snoozed_until.isoformat() if a.snoozed_until else ''}" for a in alerts)
                 key = f"alert:m{manager_id}:{hashlib.sha1(episode.encode()).hexdigest()[:20]}"
-                cards += push(
-                    session, manager, notices.alert_card(alerts, moment, tz), kind="alert", dedup_key=key, now=moment
+                cards += notices.push(
+                    session, manager, notices.alert_card(alerts, moment, tz), kind="alert", dedup_key=key
                 )
                 for alert in alerts:
                     alert.notified_at, alert.status = moment, "open"
@@ -113,14 +95,12 @@ def digest(now: str | None = None) -> dict[str, int]:
             figures = digest_for(session, manager, moment, tz, rt.rules)
             if figures is not None:
                 card = notices.digest_card(manager, figures, moment, tz)
-                digests += push(
-                    session, manager, card, kind="digest", dedup_key=f"digest:{manager.id}:{day}", now=moment
-                )
+                digests += notices.push(session, manager, card, kind="digest", dedup_key=f"digest:{manager.id}:{day}")
         for rep in session.scalars(select(User).where(User.role == "rep").order_by(User.id)):
             pressing = pressing_leads(session, rep, moment, tz, rt.rules)
             if pressing:
                 card = notices.rep_morning_card(pressing, moment, tz)
-                rep_cards += push(session, rep, card, kind="today", dedup_key=f"today:{rep.id}:{day}", now=moment)
+                rep_cards += notices.push(session, rep, card, kind="today", dedup_key=f"today:{rep.id}:{day}")
     return {"digests": digests, "rep_cards": rep_cards}
 
 
@@ -169,18 +149,16 @@ def leaderboard(now: str | None = None) -> dict[str, int]:
                             "card": card.to_dict(),
                             "update_ref": {"secret": target.secret} if target.secret else None,
                         },
-                        now=moment,
                     )
                     is not None
                 )
             for rank, row in enumerate(rows, 1):
                 mine = notices.private_rank_card(label, rank, len(rows), row)
-                private += push(
+                private += notices.push(
                     session,
                     row.rep,
                     mine,
                     kind="leaderboard",
                     dedup_key=f"leaderboard:rep{row.rep.id}:{year}-W{week:02d}",
-                    now=moment,
                 )
     return {"posts": posts, "private": private}

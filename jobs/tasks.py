@@ -71,7 +71,6 @@ def process_inbound(event_id: int) -> None:
                 channel=channel,
                 dedup_key=f"reply:{event.id}:{i}",
                 payload={"card": card.to_dict(), "update_ref": update_ref},
-                now=clock,
             )
 
 

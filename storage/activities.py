@@ -108,7 +108,7 @@ def log_activity(
                 activity_id=activity.id,
                 user_id=lead.owner_id,
                 kind="follow_up",
-                due_at=facts.follow_up_at,
+                due_at=reminder_time(facts.follow_up_at, facts.follow_up_has_time, rules),
                 has_time=facts.follow_up_has_time,
                 created_at=now,
             )
@@ -116,6 +116,13 @@ def log_activity(
     elif lead.next_follow_up_at and lead.next_follow_up_at <= now:
         lead.next_follow_up_at = None
     return activity
+
+
+def reminder_time(follow_up_at: datetime, has_time: bool, rules: Rules) -> datetime:
+    """When to remind: at the stated time, or, for a day without a time, on that working morning."""
+    if has_time:
+        return follow_up_at
+    return follow_up_at.replace(hour=rules.morning.hour, minute=rules.morning.minute, second=0, microsecond=0)
 
 
 def add_sop_reminders(session: Session, lead: Lead, now: datetime, rules: Rules) -> None:
@@ -191,8 +198,9 @@ def undo_activity(session: Session, activity: Activity) -> Undone:
         .order_by(Reminder.due_at)
         .limit(1)
     ).first()
-    lead.next_follow_up_at = upcoming.due_at if upcoming else None
-    lead.next_follow_up_has_time = upcoming.has_time if upcoming else False
+    source = session.get(Activity, upcoming.activity_id) if upcoming and upcoming.activity_id else None
+    lead.next_follow_up_at = source.follow_up_at if source else None
+    lead.next_follow_up_has_time = source.follow_up_has_time if source else False
     return result
 
 

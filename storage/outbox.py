@@ -8,7 +8,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.models import OutboxMessage
+from storage.db import utcnow
+from storage.models import OutboxMessage, User
+from storage.people import primary_identity
 
 # A claimed message is someone's to send for this long; after it the sweep may hand it to another worker.
 LEASE = timedelta(minutes=2)
@@ -32,9 +34,10 @@ def add_message(
     channel: str,
     dedup_key: str,
     payload: dict,
-    now: datetime,
 ) -> OutboxMessage | None:
-    """Queue a message; None when a message with this dedup key already exists."""
+    """Queue a message, due now (by the wall clock, whatever time a job pretends it is); None when a message
+    with this dedup key already exists."""
+    now = utcnow()
     message = OutboxMessage(
         kind=kind,
         recipient=recipient,
@@ -109,3 +112,17 @@ def due_messages(session: Session, now: datetime, limit: int = 500) -> list[int]
             .limit(limit)
         )
     )
+
+
+def notify_user(session: Session, user: User, *, kind: str, payload: dict, dedup_key: str) -> bool:
+    """Queue a message for `user` on the platform of their identity; False if `dedup_key` was used before."""
+    recipient = primary_identity(user)
+    message = add_message(
+        session,
+        kind=kind,
+        recipient=recipient,
+        channel=recipient.partition(":")[0],
+        dedup_key=dedup_key,
+        payload=payload,
+    )
+    return message is not None

@@ -101,6 +101,7 @@ def add_team(session: Session, name: str, *, manager_key: str, now: datetime) ->
         team = Team(name=name, created_at=now)
         session.add(team)
     team.manager = manager
+    session.flush()
     return team
 
 
@@ -113,6 +114,7 @@ def add_group_target(
         team_id=find_team(session, team).id, channel=channel, address=address, secret=secret, created_at=now
     )
     session.add(target)
+    session.flush()
     return target
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.rules import Rules
+from storage.activities import reminder_time
 from storage.leads import Refusal
 from storage.models import Lead, Reminder, User
 
@@ -43,10 +44,10 @@ def reminder_for_actor(session: Session, actor: User, reminder_id: int) -> Remin
     return reminder
 
 
-def reschedule(session: Session, reminder: Reminder, due: datetime, *, has_time: bool) -> None:
-    """Move a reminder (pending again) and the lead's next follow-up with it."""
-    reminder.due_at, reminder.has_time = due, has_time
+def reschedule(session: Session, reminder: Reminder, follow_up: datetime, *, has_time: bool, rules: Rules) -> None:
+    """Move a reminder (pending again) to a new follow-up time, and the lead's next follow-up with it."""
+    reminder.due_at, reminder.has_time = reminder_time(follow_up, has_time, rules), has_time
     reminder.status, reminder.sent_at = "pending", None
     lead = session.get(Lead, reminder.lead_id)
     if lead is not None and reminder.kind == "follow_up":
-        lead.next_follow_up_at, lead.next_follow_up_has_time = due, has_time
+        lead.next_follow_up_at, lead.next_follow_up_has_time = follow_up, has_time

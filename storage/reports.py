@@ -164,11 +164,14 @@ def leaderboard(
         advances = [c for c in changes if c.to_stage != "lost" and order.index(c.to_stage) > order.index(c.from_stage)]
         won = [c for c in changes if c.to_stage == "won"]
         won_amount = sum(session.get(Lead, c.lead_id).amount or 0 for c in won)  # type: ignore[union-attr]
-        touched = 0
+        touched = touch_due = 0
         for lead in new_leads:
             first = session.scalar(select(func.min(Activity.created_at)).where(Activity.lead_id == lead.id))
             deadline = calendar.add_working_hours(lead.created_at.astimezone(tz), rules.untouched_hours)
-            touched += first is not None and first <= deadline
+            in_time = first is not None and first <= deadline
+            # A lead whose window is still open at the week's end counts once it is touched, not before.
+            touched += in_time
+            touch_due += in_time or deadline <= end
         rows.append(
             RepWeek(
                 rep=rep,
@@ -178,7 +181,7 @@ def leaderboard(
                 won=len(won),
                 won_amount=won_amount,
                 touched=touched,
-                touch_due=len(new_leads),
+                touch_due=touch_due,
             )
         )
     rows.sort(key=lambda r: (-r.score, -r.won_amount, -r.activities, r.rep.id))

@@ -18,6 +18,11 @@ RULES = default_rules()
 WEDNESDAY = datetime(2026, 12, 2, 10, 0, tzinfo=TZ)
 
 
+def morning(day: datetime) -> datetime:
+    """A follow-up without a clock time is reminded on that day's working morning (rules.toml: 08:30)."""
+    return day.replace(hour=8, minute=30)
+
+
 def facts(follow_up: datetime | None = None, tags: tuple[str, ...] = ()) -> NoteFacts:
     return NoteFacts(activity_type="visit", tags=tags, follow_up_at=follow_up, follow_up_has_time=False, amount=None)
 
@@ -49,7 +54,7 @@ def test_logging_a_follow_up_sets_the_lead_date_and_a_reminder(rt: Runtime) -> N
         rep = ensure_user(s, "wecom:zhangwei", name="张伟", now=NOW)
         activity = note(s, rep, NOW, WEDNESDAY, ("price_sensitive", "needs_sample"))
         assert (activity.lead.last_activity_at, activity.lead.next_follow_up_at) == (NOW, WEDNESDAY)
-        assert reminders(s) == [("pending", WEDNESDAY)]
+        assert reminders(s) == [("pending", morning(WEDNESDAY))]
         assert sorted(lead_tag_ids(s, [activity.lead_id])[activity.lead_id]) == ["needs_sample", "price_sensitive"]
 
 
@@ -59,7 +64,7 @@ def test_a_new_follow_up_time_replaces_the_pending_one(rt: Runtime) -> None:
         rep = ensure_user(s, "wecom:zhangwei", name="张伟", now=NOW)
         note(s, rep, NOW, WEDNESDAY)
         activity = note(s, rep, NOW + timedelta(hours=1), later)
-        assert reminders(s) == [("done", WEDNESDAY), ("pending", later)]
+        assert reminders(s) == [("done", morning(WEDNESDAY)), ("pending", morning(later))]
         assert activity.lead.next_follow_up_at == later
 
 
@@ -68,7 +73,7 @@ def test_a_note_without_follow_up_keeps_a_future_reminder(rt: Runtime) -> None:
         rep = ensure_user(s, "wecom:zhangwei", name="张伟", now=NOW)
         note(s, rep, NOW, WEDNESDAY)
         note(s, rep, NOW + timedelta(hours=1))
-        assert reminders(s) == [("pending", WEDNESDAY)]
+        assert reminders(s) == [("pending", morning(WEDNESDAY))]
 
 
 def test_undoing_the_note_that_created_a_lead_removes_the_lead(rt: Runtime) -> None:
@@ -92,4 +97,4 @@ def test_undoing_a_later_note_restores_the_earlier_follow_up(rt: Runtime) -> Non
         assert lead is not None
         assert undone.lead_deleted is False
         assert (lead.last_activity_at, lead.next_follow_up_at) == (NOW, WEDNESDAY)
-        assert reminders(s) == [("pending", WEDNESDAY)]
+        assert reminders(s) == [("pending", morning(WEDNESDAY))]

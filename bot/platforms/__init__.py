@@ -18,7 +18,10 @@ def build_senders(settings: Settings, connection: redis.Redis) -> dict[str, Send
     `connection` is the queue's Redis (fakeredis when embedded), shared by every process of a deployment:
     platforms keep access tokens and rate-limit counters there.
     """
-    senders: dict[str, Sender] = {}
+    from bot.platforms.wecom_send import RobotSender
+
+    # Group robots need only their webhook URL, so they work without the WeCom app configured.
+    senders: dict[str, Sender] = {"wecom_webhook": RobotSender(connection)}
     if settings.wecom is not None:
         from bot.platforms.wecom import wecom_senders
 
