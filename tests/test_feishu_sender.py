@@ -14,7 +14,8 @@ import pytest
 from bot.cards import Button, Card, Field
 from bot.platforms.base import Sender, SendError
 from bot.platforms.feishu import feishu_senders
-from bot.platforms.feishu_client import webhook_sign
+from bot.platforms.feishu_client import FeishuSpeechRecognizer, webhook_sign
+from bot.speech import SpeechError
 from config.settings import FeishuSettings, Settings
 from jobs import runtime
 from jobs.queue import EmbeddedQueue
@@ -134,6 +135,22 @@ def test_no_more_than_five_messages_a_second_reach_one_person(fake: FakeFeishu, 
     per_second = Counter(int(r.at) for r in fake.calls(MESSAGES, "POST"))
     assert sum(per_second.values()) == 7
     assert max(per_second.values()) <= 5
+
+
+def test_a_speech_service_outage_is_a_transient_speech_error(fake: FakeFeishu) -> None:
+    fake.fail("/open-apis/speech_to_text/v1/speech/file_recognize", status=503)
+    recognizer = FeishuSpeechRecognizer(settings(fake).feishu)
+    with pytest.raises(SpeechError) as failed:
+        recognizer.transcribe(b"\x00\x01" * 16000)
+    assert failed.value.transient
+
+
+def test_speech_on_an_edition_without_it_is_a_permanent_speech_error(fake: FakeFeishu) -> None:
+    fake.fail("/open-apis/speech_to_text/v1/speech/file_recognize", status=400, code=99991672)
+    recognizer = FeishuSpeechRecognizer(settings(fake).feishu)
+    with pytest.raises(SpeechError) as failed:
+        recognizer.transcribe(b"\x00\x01" * 16000)
+    assert not failed.value.transient
 
 
 # ---------------------------------------------------------------- custom group bots

@@ -185,6 +185,13 @@ def test_ignored_events_are_acknowledged_and_not_stored(
     assert count(rt, InboundEvent) == 0
 
 
+def test_an_unknown_event_is_acknowledged_and_not_stored(client: FlaskClient, rt: runtime.Runtime) -> None:
+    payload = fixture("im.message.message_read_v1__read")
+    payload["header"]["event_type"] = "contact.user_group.created_v3"
+    response = post(client, payload)
+    assert (response.status_code, response.get_json(), count(rt, InboundEvent)) == (200, {"msg": "ignored"}, 0)
+
+
 def test_every_handled_and_ignored_event_has_a_fixture_and_every_fixture_is_known() -> None:
     fixtures = {p.stem.split("__")[0] for p in FIXTURES.glob("*.json")}
     assert fixtures == {*EVENT_HANDLERS, *IGNORED_EVENTS, "url_verification"}
