@@ -336,7 +336,7 @@ def _reminder_done(turn: Turn, value: dict) -> Card:
 
 def _reminder_postpone(turn: Turn, value: dict) -> Card:
     reminder = reminder_for_actor(turn.session, turn.actor, int(value["reminder_id"]))
-    due = reminder.due_at + timedelta(days=1)
+    due = reminder.due_at.astimezone(turn.now.tzinfo) + timedelta(days=1)
     while due <= turn.now:
         due += timedelta(days=1)
     reschedule(turn.session, reminder, due, has_time=reminder.has_time, rules=turn.rules)

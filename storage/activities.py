@@ -119,7 +119,10 @@ def log_activity(
 
 
 def reminder_time(follow_up_at: datetime, has_time: bool, rules: Rules) -> datetime:
-    """When to remind: at the stated time, or, for a day without a time, on that working morning."""
+    """When to remind: at the stated time, or, for a day without a time, on that working morning.
+
+    `follow_up_at` must be in the local time zone (the morning is a local clock time).
+    """
     if has_time:
         return follow_up_at
     return follow_up_at.replace(hour=rules.morning.hour, minute=rules.morning.minute, second=0, microsecond=0)

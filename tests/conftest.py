@@ -10,8 +10,10 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis
@@ -19,7 +21,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.cards import Card
-from bot.platforms.base import SendError
+from bot.inbound import accept
+from bot.platforms.base import CardAction, InboundMessage, SendError
 from config.settings import Settings
 from jobs import runtime
 from jobs.queue import EmbeddedQueue, TaskQueue
@@ -28,6 +31,7 @@ from storage.migrate import upgrade
 
 CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_ADMIN_URL = os.environ.get("SALESBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Wednesday
 REDIS_URL = os.environ.get("SALESBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 
 
@@ -174,3 +178,30 @@ def sent(rt: runtime.Runtime) -> RecordingSender:
     sender = rt.senders["chat"]
     assert isinstance(sender, RecordingSender)
     return sender
+
+
+class Chat:
+    """Say things to the bot as one person and read back its replies as text."""
+
+    def __init__(
+        self, rt: runtime.Runtime, sent: RecordingSender, who: str = "wecom:zhangwei", now: datetime = NOW
+    ) -> None:
+        self.rt, self.sent, self.who, self.now, self.n = rt, sent, who, now, 0
+
+    def say(self, text: str, at: datetime | None = None, *, kind: str = "text") -> str:
+        at = at or self.now
+        self.n += 1
+        before = len(self.sent.sent)
+        message = InboundMessage(channel="chat", sender=self.who, text=text, received_at=at, kind=kind)
+        accept(self.rt, message, platform="chat", dedup_key=f"{self.who}-{self.n}-{text}")
+        self.rt.queue.drain()
+        return "\n\n".join(self.sent.texts[before:])
+
+    def click(self, action: str, value: dict, at: datetime | None = None) -> str:
+        at = at or self.now
+        self.n += 1
+        before = len(self.sent.sent)
+        click = CardAction(channel="chat", actor=self.who, action=action, value=value, received_at=at)
+        accept(self.rt, click, platform="chat", dedup_key=f"click-{self.who}-{self.n}")
+        self.rt.queue.drain()
+        return "\n\n".join(self.sent.texts[before:])

@@ -5,37 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.inbound import accept
-from bot.platforms.base import CardAction, InboundMessage
 from jobs.runtime import Runtime
-from tests.conftest import RecordingSender
+from tests.conftest import Chat, RecordingSender
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=TZ)  # a Wednesday
 NOTE = "今天拜访杭州华力机械王总 13912345678 嫌贵 要样机 下周三再约"
-
-
-class Chat:
-    """Say things to the bot as one person and read back its replies as text."""
-
-    def __init__(self, rt: Runtime, sent: RecordingSender, who: str = "wecom:zhangwei") -> None:
-        self.rt, self.sent, self.who, self.n = rt, sent, who, 0
-
-    def say(self, text: str, at: datetime = NOW, *, kind: str = "text") -> str:
-        self.n += 1
-        before = len(self.sent.sent)
-        message = InboundMessage(channel="chat", sender=self.who, text=text, received_at=at, kind=kind)
-        accept(self.rt, message, platform="chat", dedup_key=f"{self.who}-{self.n}-{text}")
-        self.rt.queue.drain()
-        return "\n\n".join(self.sent.texts[before:])
-
-    def click(self, action: str, value: dict, at: datetime = NOW) -> str:
-        self.n += 1
-        before = len(self.sent.sent)
-        click = CardAction(channel="chat", actor=self.who, action=action, value=value, received_at=at)
-        accept(self.rt, click, platform="chat", dedup_key=f"click-{self.who}-{self.n}")
-        self.rt.queue.drain()
-        return "\n\n".join(self.sent.texts[before:])
 
 
 def test_a_note_is_confirmed_with_company_contact_tags_and_follow_up(rt: Runtime, sent: RecordingSender) -> None:
