@@ -31,7 +31,8 @@ class Button:
 class Card:
     """A message to a person or group: a title, optional text lines, fields and buttons.
 
-    `level` colours the header where the platform can (info, success, warning, danger).
+    `level` colours the header where the platform can (info, success, warning, danger); `refusal` marks
+    a refused button click.
     A card with no title, fields or buttons is sent as plain text.
     """
 
@@ -45,6 +46,15 @@ class Card:
     @classmethod
     def text(cls, *lines: str) -> Card:
         return cls(lines=tuple(lines))
+
+    @classmethod
+    def refusal(cls, text: str) -> Card:
+        """A 'no' to a button click: platforms show it to the clicker without replacing the card."""
+        return cls(lines=(text,), level="refusal")
+
+    @property
+    def is_refusal(self) -> bool:
+        return self.level == "refusal"
 
     @property
     def is_plain_text(self) -> bool:

@@ -120,11 +120,14 @@ def handle_action(
     turn = Turn(session, actor, now.astimezone(tz), rules, None, actor_key.partition(":")[0])
     handler = ACTIONS.get(action)
     if handler is None:
-        return Card.text("这个按钮已失效，请重新发送指令。")
+        return Card.refusal("这个按钮已失效，请重新发送指令。")
     try:
         return handler(turn, value)
     except Refusal as refusal:
-        return Card.text(str(refusal))
+        return Card.refusal(str(refusal))
+    except (KeyError, TypeError, ValueError):
+        # A forged or stale button value: nothing to act on.
+        return Card.refusal("这个按钮已失效，请重新发送指令。")
 
 
 def _command_key(text: str) -> str:

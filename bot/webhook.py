@@ -7,7 +7,8 @@
 | undecryptable, malformed XML/JSON              | 400 Malformed           | nothing |
 | body over the limit                            | 413 (Flask's own)       | nothing |
 | database unavailable                           | 503, the platform retries | nothing |
-| unsupported event                              | 200, logged             | the event row, for the record |
+| unsupported message type                       | 200, a polite reply     | the event row, for the record |
+| unknown event type                             | 200, logged             | nothing |
 """
 
 from __future__ import annotations

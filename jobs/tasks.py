@@ -108,7 +108,9 @@ def _converse(
             tz=rt.settings.tz,
             rules=rt.rules,
         )
-        return [((action.channel, action.actor), card, action.update_ref or None)]
+        # A refused click leaves the card as it is and answers with a message of its own.
+        update_ref = None if card.is_refusal else action.update_ref or None
+        return [((action.channel, action.actor), card, update_ref)]
     cards = conversation.handle(
         session, message, now=event.received_at, tz=rt.settings.tz, rules=rt.rules, event_id=event.id
     )

@@ -99,7 +99,10 @@ def alerts_to_notify(session: Session, now: datetime, tz: tzinfo) -> dict[int, l
     ).all()
     local_midnight = datetime.combine(now.astimezone(tz).date(), datetime.min.time(), tzinfo=tz)
     seen_today = set(
-        session.execute(select(Alert.manager_id, Alert.lead_id).where(Alert.notified_at >= local_midnight)).tuples()
+        (row.manager_id, row.lead_id)
+        for row in session.execute(
+            select(Alert.manager_id, Alert.lead_id).where(Alert.notified_at >= local_midnight)
+        ).all()
     )
     batches: dict[int, list[Alert]] = {}
     for alert in due:

@@ -90,7 +90,9 @@ def add_user(session: Session, key: str, *, name: str, role: str, team: str | No
 
 
 def add_team(session: Session, name: str, *, manager_key: str, now: datetime) -> Team:
-    """Create a team (or change its manager). The manager is created if unknown and made a manager."""
+    """Create a team (or change its manager). The manager must exist; a rep is promoted to manager.
+
+    Raises InvalidInput for an unknown manager."""
     manager = find_user(session, manager_key)
     if manager is None:
         raise InvalidInput(f"no user {manager_key}; add them first with `salesbot users add`")

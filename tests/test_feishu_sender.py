@@ -183,7 +183,9 @@ def hook_target(rt: runtime.Runtime, fake: FakeFeishu, secret: str | None) -> st
 def test_a_group_bot_post_is_signed_with_the_targets_secret(rt: runtime.Runtime, fake: FakeFeishu) -> None:
     url = hook_target(rt, fake, "SEC6a1f0c3b9e")
     fake.hook_secrets["2f1c9d6e-8b7a-4c3d-9e0f-1a2b3c4d5e6f"] = "SEC6a1f0c3b9e"
-    rt.senders["feishu_webhook"].send(url, LOGGED, dedup_key="leaderboard:team:1:2026-W48")
+    rt.senders["feishu_webhook"].send(
+        url, LOGGED, dedup_key="leaderboard:team:1:2026-W48", update_ref={"secret": "SEC6a1f0c3b9e"}
+    )
     [request] = fake.calls(r"/open-apis/bot/v2/hook/[\w-]+")
     body = request.json
     assert body["sign"] == webhook_sign(int(body["timestamp"]), "SEC6a1f0c3b9e")
@@ -195,7 +197,9 @@ def test_a_group_bot_that_rejects_the_signature_is_a_permanent_error(rt: runtime
     url = hook_target(rt, fake, "old-secret")
     fake.hook_secrets["2f1c9d6e-8b7a-4c3d-9e0f-1a2b3c4d5e6f"] = "rotated-secret"
     with pytest.raises(SendError) as failed:
-        rt.senders["feishu_webhook"].send(url, Card.text("本周CRM之星"), dedup_key="k1")
+        rt.senders["feishu_webhook"].send(
+            url, Card.text("本周CRM之星"), dedup_key="k1", update_ref={"secret": "old-secret"}
+        )
     assert failed.value.permanent
     assert "19021" in str(failed.value)
 

@@ -233,11 +233,12 @@ def test_a_card_click_runs_the_action_and_updates_the_clicked_card(app: App) -> 
     assert (app.count(Activity), app.count(Lead), len(app.sent())) == (0, 0, 1)
 
 
-def test_a_click_on_a_button_we_did_not_make_is_answered_as_expired(app: App) -> None:
+def test_a_click_on_a_button_we_did_not_make_is_answered_as_expired_and_leaves_the_card(app: App) -> None:
     assert app.post("event__template_card_event", EventKey="key111") == (200, "")
     app.rt.queue.drain()
-    [update] = [r.json for r in app.fake.calls("message/update_template_card")]
-    assert update["template_card"]["main_title"]["title"] == "这个按钮已失效，请重新发送指令。"
+    assert app.fake.calls("message/update_template_card") == []
+    [sent] = [r.json for r in app.fake.calls("message/send")]
+    assert sent["text"]["content"] == "这个按钮已失效，请重新发送指令。"
 
 
 def test_an_unsupported_message_type_is_stored_and_answered_politely(app: App) -> None:
@@ -247,9 +248,14 @@ def test_an_unsupported_message_type_is_stored_and_answered_politely(app: App) -
     assert [s["text"]["content"] for s in app.sent()] == ["暂不支持这种消息类型。请发文字或语音，说说这次跟进的情况。"]
 
 
-@pytest.mark.parametrize("name", ["event__LOCATION", "event__unsubscribe"])
-def test_background_events_are_acknowledged_and_not_stored(app: App, name: str) -> None:
-    assert app.post(name) == (200, "")
+@pytest.mark.parametrize(
+    ("name", "changes"),
+    [("event__LOCATION", {}), ("event__unsubscribe", {}), ("event__LOCATION", {"Event": "scancode_push"})],
+)
+def test_background_and_unknown_events_are_acknowledged_and_not_stored(
+    app: App, name: str, changes: dict[str, str]
+) -> None:
+    assert app.post(name, **changes) == (200, "")
     app.rt.queue.drain()
     assert (app.count(InboundEvent), app.count(OutboxMessage)) == (0, 0)
 

@@ -81,7 +81,8 @@ class Sender(Protocol):
     def send(
         self, recipient: str, card: Card, *, dedup_key: str, update_ref: dict[str, Any] | None = None
     ) -> str | None:
-        """Send `card` to `recipient`, or with `update_ref` replace the card it names.
+        """Send `card` to `recipient`, or with `update_ref` replace the card it names (for group webhooks,
+        `update_ref` carries the target's signing secret instead).
 
         `dedup_key` is unique per message (use it as the platform's idempotency key where there is one).
         Returns the platform's message id if any; raises SendError.

@@ -29,7 +29,6 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from lark_oapi.adapter.flask import parse_req, parse_resp
 from lark_oapi.core.utils import AESCipher
 from lark_oapi.event.callback.model.p2_card_action_trigger import P2CardActionTrigger, P2CardActionTriggerResponse
-from sqlalchemy import select
 
 from bot import conversation
 from bot.cards import Card, render_text
@@ -49,9 +48,7 @@ from bot.platforms.feishu_client import (
 from bot.speech import build_recognizer
 from bot.webhook import Forbidden, Malformed
 from config.settings import FeishuSettings, Settings
-from jobs import runtime
 from storage.inbound import record_inbound
-from storage.models import GroupTarget
 
 __all__ = ["FeishuSpeechRecognizer", "feishu_blueprint", "feishu_preparer", "feishu_senders"]
 
@@ -211,6 +208,9 @@ def _on_card_action(data: P2CardActionTrigger) -> P2CardActionTriggerResponse:
         )
         # Answered here, so the worker and the sweep must not act on it again.
         event.status, event.processed_at = "done", datetime.now(UTC)
+    if card.is_refusal:
+        # The card may be shared in a group: a refused click must not replace it for everyone.
+        return P2CardActionTriggerResponse({"toast": _toast(card)})
     return P2CardActionTriggerResponse({"toast": _toast(card), "card": {"type": "raw", "data": render_card(card)}})
 
 
@@ -345,13 +345,6 @@ def _captured(handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return call
 
 
-def _group_secret(url: str) -> str | None:
-    with runtime.current().transaction() as session:
-        return session.scalar(
-            select(GroupTarget.secret).where(GroupTarget.channel == "feishu_webhook", GroupTarget.address == url)
-        )
-
-
 def feishu_senders(settings: Settings, connection: redis.Redis) -> dict[str, Sender]:
     """App messages (`feishu`: `feishu:OPEN_ID` or `feishu_chat:CHAT_ID`; `feishu_chat`: a bare chat_id)
     and custom group bots (`feishu_webhook`: the hook URL)."""
@@ -362,7 +355,7 @@ def feishu_senders(settings: Settings, connection: redis.Redis) -> dict[str, Sen
     return {
         "feishu": FeishuAppSender("feishu", api, limiter),
         "feishu_chat": FeishuAppSender("feishu_chat", api, limiter),
-        "feishu_webhook": FeishuWebhookSender(limiter, _group_secret),
+        "feishu_webhook": FeishuWebhookSender(limiter),
     }
 
 

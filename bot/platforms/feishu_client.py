@@ -232,17 +232,16 @@ def webhook_sign(timestamp: int, secret: str) -> str:
 
 
 class FeishuWebhookSender:
-    """Custom group bots (自定义机器人): the recipient is the hook URL; `secret_for(url)` gives the
-    signing secret of the group target, or None when the bot does not check signatures.
+    """Custom group bots (自定义机器人): the recipient is the hook URL; the group target's signing secret, if
+    the bot checks signatures, comes with the message as `update_ref={"secret": …}`.
 
     Custom bots cannot receive callbacks, so cards go out without buttons.
     """
 
     channel = "feishu_webhook"
 
-    def __init__(self, limiter: RateLimit, secret_for: Callable[[str], str | None], *, timeout: float = 10.0) -> None:
+    def __init__(self, limiter: RateLimit, *, timeout: float = 10.0) -> None:
         self.limiter = limiter
-        self.secret_for = secret_for
         self.timeout = timeout
 
     def send(
@@ -255,7 +254,7 @@ class FeishuWebhookSender:
             body = {"msg_type": "text", "content": {"text": render_plain(card, limit=WEBHOOK_BODY_BYTES - 500)}}
         else:
             body = {"msg_type": "interactive", "card": render_card(card, buttons=False, limit=WEBHOOK_BODY_BYTES - 500)}
-        secret = self.secret_for(recipient)
+        secret = (update_ref or {}).get("secret")
         if secret:
             timestamp = int(time.time())
             body.update(timestamp=str(timestamp), sign=webhook_sign(timestamp, secret))

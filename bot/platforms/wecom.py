@@ -132,17 +132,16 @@ def parse_card_click(fields: Fields, now: datetime, settings: Settings) -> Deliv
 
 
 def parse_unsupported(fields: Fields, now: datetime, settings: Settings) -> Delivery:
-    """Images, files, locations, menu clicks…: stored, and answered with a polite 暂不支持."""
-    kind = fields.get("Event") or fields.get("MsgType", "")
+    """Images, files, locations, links…: stored, and answered with a polite 暂不支持."""
     message = InboundMessage(
         channel=CHANNEL,
         sender=_sender(fields),
         text="",
         received_at=now,
         kind="unsupported",
-        extra={"type": kind},
+        extra={"type": fields.get("MsgType", "")},
     )
-    return Delivery(message, fields.get("MsgId") or _event_key({**fields, "Event": kind}))
+    return Delivery(message, _message_key(fields))
 
 
 Parser = Callable[[Fields, datetime, Settings], Delivery]
@@ -154,6 +153,7 @@ EVENT_PARSERS: dict[str, Parser] = {
     "event:template_card_event": parse_card_click,
 }
 # Events WeCom sends without the user asking anything: acknowledged, logged, not stored, not answered.
+# Events missing from both lists are treated the same way.
 IGNORED_EVENTS = ("event:LOCATION", "event:unsubscribe")
 
 
@@ -165,9 +165,11 @@ def event_name(fields: Fields) -> str:
 def translate(fields: Fields, now: datetime, settings: Settings) -> Delivery | None:
     """The delivery for one decrypted callback, or None for an ignored event."""
     name = event_name(fields)
-    if name in IGNORED_EVENTS:
+    if name in EVENT_PARSERS:
+        return EVENT_PARSERS[name](fields, now, settings)
+    if name.startswith("event:"):  # IGNORED_EVENTS, and events WeCom adds later: nobody asked anything
         return None
-    return EVENT_PARSERS.get(name, parse_unsupported)(fields, now, settings)
+    return parse_unsupported(fields, now, settings)
 
 
 # ---------------------------------------------------------------- envelope and crypto
