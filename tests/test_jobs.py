@@ -6,7 +6,7 @@ configured, so everything lands at the recording `chat` sender, which tells whom
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
