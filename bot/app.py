@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from flask import Flask, jsonify
 from sqlalchemy import text
@@ -12,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from bot.platforms import register_webhooks
 from bot.webhook import register_error_handlers
 from config.settings import Settings
+from config.workdays import default_calendar
 from jobs.runtime import Runtime, build_runtime
 from storage.db import is_sqlite
 
@@ -48,6 +50,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Flask:
             "queue": {"ok": queue_ok, "kind": "embedded" if rt.queue.embedded else "redis"},
             "platforms": settings.platforms,
             "timezone": settings.timezone,
+            "calendar": default_calendar().status(datetime.now(settings.tz).date()),
         }
         return jsonify(body), 200 if database_ok else 503
 

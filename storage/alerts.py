@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, Exists, and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,11 @@ class Finding:
     basis_at: datetime
 
 
+def _alerted(rule: str, level: str, basis: ColumnElement[datetime]) -> Exists:
+    """The lead already has this alert for the current episode (so steady-state scans return only new ones)."""
+    return exists().where(Alert.lead_id == Lead.id, Alert.rule == rule, Alert.level == level, Alert.basis_at == basis)
+
+
 def untouched_leads(session: Session, now: datetime, tz: tzinfo, rules: Rules, calendar: WorkCalendar) -> list[Finding]:
     """Open leads given to someone without any activity for `untouched_hours` working hours."""
     # A working-hours deadline is never earlier than the same number of calendar hours.
@@ -31,6 +36,7 @@ def untouched_leads(session: Session, now: datetime, tz: tzinfo, rules: Rules, c
             Lead.last_activity_at.is_(None),
             Lead.stage.not_in(rules.closed_stages),
             Lead.created_at <= now - timedelta(hours=rules.untouched_hours),
+            ~_alerted("untouched", "high", Lead.created_at),
         )
     )
     return [
@@ -48,7 +54,7 @@ def red_leads(session: Session, now: datetime, rules: Rules) -> list[Finding]:
         for stage in rules.stages
         if not stage.closed
     ]
-    leads = session.scalars(select(Lead).where(or_(*per_stage)))
+    leads = session.scalars(select(Lead).where(or_(*per_stage), ~_alerted("stale", "red", idle_since)))
     return [Finding(lead, "stale", "red", lead.last_activity_at or lead.created_at) for lead in leads]
 
 

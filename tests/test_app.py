@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from flask.testing import FlaskClient
@@ -10,6 +11,7 @@ from flask.testing import FlaskClient
 from bot.app import create_app
 from config.rules import default_rules
 from config.settings import Settings
+from config.workdays import default_calendar
 from jobs import runtime
 from jobs.queue import EmbeddedQueue
 from storage.db import make_engine, make_session_factory
@@ -59,3 +61,13 @@ def test_healthz_hides_the_database_password() -> None:
 def test_unknown_paths_get_a_json_404(client: FlaskClient) -> None:
     response = client.get("/nope")
     assert (response.status_code, response.get_json()["error"]) == (404, "Not Found")
+
+
+def test_healthz_reports_the_working_day_calendar(client: FlaskClient) -> None:
+    assert client.get("/healthz").get_json()["calendar"]["source"].startswith("chinese-calendar")
+
+
+def test_the_calendar_warns_when_next_year_relies_on_the_holiday_file() -> None:
+    status = default_calendar().status(date(2026, 11, 25))
+    assert status["fallback_years"] == [2027]
+    assert "config/holidays.toml" in str(status["warning"])
