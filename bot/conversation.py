@@ -23,7 +23,9 @@ from storage.activities import NoteFacts, Undone, last_undoable, lead_tag_ids, l
 from storage.alerts import alerts_for_actor, handle_alerts, snooze_alerts
 from storage.leads import (
     Refusal,
+    add_assigned_lead,
     due_follow_ups,
+    find_lead,
     lead_for_actor,
     light,
     match_or_create_lead,
@@ -60,6 +62,7 @@ HELP = Card(
         "· 我的线索 —— 你名下的线索，🟢正常 🟡7天未跟进 🔴14天未跟进",
         "· 今日待办 —— 今天该跟进的客户（含已逾期）",
         "· 撤销 —— 撤回你10分钟内的上一条记录",
+        "· 分配 客户 给 销售 —— 主管把线索交给团队里的销售",
         "· 帮助 —— 显示本说明",
     ),
 )
@@ -103,6 +106,8 @@ def handle(
     try:
         if command is not None:
             return [command(turn)]
+        if text.startswith("分配"):
+            return [_assign(turn, text.removeprefix("分配").strip())]
         if actor.pending:
             answer = _pending(turn, text)
             if answer is not None:
@@ -309,6 +314,46 @@ def _undone_card(undone: Undone) -> Card:
     name = undone.company or f"线索 #{undone.lead_id}"
     extra = "，这条记录新建的线索也已删除" if undone.lead_deleted else ""
     return Card.text(f"已撤销对「{name}」的上一条记录{extra}。")
+
+
+def _assign(turn: Turn, request: str) -> Card:
+    """分配 <customer, contact, phone> 给 <rep>: a manager gives a rep a new lead, or moves an existing one."""
+    if turn.actor.role not in ("manager", "admin"):
+        raise Refusal("只有主管可以分配线索。需要转交客户请联系你的主管。")
+    what, sep, who = request.rpartition("给")
+    members = team_members(turn.session, turn.actor)
+    rep = next((m for m in members if m.name == who.strip()), None)
+    if not sep or rep is None:
+        names = "、".join(m.name for m in members) or "（团队里还没有销售）"
+        return Card.text("用法：分配 客户公司 联系人 电话 给 销售姓名", f"可以分配给：{names}")
+    parsed = parse_note(what, turn.now)
+    if not parsed.company and not parsed.phone:
+        return Card.text("没认出是哪家客户：请写上公司名或手机号，例如「分配 上海申通包装 钱工 给 李四」。")
+    lead = find_lead(turn.session, phone=parsed.phone, company=parsed.company)
+    if lead is not None:
+        lead = lead_for_actor(turn.session, turn.actor, lead.id)
+        if lead.owner_id == rep.id:
+            return Card.text(f"「{lead_name(lead)}」已经由{rep.name}负责了。")
+        previous = reassign_lead(turn.session, lead, rep)
+        to_new, to_previous = notices.reassigned_cards(lead, previous, rep, turn.actor)
+        notify = [(rep, to_new), (previous, to_previous)]
+    else:
+        lead = add_assigned_lead(
+            turn.session,
+            rep,
+            company=parsed.company or parsed.phone or "",
+            contact_name=parsed.contact_name,
+            phone=parsed.phone,
+            now=turn.now,
+            rules=turn.rules,
+        )
+        notify = [(rep, notices.assigned_card(lead, turn.actor, turn.rules.untouched_hours))]
+    stamp = f"{turn.now:%Y%m%dT%H%M%S}"
+    for user, card in notify:
+        notices.push(turn.session, user, card, kind="assign", dedup_key=f"assign:{lead.id}:{user.id}:{stamp}")
+    return Card.text(
+        f"已把「{lead_name(lead)}」分配给{rep.name}，已通知对方。{turn.rules.untouched_hours}小时（工作日）内没人跟进会提醒你。"
+    )
 
 
 # ---------------------------------------------------------------- reminder buttons

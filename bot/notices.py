@@ -30,16 +30,12 @@ def reminder_card(reminder: Reminder, lead: Lead, now: datetime, tz: tzinfo) -> 
     else:
         title = f"该跟进了：{lead_name(lead)}"
         first = f"约定的跟进时间：{when(reminder.due_at, now, tz, has_time=reminder.has_time)}"
-    fields = [Field("客户", lead_name(lead))]
-    if lead.contact_name:
-        fields.append(Field("联系人", lead.contact_name))
-    if lead.phone:
-        fields.append(Field("电话", lead.phone))
+    fields = (Field("客户", lead_name(lead)), *_contact_fields(lead))
     value = {"reminder_id": reminder.id}
     return Card(
         title=title,
         lines=(first,),
-        fields=tuple(fields),
+        fields=fields,
         buttons=(
             Button("已完成", "reminder_done", value, style="primary"),
             Button("推迟1天", "reminder_postpone", value),
@@ -89,7 +85,7 @@ def nudge_card(lead: Lead, manager: User) -> Card:
     return Card(
         title=f"主管提醒：请尽快跟进「{lead_name(lead)}」",
         lines=(f"{manager.name}提醒你跟进这条线索。跟进后发一句话记录即可。",),
-        fields=tuple(f for f in (Field("联系人", lead.contact_name or ""), Field("电话", lead.phone or "")) if f.value),
+        fields=_contact_fields(lead),
         level="warning",
     )
 
@@ -101,13 +97,26 @@ def reassigned_cards(lead: Lead, previous: User, new_owner: User, manager: User)
         Card(
             title=f"新线索分配给你：{name}",
             lines=(f"{manager.name}把「{name}」从{previous.name}改派给你，请尽快联系。",),
-            fields=tuple(
-                f for f in (Field("联系人", lead.contact_name or ""), Field("电话", lead.phone or "")) if f.value
-            ),
+            fields=_contact_fields(lead),
             level="info",
         ),
         Card.text(f"{manager.name}已把「{name}」改派给{new_owner.name}，你无需再跟进。"),
     )
+
+
+def assigned_card(lead: Lead, manager: User, hours: int) -> Card:
+    return Card(
+        title=f"新线索分配给你：{lead_name(lead)}",
+        lines=(
+            f"{manager.name}把「{lead_name(lead)}」交给你，请在{hours}小时（工作日）内首次联系，联系后发一句话记录。",
+        ),
+        fields=_contact_fields(lead),
+        level="info",
+    )
+
+
+def _contact_fields(lead: Lead) -> tuple[Field, ...]:
+    return tuple(f for f in (Field("联系人", lead.contact_name or ""), Field("电话", lead.phone or "")) if f.value)
 
 
 def reassign_choices(alerts: list[Alert], members: list[User]) -> Card:

@@ -63,6 +63,11 @@ def lead_for_actor(session: Session, actor: User, lead_id: int) -> Lead:
     return lead
 
 
+def find_lead(session: Session, *, phone: str | None, company: str | None) -> Lead | None:
+    """The lead with this phone, else with this company (normalized), if any."""
+    return _find(session, phone=phone, key=company_key(company))
+
+
 def _find(session: Session, *, phone: str | None, key: str | None) -> Lead | None:
     if phone:
         lead = session.scalar(select(Lead).where(Lead.phone == phone))

@@ -367,3 +367,30 @@ def test_a_holiday_monday_moves_the_leaderboard_to_the_next_working_day(rt: Runt
     assert run(rt, leaderboard, at("2026-10-05T09:30"))["private"] == 0
     assert run(rt, leaderboard, at("2026-10-08T09:30"))["private"] == 2
     assert run(rt, leaderboard, at("2026-10-09T09:30"))["private"] == 0
+
+
+@pytest.mark.usefixtures("team")
+def test_a_manager_assigns_a_new_lead_in_chat_and_it_escalates_if_untouched(rt: Runtime, sent: RecordingSender) -> None:
+    Chat(rt, sent, "wecom:boss").say("分配 上海申通包装 钱工 13800001111 给 李四")
+    assert sorted(received(sent)) == [
+        ("wecom:boss", "已把「上海申通包装」分配给李四，已通知对方。72小时（工作日）内没人跟进会提醒你。"),
+        ("wecom:lisi", "【新线索分配给你：上海申通包装】"),
+    ]
+    assert run(rt, escalate, at("2026-11-30T10:00")) == {"new_alerts": 1, "cards": 1}
+
+
+@pytest.mark.usefixtures("team")
+def test_a_manager_moves_an_existing_lead_with_assign(rt: Runtime, sent: RecordingSender) -> None:
+    Chat(rt, sent).say(NOTE)
+    start = len(sent.sent)
+    Chat(rt, sent, "wecom:boss").say("分配 杭州华力机械 给 李四")
+    assert sorted(received(sent, start)) == [
+        ("wecom:boss", "已把「杭州华力机械」分配给李四，已通知对方。72小时（工作日）内没人跟进会提醒你。"),
+        ("wecom:lisi", "【新线索分配给你：杭州华力机械】"),
+        ("wecom:zhangwei", "王经理已把「杭州华力机械」改派给李四，你无需再跟进。"),
+    ]
+
+
+@pytest.mark.usefixtures("team")
+def test_a_rep_cannot_assign_leads(rt: Runtime, sent: RecordingSender) -> None:
+    assert Chat(rt, sent).say("分配 上海申通包装 给 李四") == "只有主管可以分配线索。需要转交客户请联系你的主管。"
