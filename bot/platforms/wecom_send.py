@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import time
+import uuid
 from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -152,9 +153,11 @@ def render_update(card: Card, task: str) -> dict[str, Any]:
 
 
 class Throttle:
-    """At most `limit` sends a minute per key, counted in Redis so every worker shares the budget.
+    """At most `limit` sends in any 60 seconds per key, kept in Redis so every worker shares the budget.
 
-    Over the limit the send raises a transient SendError: the outbox tries again after its backoff.
+    A sliding window (a sorted set of send times): a fixed per-minute counter would let twice the limit
+    through around a minute boundary. Over the limit the send raises a transient SendError and the outbox
+    tries again after its backoff.
     """
 
     def __init__(self, connection: redis.Redis, name: str, limit: int) -> None:
@@ -163,13 +166,17 @@ class Throttle:
         self.limit = limit
 
     def take(self, key: str) -> None:
-        minute = int(time.time() // 60)
-        counter = f"salesbot:throttle:{self.name}:{key}:{minute}"
-        pipe = self.connection.pipeline()
-        pipe.incr(counter)
-        pipe.expire(counter, 120)
-        count = pipe.execute()[0]
+        now = time.time()
+        window = f"salesbot:throttle:{self.name}:{key}"
+        entry = f"{now:.6f}:{uuid.uuid4().hex[:8]}"
+        pipe = self.connection.pipeline()  # MULTI/EXEC: the trim, add and count happen together
+        pipe.zremrangebyscore(window, "-inf", now - 60)
+        pipe.zadd(window, {entry: now})
+        pipe.zcard(window)
+        pipe.expire(window, 61)
+        count = pipe.execute()[2]
         if count > self.limit:
+            self.connection.zrem(window, entry)
             raise SendError(f"{self.name} limit of {self.limit} messages a minute reached; retrying later")
 
 
@@ -197,7 +204,8 @@ class AppSender:
         self, recipient: str, card: Card, *, dedup_key: str, update_ref: dict[str, Any] | None = None
     ) -> str | None:
         user_id = _user_id(recipient)
-        if update_ref and update_ref.get("response_code"):
+        # A refused click leaves the card as it was (its buttons still work for whom they are meant).
+        if update_ref and update_ref.get("response_code") and not card.is_refusal:
             try:
                 return self._update(user_id, card, update_ref, dedup_key)
             except SendError as exc:
