@@ -98,3 +98,25 @@ def test_two_schedulers_ticking_in_the_same_slot_enqueue_each_job_once(redis_rt:
 def test_daily_jobs_wait_for_their_local_time(redis_rt: runtime.Runtime) -> None:
     early = datetime(2026, 11, 24, 23, 0, tzinfo=UTC)  # 07:00 in Shanghai
     assert [job for job in tick(redis_rt, early) if job.startswith(("digest", "leaderboard"))] == []
+
+
+def test_a_periodic_job_runs_on_an_rq_worker_and_its_card_is_delivered(redis_rt: runtime.Runtime) -> None:
+    from jobs.periodic import escalate
+    from storage.leads import add_assigned_lead
+    from storage.people import add_team, add_user
+
+    assigned = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+    with redis_rt.transaction() as s:
+        add_user(s, "wecom:boss", name="王经理", role="manager", team=None, now=assigned)
+        add_team(s, "华东一组", manager_key="wecom:boss", now=assigned)
+        rep = add_user(s, "wecom:lisi", name="李四", role="rep", team="华东一组", now=assigned)
+        add_assigned_lead(
+            s, rep, company="上海申通包装", contact_name=None, phone=None, now=assigned, rules=redis_rt.rules
+        )
+    redis_rt.queue.enqueue(escalate, "2026-12-01T03:00:00+00:00", job_id="escalate-test")
+    work(redis_rt)
+    sender = redis_rt.senders["chat"]
+    assert isinstance(sender, RecordingSender)
+    assert [(who, text.splitlines()[0]) for (who, _), text in zip(sender.sent, sender.texts, strict=True)] == [
+        ("wecom:boss", "【高风险待介入】")
+    ]
