@@ -129,7 +129,7 @@ def serve(host: str, port: int, threads: int) -> None:
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
 def worker(burst: bool) -> None:
     """Run an RQ worker with the scheduler (production; start as many as needed)."""
-    from rq import Worker
+    from rq import SimpleWorker
 
     from jobs.schedule import tick
 
@@ -145,7 +145,11 @@ def worker(burst: bool) -> None:
 
         threading.Thread(target=ticker, name="salesbot-ticker", daemon=True).start()
         try:
-            Worker([rt.queue.rq], connection=rt.queue.connection).work(with_scheduler=True, burst=burst)
+            # Jobs run in this process (no fork per job): they are short, and the database pool and the
+            # platform clients stay warm. Start more `salesbot worker` processes to scale out.
+            SimpleWorker([rt.queue.rq], connection=rt.queue.connection).work(
+                with_scheduler=True, burst=burst, logging_level=logging.getLogger("rq").getEffectiveLevel()
+            )
         finally:
             stop.set()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import weakref
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -74,7 +76,11 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", lambda conn, _rec: setattr(conn, "isolation_level", None))
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # A forked child (gunicorn --preload workers) must not share the parent's connections.
+    ref = weakref.ref(engine)
+    os.register_at_fork(after_in_child=lambda: (alive := ref()) is not None and alive.dispose(close=False))
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:
