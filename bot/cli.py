@@ -62,6 +62,16 @@ def _print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+def _show(rows: list[dict[str, Any]], as_json: bool, line: str) -> None:
+    """Print `rows` as a JSON array, or one `line.format(**row)` each (None shown as -)."""
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        shown = {k: "-" if v is None else " ".join(v) if isinstance(v, list) else v for k, v in row.items()}
+        click.echo(line.format(**shown))
+
+
 def _user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """Turn business refusals and bad input from storage into click errors (exit code 1)."""
     import functools
@@ -272,13 +282,7 @@ def users_list(as_json: bool) -> None:
 
     with _runtime(_settings()) as rt, rt.transaction() as session:
         rows = users_json(session)
-    if as_json:
-        _print_json(rows)
-    else:
-        for row in rows:
-            click.echo(
-                f"{row['id']:>4}  {row['name']}  {row['role']}  {row['team'] or '-'}  {' '.join(row['identities'])}"
-            )
+    _show(rows, as_json, "{id:>4}  {name}  {role}  {team}  {identities}")
 
 
 @main.group()
@@ -307,11 +311,7 @@ def teams_list(as_json: bool) -> None:
 
     with _runtime(_settings()) as rt, rt.transaction() as session:
         rows = teams_json(session)
-    if as_json:
-        _print_json(rows)
-    else:
-        for row in rows:
-            click.echo(f"{row['id']:>4}  {row['name']}  manager {row['manager'] or '-'}  {len(row['members'])} members")
+    _show(rows, as_json, "{id:>4}  {name}  manager {manager}  members {members}")
 
 
 @main.group()
@@ -399,14 +399,7 @@ def leads_list(as_json: bool, owner: str | None, now_text: str | None) -> None:
         rows = leads_json(
             session, all_leads(session, user), now=_now(now_text, settings), tz=settings.tz, rules=rt.rules
         )
-    if as_json:
-        _print_json(rows)
-    else:
-        for row in rows:
-            click.echo(
-                f"{row['id']:>5}  {row['light']:<6}  {row['company'] or '-'}  {row['contact_name'] or '-'}  "
-                f"{row['phone'] or '-'}  {row['owner']}  next {row['next_follow_up_at'] or '-'}"
-            )
+    _show(rows, as_json, "{id:>5}  {light:<6}  {company}  {contact_name}  {phone}  {owner}  next {next_follow_up_at}")
 
 
 @main.group()
@@ -423,11 +416,7 @@ def activities_list(as_json: bool) -> None:
     settings = _settings()
     with _runtime(settings) as rt, rt.transaction() as session:
         rows = activities_json(session, tz=settings.tz)
-    if as_json:
-        _print_json(rows)
-    else:
-        for row in rows:
-            click.echo(f"{row['id']:>5}  lead {row['lead_id']}  {row['author']}  {row['type']}  {row['text']}")
+    _show(rows, as_json, "{id:>5}  lead {lead_id}  {author}  {type}  {text}")
 
 
 @main.group()
@@ -444,14 +433,7 @@ def outbox_list(as_json: bool) -> None:
     settings = _settings()
     with _runtime(settings) as rt, rt.transaction() as session:
         rows = outbox_json(session, tz=settings.tz)
-    if as_json:
-        _print_json(rows)
-    else:
-        for row in rows:
-            click.echo(
-                f"{row['id']:>5}  {row['status']:<7}  {row['kind']:<10}  {row['channel']}  {row['recipient']}  "
-                f"{row['dedup_key']}"
-            )
+    _show(rows, as_json, "{id:>5}  {status:<7}  {kind:<10}  {channel}  {recipient}  {dedup_key}  {last_error}")
 
 
 @main.group()

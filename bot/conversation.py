@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot import notices
 from bot.cards import Button, Card, Field
 from bot.format import lead_name, money, when
-from bot.platforms.base import InboundMessage
+from bot.platforms.base import CardAction, InboundMessage
 from config.rules import Rules
 from nlp import ParsedNote, parse_note
 from storage.activities import NoteFacts, Undone, last_undoable, lead_tag_ids, log_activity, undo_activity
@@ -99,6 +99,8 @@ def handle(
     turn = Turn(session, actor, now.astimezone(tz), rules, event_id, message.channel, heard)
     if message.kind == "unsupported":
         return [Card.text("暂不支持这种消息类型。请发文字或语音，说说这次跟进的情况。")]
+    if message.kind == "event":  # the person opened the bot: the platform already limits this to once a day
+        return [_welcome(actor)]
     if message.kind == "voice":  # the platform could not turn it into text
         return [Card.text("这条语音没能识别出文字。请直接打字，或用手机输入法的语音转文字后发送。")]
     text = message.text.strip()
@@ -117,12 +119,12 @@ def handle(
         return [Card.text(str(refusal))]
 
 
-def handle_action(
-    session: Session, *, actor_key: str, action: str, value: dict, now: datetime, tz: ZoneInfo, rules: Rules
-) -> Card:
-    """Carry out a card button for `actor_key`; the returned card replaces the clicked one's status."""
-    actor = ensure_user(session, actor_key, name=None, now=now)
-    turn = Turn(session, actor, now.astimezone(tz), rules, None, actor_key.partition(":")[0])
+def handle_action(session: Session, click: CardAction, *, tz: ZoneInfo, rules: Rules) -> Card:
+    """Carry out a card button for the person who clicked it; the returned card replaces the clicked one
+    (unless it is a refusal, which platforms show without touching the card)."""
+    actor = ensure_user(session, click.actor, name=None, now=click.received_at)
+    turn = Turn(session, actor, click.received_at.astimezone(tz), rules, None, click.actor.partition(":")[0])
+    action, value = click.action, click.value
     handler = ACTIONS.get(action)
     if handler is None:
         return Card.refusal("这个按钮已失效，请重新发送指令。")
@@ -242,6 +244,10 @@ def _pending(turn: Turn, text: str) -> Card | None:
 
 def _help(turn: Turn) -> Card:
     return HELP
+
+
+def _welcome(actor: User) -> Card:
+    return Card(title=f"你好，{actor.name}！我是销售助手", lines=HELP.lines, level="info")
 
 
 def _my_leads(turn: Turn) -> Card:

@@ -32,6 +32,8 @@ class WecomSettings:
     token: str
     aes_key: str
     api_base: str = DEFAULT_WECOM_API_BASE
+    # How far a callback's timestamp may be from our clock before it is refused as stale or replayed.
+    max_clock_skew: int = 300
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,15 @@ def _url(values: Mapping[str, str], name: str, default: str, schemes: tuple[str,
     return value
 
 
+def _seconds(values: Mapping[str, str], name: str, default: int) -> int:
+    value = _env(values, name)
+    if value is None:
+        return default
+    if not value.isdigit() or int(value) == 0:
+        raise ConfigError(f"{PREFIX}{name} must be a whole number of seconds, got {value!r}")
+    return int(value)
+
+
 def _database_url(values: Mapping[str, str]) -> str:
     value = _env(values, "DATABASE_URL") or DEFAULT_DATABASE_URL
     scheme = value.split(":", 1)[0]
@@ -144,6 +155,7 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
             token=group["WECOM_TOKEN"],
             aes_key=group["WECOM_AES_KEY"],
             api_base=_url(values, "WECOM_API_BASE", DEFAULT_WECOM_API_BASE, ("http", "https")),
+            max_clock_skew=_seconds(values, "WECOM_MAX_CLOCK_SKEW", 300),
         )
 
     feishu = None

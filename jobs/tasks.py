@@ -99,15 +99,7 @@ def _converse(
 ) -> list[tuple[Target, Card, dict | None]]:
     if message is None:
         action = CardAction.from_payload(event.payload["action"])
-        card = conversation.handle_action(
-            session,
-            actor_key=action.actor,
-            action=action.action,
-            value=action.value,
-            now=event.received_at,
-            tz=rt.settings.tz,
-            rules=rt.rules,
-        )
+        card = conversation.handle_action(session, action, tz=rt.settings.tz, rules=rt.rules)
         # A refused click leaves the card as it is and answers with a message of its own.
         update_ref = None if card.is_refusal else action.update_ref or None
         return [((action.channel, action.actor), card, update_ref)]

@@ -102,17 +102,16 @@ def log_activity(
     if facts.follow_up_at:
         lead.next_follow_up_at = facts.follow_up_at
         lead.next_follow_up_has_time = facts.follow_up_has_time
-        session.add(
-            Reminder(
-                lead_id=lead.id,
-                activity_id=activity.id,
-                user_id=lead.owner_id,
-                kind="follow_up",
-                due_at=reminder_time(facts.follow_up_at, facts.follow_up_has_time, rules),
-                has_time=facts.follow_up_has_time,
-                created_at=now,
-            )
+        due = reminder_time(facts.follow_up_at, facts.follow_up_has_time, rules)
+        # The same follow-up time said again (it was just settled above) becomes this activity's reminder.
+        reminder = session.scalar(
+            select(Reminder).where(Reminder.lead_id == lead.id, Reminder.kind == "follow_up", Reminder.due_at == due)
         )
+        if reminder is None:
+            reminder = Reminder(lead_id=lead.id, kind="follow_up", due_at=due, created_at=now)
+            session.add(reminder)
+        reminder.activity_id, reminder.user_id, reminder.has_time = activity.id, lead.owner_id, facts.follow_up_has_time
+        reminder.status, reminder.sent_at, reminder.settled_by_activity_id = "pending", None, None
     elif lead.next_follow_up_at and lead.next_follow_up_at <= now:
         lead.next_follow_up_at = None
     return activity

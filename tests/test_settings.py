@@ -69,3 +69,9 @@ def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
 def test_feishu_needs_app_id_secret_and_verification_token() -> None:
     with pytest.raises(ConfigError, match="SALESBOT_FEISHU_VERIFICATION_TOKEN"):
         load({"SALESBOT_FEISHU_APP_ID": "cli_a1", "SALESBOT_FEISHU_APP_SECRET": "x"}, env_file=None)
+
+
+def test_the_wecom_clock_skew_window_is_configurable_and_validated() -> None:
+    assert load({**WECOM, "SALESBOT_WECOM_MAX_CLOCK_SKEW": "120"}, env_file=None).wecom.max_clock_skew == 120  # type: ignore[union-attr]
+    with pytest.raises(ConfigError, match="SALESBOT_WECOM_MAX_CLOCK_SKEW"):
+        load({**WECOM, "SALESBOT_WECOM_MAX_CLOCK_SKEW": "5m"}, env_file=None)

@@ -98,3 +98,12 @@ def test_undoing_a_later_note_restores_the_earlier_follow_up(rt: Runtime) -> Non
         assert undone.lead_deleted is False
         assert (lead.last_activity_at, lead.next_follow_up_at) == (NOW, WEDNESDAY)
         assert reminders(s) == [("pending", morning(WEDNESDAY))]
+
+
+def test_saying_the_same_follow_up_again_keeps_one_pending_reminder(rt: Runtime) -> None:
+    with rt.transaction() as s:
+        rep = ensure_user(s, "wecom:zhangwei", name="张伟", now=NOW)
+        note(s, rep, NOW, WEDNESDAY)
+        second = note(s, rep, NOW + timedelta(hours=1), WEDNESDAY)
+        assert reminders(s) == [("pending", morning(WEDNESDAY))]
+        assert s.scalars(select(Reminder.activity_id)).one() == second.id

@@ -193,7 +193,7 @@ def test_entering_the_app_is_welcomed_with_help_once_a_day(app: App) -> None:
     assert (first, later) == ((200, ""), (200, ""))
     assert app.events() == [("wecom", f"welcome:wecom:zhangwei:{day}", "event", "wecom:zhangwei")]
     [sent] = app.sent()
-    assert sent["markdown"]["content"].startswith("**销售助手 · 使用说明**\n拜访或通话后，直接发一句话")
+    assert sent["markdown"]["content"].startswith("**你好，张伟！我是销售助手**\n拜访或通话后，直接发一句话")
 
 
 def test_subscribing_to_the_app_is_welcomed_like_entering_it(app: App) -> None:
@@ -201,7 +201,7 @@ def test_subscribing_to_the_app_is_welcomed_like_entering_it(app: App) -> None:
     app.rt.queue.drain()
     [sent] = app.sent()
     assert (sent["touser"], sent["msgtype"]) == ("lisi", "markdown")
-    assert "使用说明" in sent["markdown"]["content"]
+    assert "我是销售助手" in sent["markdown"]["content"]
 
 
 def test_a_card_click_runs_the_action_and_updates_the_clicked_card(app: App) -> None:

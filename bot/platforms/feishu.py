@@ -197,15 +197,7 @@ def _on_card_action(data: P2CardActionTrigger) -> P2CardActionTriggerResponse:
         )
         if event is None:
             return P2CardActionTriggerResponse({"toast": {"type": "info", "content": "已处理过这次点击"}})
-        card = conversation.handle_action(
-            session,
-            actor_key=action.actor,
-            action=action.action,
-            value=action.value,
-            now=action.received_at,
-            tz=rt.settings.tz,
-            rules=rt.rules,
-        )
+        card = conversation.handle_action(session, action, tz=rt.settings.tz, rules=rt.rules)
         # Answered here, so the worker and the sweep must not act on it again.
         event.status, event.processed_at = "done", datetime.now(UTC)
     if card.is_refusal:

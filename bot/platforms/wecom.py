@@ -41,9 +41,7 @@ CHANNEL = "wecom"
 MAX_CALLBACK_BYTES = 64 * 1024
 # WeCom signs each delivery with the time it was sent and retries within seconds; a signed request older
 # (or newer) than this is a replay and is refused.
-TIMESTAMP_WINDOW_SECONDS = 300
 # What a user types to get the usage card; an entered app is answered the same way, once a day.
-WELCOME_TEXT = "帮助"
 
 
 @dataclass(frozen=True)
@@ -109,7 +107,7 @@ def parse_welcome(fields: Fields, now: datetime, settings: Settings) -> Delivery
     message = InboundMessage(
         channel=CHANNEL,
         sender=sender,
-        text=WELCOME_TEXT,
+        text="",
         received_at=now,
         kind="event",
         extra={"event": fields["Event"]},
@@ -267,8 +265,8 @@ def wecom_blueprint(settings: Settings) -> Blueprint:
         given, timestamp, nonce = _params()
         if not timestamp.isdigit():
             raise Malformed("timestamp is not a number")
-        if abs(time.time() - int(timestamp)) > TIMESTAMP_WINDOW_SECONDS:
-            raise StaleRequest(f"timestamp more than {TIMESTAMP_WINDOW_SECONDS}s away from our clock")
+        if abs(time.time() - int(timestamp)) > settings.wecom.max_clock_skew:
+            raise StaleRequest(f"timestamp more than {settings.wecom.max_clock_skew}s away from our clock")
         fields = envelope.open(request.get_data(), given, timestamp, nonce)
         delivery = translate(fields, datetime.now(UTC), settings)
         if delivery is None:
