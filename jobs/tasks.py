@@ -16,7 +16,7 @@ from bot import conversation
 from bot.cards import Card
 from bot.platforms.base import CardAction, InboundMessage, SendError
 from jobs import runtime
-from storage.inbound import claim_inbound, unfinished_inbound
+from storage.inbound import lock_pending, start_attempt, unfinished_inbound
 from storage.models import InboundEvent
 from storage.outbox import add_message, claim_message, due_messages, mark_attempt_failed, mark_sent
 
@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 # An inbound event younger than this is probably still in the queue; the sweep leaves it alone.
 SWEEP_GRACE = timedelta(seconds=30)
 APOLOGY = "抱歉，处理这条消息时出了点问题，已记录下来，请稍后再试。（参考号 {ref}）"
+GAVE_UP = "抱歉，这条消息多次处理都没有成功，已经放弃。请稍后重新发送一次。"
+# Tries at one inbound event (a platform outage during voice transcription, say) before giving up on it.
+MAX_INBOUND_ATTEMPTS = 5
 
 
 def parse_now(now: str | None) -> datetime:
@@ -41,40 +44,54 @@ def process_inbound(event_id: int) -> None:
     """
     rt = runtime.current()
     with rt.transaction() as session:
-        event = session.get(InboundEvent, event_id)
-        if event is None or event.status != "pending":
+        event = start_attempt(session, event_id)
+        if event is None:
             return
         payload = event.payload
+        if event.attempts > MAX_INBOUND_ATTEMPTS:
+            log.error("inbound event %s given up after %s attempts", event.id, MAX_INBOUND_ATTEMPTS)
+            _finish(session, event, [(_reply_target(payload), Card.text(GAVE_UP), None)], "failed", "gave up")
+            return
     prepared = _prepare(rt, payload)
-    clock = datetime.now(UTC)
     with rt.transaction() as session:
-        event = claim_inbound(session, event_id)
+        event = lock_pending(session, event_id)
         if event is None:
             return
         try:
             with session.begin_nested():
                 replies = _converse(rt, session, event, prepared)
-            event.status = "done"
         except SQLAlchemyError:
             raise  # the database is unwell: let the job fail and be retried
         except Exception:
             ref = uuid.uuid4().hex[:8]
             log.exception("inbound event %s failed (ref %s)", event.id, ref)
-            replies = [(_reply_target(payload), Card.text(APOLOGY.format(ref=ref)), None)]
-            event.status, event.error = "failed", f"ref {ref}"
-        event.processed_at = clock
-        for i, ((channel, recipient), card, update_ref) in enumerate(replies):
-            add_message(
+            _finish(
                 session,
-                kind="card_update" if update_ref else "reply",
-                recipient=recipient,
-                channel=channel,
-                dedup_key=f"reply:{event.id}:{i}",
-                payload={"card": card.to_dict(), "update_ref": update_ref},
+                event,
+                [(_reply_target(payload), Card.text(APOLOGY.format(ref=ref)), None)],
+                "failed",
+                f"ref {ref}",
             )
+            return
+        _finish(session, event, replies, "done", None)
 
 
 Target = tuple[str, str]  # (channel, recipient)
+Reply = tuple[Target, Card, dict | None]
+
+
+def _finish(session: Session, event: InboundEvent, replies: list[Reply], status: str, error: str | None) -> None:
+    """Mark the event handled and queue its replies, in the caller's transaction."""
+    event.status, event.error, event.processed_at = status, error, datetime.now(UTC)
+    for i, ((channel, recipient), card, update_ref) in enumerate(replies):
+        add_message(
+            session,
+            kind="card_update" if update_ref else "reply",
+            recipient=recipient,
+            channel=channel,
+            dedup_key=f"reply:{event.id}:{i}",
+            payload={"card": card.to_dict(), "update_ref": update_ref},
+        )
 
 
 def _reply_target(payload: dict) -> Target:
@@ -96,7 +113,7 @@ def _prepare(rt: runtime.Runtime, payload: dict) -> InboundMessage | None:
 
 def _converse(
     rt: runtime.Runtime, session: Session, event: InboundEvent, message: InboundMessage | None
-) -> list[tuple[Target, Card, dict | None]]:
+) -> list[Reply]:
     if message is None:
         action = CardAction.from_payload(event.payload["action"])
         card = conversation.handle_action(session, action, tz=rt.settings.tz, rules=rt.rules)

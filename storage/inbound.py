@@ -40,12 +40,19 @@ def record_inbound(
     return event
 
 
-def claim_inbound(session: Session, event_id: int) -> InboundEvent | None:
-    """Lock a pending event for processing in this transaction; None if it is gone or already handled."""
+def lock_pending(session: Session, event_id: int) -> InboundEvent | None:
+    """Lock a pending event in this transaction; None if it is gone or already handled."""
     event = session.get(InboundEvent, event_id, with_for_update=True, populate_existing=True)
     if event is None or event.status != "pending":
         return None
-    event.attempts += 1
+    return event
+
+
+def start_attempt(session: Session, event_id: int) -> InboundEvent | None:
+    """Lock a pending event and count one more attempt at it (committed even if the attempt then dies)."""
+    event = lock_pending(session, event_id)
+    if event is not None:
+        event.attempts += 1
     return event
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.inbound import accept
-from bot.platforms.base import InboundMessage
+from bot.platforms.base import InboundMessage, SendError
 from jobs.runtime import Runtime
 from jobs.tasks import process_inbound, sweep
 from storage.models import Activity, InboundEvent, OutboxMessage
@@ -106,3 +107,29 @@ def test_a_reply_for_a_channel_this_process_cannot_send_on_fails_visibly(rt: Run
     rt.queue.drain()
     assert outbox_rows(rt) == [("failed", 1)]
     assert count(rt, Activity) == 1
+
+
+class OutagePreparer:
+    """A platform whose media API is down: every preparation fails transiently."""
+
+    def prepare(self, message: InboundMessage) -> InboundMessage:
+        raise SendError("media download timed out")
+
+
+def test_an_event_that_keeps_failing_is_given_up_after_five_attempts_with_an_apology(
+    rt: Runtime, sent: RecordingSender
+) -> None:
+    rt.preparers["chat"] = OutagePreparer()
+    event_id = accept(rt, message(), platform="wecom", dedup_key="m1")
+    assert event_id is not None
+    for _ in range(5):
+        with pytest.raises(SendError):
+            process_inbound(event_id)
+    process_inbound(event_id)
+    rt.queue.drain()
+    with rt.transaction() as s:
+        event = s.get(InboundEvent, event_id)
+        assert event is not None
+        assert (event.status, event.attempts, event.error) == ("failed", 6, "gave up")
+    assert sent.texts == ["抱歉，这条消息多次处理都没有成功，已经放弃。请稍后重新发送一次。"]
+    assert count(rt, Activity) == 0
