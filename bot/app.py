@@ -29,6 +29,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     rt = runtime or build_runtime(settings)
     app.extensions["salesbot"] = rt
+    calendar = default_calendar().status(datetime.now(settings.tz).date())
+    if calendar["warning"]:
+        log.warning("working-day calendar: %s", calendar["warning"])
 
     @app.get("/healthz")
     def healthz():
