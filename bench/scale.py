@@ -27,7 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import DEFAULT_NOW
-from harness import database_url
+from harness import database_url, drop_database
 
 BIG_TABLES = ("leads", "activities", "reminders", "alerts", "stage_changes", "inbound_events", "outbox")
 TARGET_SECONDS = 2.0
@@ -62,6 +62,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per scan (first = cold-ish, rest = warm)")
     parser.add_argument("--team", type=int, default=1, help="team id for the leaderboard (default 1)")
     parser.add_argument("--plans", action="store_true", help="print every plan in full")
+    parser.add_argument("--drop", action="store_true", help="drop the database afterwards")
     args = parser.parse_args()
 
     from sqlalchemy import event, func, select, text
@@ -178,6 +179,8 @@ def main() -> None:
             f"{conn.execute(text('SHOW work_mem')).scalar()} work_mem"
         )
     engine.dispose()
+    if args.drop:
+        drop_database(args.database)
 
 
 def _big_seq_scan(line: str) -> bool:
