@@ -18,7 +18,8 @@ The shape, relative to --now:
   last_activity_at.
 - Reminders: one per open lead at its follow-up (those due within the last hour still pending, as after
   a short worker outage; older ones sent), one done reminder per closed lead.
-- Alerts: every lead that was already untouched or red a day before --now has its alert (handled when
+- Alerts: every lead that was already untouched (72 working hours, by the project's calendar) or red a
+  day before --now has its alert (handled when
   older than a week), so the scans at --now find only what turned bad in the last day.
 """
 
@@ -27,7 +28,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -64,6 +65,19 @@ def red_days_case(column: str) -> str:
     return f"(CASE {column} {arms} END)"
 
 
+def untouched_cutoff(now: datetime, hours: int) -> datetime:
+    """The latest creation time whose untouched window (working hours) had closed a day before `now`."""
+    from zoneinfo import ZoneInfo
+
+    from config.workdays import default_calendar
+
+    calendar, tz, day_before = default_calendar(), ZoneInfo("Asia/Shanghai"), now - timedelta(days=1)
+    moment = day_before - timedelta(hours=hours)
+    while calendar.add_working_hours(moment.astimezone(tz), hours) > day_before:
+        moment -= timedelta(minutes=30)
+    return moment
+
+
 def generate(url: str, *, leads: int, activities: int, reps: int, teams: int, now: datetime) -> None:
     import psycopg
 
@@ -80,7 +94,7 @@ def generate(url: str, *, leads: int, activities: int, reps: int, teams: int, no
         "teams": teams,
         "now": naive_now,
         "spread": spread,
-        "untouched_hours": rules.untouched_hours,
+        "untouched_cutoff": untouched_cutoff(now, rules.untouched_hours).astimezone(UTC).replace(tzinfo=None),
     }
     closed = tuple(rules.closed_stages)
     with psycopg.connect(conninfo, autocommit=True) as conn:
@@ -203,7 +217,7 @@ def generate(url: str, *, leads: int, activities: int, reps: int, teams: int, no
                       l.created_at + interval '4 days', l.created_at + interval '4 days'
                FROM leads l
                WHERE l.last_activity_at IS NULL AND l.stage NOT IN {closed!r}
-                 AND l.created_at <= %(now)s - %(untouched_hours)s * interval '1 hour' - interval '1 day'""",
+                 AND l.created_at <= %(untouched_cutoff)s""",
             p,
         )
         idle = "coalesce(l.last_activity_at, l.created_at)"

@@ -49,6 +49,7 @@ class Timing:
     runs: list[float]
     result: str
     statements: list[tuple[str, Any]]
+    explain: bool = True
 
     @property
     def warm(self) -> float:
@@ -62,6 +63,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per scan (first = cold-ish, rest = warm)")
     parser.add_argument("--team", type=int, default=1, help="team id for the leaderboard (default 1)")
     parser.add_argument("--plans", action="store_true", help="print every plan in full")
+    parser.add_argument("--cold", action="store_true", help="also time the escalation scan with no alert yet")
     parser.add_argument("--drop", action="store_true", help="drop the database afterwards")
     args = parser.parse_args()
 
@@ -107,18 +109,27 @@ def main() -> None:
         rows = leaderboard(session, team, start, end, tz, rules, calendar)
         return f"{len(rows)} reps, {sum(r.activities for r in rows)} activities in week {start.date()}"
 
-    scans: list[tuple[str, Callable[[Any], str]]] = [
-        ("escalation scan (untouched_leads + red_leads)", escalation),
-        ("reminders scan (due_reminders)", reminders),
-        (f"leaderboard, team {args.team}, one week", board),
+    def no_alerts(session: Any) -> None:
+        session.execute(text("DELETE FROM alerts"))  # rolled back after the run
+
+    scans: list[tuple[str, Callable[[Any], None] | None, Callable[[Any], str]]] = [
+        ("escalation scan (untouched_leads + red_leads)", None, escalation),
+        ("reminders scan (due_reminders)", None, reminders),
+        (f"leaderboard, team {args.team}, one week", None, board),
     ]
+    if args.cold:
+        scans.append(("escalation scan with no alert yet (first run after an import)", no_alerts, escalation))
     timings: list[Timing] = []
-    for name, scan in scans:
+    for name, prepare, scan in scans:
         runs, result = [], ""
         statements: list[tuple[str, Any]] = []
         for i in range(args.repeat):
-            capture.statements, capture.on = [], i == 0
+            capture.statements = []
             with sessions() as session, session.begin():
+                if prepare is not None:
+                    prepare(session)
+                    session.flush()
+                capture.on = i == 0
                 t0 = time.perf_counter()
                 result = scan(session)
                 runs.append(time.perf_counter() - t0)
@@ -126,7 +137,7 @@ def main() -> None:
             capture.on = False
             if i == 0:
                 statements = capture.statements
-        timings.append(Timing(name, runs, result, statements))
+        timings.append(Timing(name, runs, result, statements, explain=prepare is None))
         print(f"  {name}: first {runs[0]:.3f} s, then {', '.join(f'{r:.3f}' for r in runs[1:])} s  ({result})")
 
     print()
@@ -141,7 +152,7 @@ def main() -> None:
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
-        for t in timings:
+        for t in (t for t in timings if t.explain):
             seen: set[str] = set()
             for statement, parameters in t.statements:
                 if statement in seen:
