@@ -52,20 +52,22 @@ LIGHTS = {"green": "🟢", "yellow": "🟡", "red": "🔴"}
 MAX_LIST = 15
 EXAMPLE = "今天拜访杭州华力机械王总 13912345678 嫌贵 要样机 下周三再约"
 
-HELP = Card(
-    title="销售助手 · 使用说明",
-    lines=(
-        "拜访或通话后，直接发一句话（打字或语音都行），我来建线索、记跟进、打标签、定提醒。",
-        f"例如：{EXAMPLE}",
-        "",
-        "常用指令：",
-        "· 我的线索 —— 你名下的线索，🟢正常 🟡7天未跟进 🔴14天未跟进",
-        "· 今日待办 —— 今天该跟进的客户（含已逾期）",
-        "· 撤销 —— 撤回你10分钟内的上一条记录",
-        "· 分配 客户 给 销售 —— 主管把线索交给团队里的销售",
-        "· 帮助 —— 显示本说明",
-    ),
-)
+
+def help_card(rules: Rules, title: str = "销售助手 · 使用说明") -> Card:
+    return Card(
+        title=title,
+        lines=(
+            "拜访或通话后，直接发一句话（打字或语音都行），我来建线索、记跟进、打标签、定提醒。",
+            f"例如：{EXAMPLE}",
+            "",
+            "常用指令：",
+            f"· 我的线索 —— 你名下的线索，🟢正常 🟡{rules.yellow_days}天未跟进 🔴{rules.red_days}天未跟进",
+            "· 今日待办 —— 今天该跟进的客户（含已逾期）",
+            f"· 撤销 —— 撤回你{rules.undo_minutes}分钟内的上一条记录",
+            "· 分配 客户 给 销售 —— 主管把线索交给团队里的销售",
+            "· 帮助 —— 显示本说明",
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ def handle(
     if message.kind == "unsupported":
         return [Card.text("暂不支持这种消息类型。请发文字或语音，说说这次跟进的情况。")]
     if message.kind == "event":  # the person opened the bot: the platform already limits this to once a day
-        return [_welcome(actor)]
+        return [help_card(rules, title=f"你好，{actor.name}！我是销售助手")]
     if message.kind == "voice":  # the platform could not turn it into text
         return [Card.text("这条语音没能识别出文字。请直接打字，或用手机输入法的语音转文字后发送。")]
     text = message.text.strip()
@@ -132,9 +134,19 @@ def handle_action(session: Session, click: CardAction, *, tz: ZoneInfo, rules: R
         return handler(turn, value)
     except Refusal as refusal:
         return Card.refusal(str(refusal))
-    except (KeyError, TypeError, ValueError):
-        # A forged or stale button value: nothing to act on.
-        return Card.refusal("这个按钮已失效，请重新发送指令。")
+
+
+def _ids(value: dict, key: str) -> list[int]:
+    """Whole-number ids under `key` of a button value (one or a list); a forged or stale value is refused."""
+    raw = value.get(key)
+    items = raw if isinstance(raw, list) else [raw]
+    if not items or not all(isinstance(i, int) and not isinstance(i, bool) for i in items):
+        raise Refusal("这个按钮已失效，请重新发送指令。")
+    return items
+
+
+def _id(value: dict, key: str) -> int:
+    return _ids(value, key)[0]
 
 
 def _command_key(text: str) -> str:
@@ -243,11 +255,7 @@ def _pending(turn: Turn, text: str) -> Card | None:
 
 
 def _help(turn: Turn) -> Card:
-    return HELP
-
-
-def _welcome(actor: User) -> Card:
-    return Card(title=f"你好，{actor.name}！我是销售助手", lines=HELP.lines, level="info")
+    return help_card(turn.rules)
 
 
 def _my_leads(turn: Turn) -> Card:
@@ -306,7 +314,7 @@ def _undo(turn: Turn) -> Card:
 
 
 def _undo_action(turn: Turn, value: dict) -> Card:
-    activity = turn.session.get(Activity, int(value.get("activity_id", 0)))
+    activity = turn.session.get(Activity, _id(value, "activity_id"))
     if activity is None:
         return Card.text("这条记录已经撤销过了。")
     if activity.author_id != turn.actor.id:
@@ -340,9 +348,7 @@ def _assign(turn: Turn, request: str) -> Card:
         lead = lead_for_actor(turn.session, turn.actor, lead.id)
         if lead.owner_id == rep.id:
             return Card.text(f"「{lead_name(lead)}」已经由{rep.name}负责了。")
-        previous = reassign_lead(turn.session, lead, rep)
-        to_new, to_previous = notices.reassigned_cards(lead, previous, rep, turn.actor)
-        notify = [(rep, to_new), (previous, to_previous)]
+        _move_lead(turn, lead, rep)
     else:
         lead = add_assigned_lead(
             turn.session,
@@ -353,23 +359,29 @@ def _assign(turn: Turn, request: str) -> Card:
             now=turn.now,
             rules=turn.rules,
         )
-        notify = [(rep, notices.assigned_card(lead, turn.actor, turn.rules.untouched_hours))]
+        card = notices.assigned_card(lead, turn.actor, turn.rules.untouched_hours)
+        notices.push(turn.session, rep, card, kind="assign", dedup_key=f"assign:{lead.id}:{rep.id}")
+    done = f"已把「{lead_name(lead)}」分配给{rep.name}，已通知对方。"
+    if lead.last_activity_at is None:
+        done += f"{turn.rules.untouched_hours}小时（工作日）内没人跟进会提醒你。"
+    return Card.text(done)
+
+
+def _move_lead(turn: Turn, lead: Lead, rep: User) -> None:
+    """Reassign `lead` to `rep` and tell both reps."""
+    previous = reassign_lead(turn.session, lead, rep)
+    to_new, to_previous = notices.reassigned_cards(lead, previous, rep, turn.actor)
     stamp = f"{turn.now:%Y%m%dT%H%M%S}"
-    for user, card in notify:
-        notices.push(turn.session, user, card, kind="assign", dedup_key=f"assign:{lead.id}:{user.id}:{stamp}")
-    return Card.text(
-        f"已把「{lead_name(lead)}」分配给{rep.name}，已通知对方。{turn.rules.untouched_hours}小时（工作日）内没人跟进会提醒你。"
-    )
+    for user, card in ((rep, to_new), (previous, to_previous)):
+        notices.push(turn.session, user, card, kind="reassign", dedup_key=f"reassign:{lead.id}:{user.id}:{stamp}")
 
 
 # ---------------------------------------------------------------- reminder buttons
 
 
 def _reminder_done(turn: Turn, value: dict) -> Card:
-    reminder = reminder_for_actor(turn.session, turn.actor, int(value["reminder_id"]))
+    reminder = reminder_for_actor(turn.session, turn.actor, _id(value, "reminder_id"))
     lead = lead_for_actor(turn.session, turn.actor, reminder.lead_id)
-    if reminder.status in ("done", "cancelled"):
-        return Card.text(f"「{lead_name(lead)}」这条提醒已经处理过了。")
     log_activity(
         turn.session,
         turn.actor,
@@ -389,7 +401,7 @@ def _reminder_done(turn: Turn, value: dict) -> Card:
 
 
 def _reminder_postpone(turn: Turn, value: dict) -> Card:
-    reminder = reminder_for_actor(turn.session, turn.actor, int(value["reminder_id"]))
+    reminder = reminder_for_actor(turn.session, turn.actor, _id(value, "reminder_id"))
     due = reminder.due_at.astimezone(turn.now.tzinfo) + timedelta(days=1)
     while due <= turn.now:
         due += timedelta(days=1)
@@ -398,7 +410,7 @@ def _reminder_postpone(turn: Turn, value: dict) -> Card:
 
 
 def _reminder_reschedule(turn: Turn, value: dict) -> Card:
-    reminder = reminder_for_actor(turn.session, turn.actor, int(value["reminder_id"]))
+    reminder = reminder_for_actor(turn.session, turn.actor, _id(value, "reminder_id"))
     turn.actor.pending = {"reschedule": reminder.id, "until": (turn.now + timedelta(minutes=30)).isoformat()}
     return Card.text("好的，请直接回复新的跟进时间，例如「周五下午3点」或「下周一上午」。")
 
@@ -407,14 +419,14 @@ def _reminder_reschedule(turn: Turn, value: dict) -> Card:
 
 
 def _alerts(turn: Turn, value: dict) -> list[Alert]:
-    alerts = alerts_for_actor(turn.session, turn.actor, [int(i) for i in value.get("alert_ids", [])])
+    alerts = alerts_for_actor(turn.session, turn.actor, _ids(value, "alert_ids"))
     if all(a.status in ("handled", "resolved") for a in alerts):
         raise Refusal("这张卡片上的线索已经处理过了。")
     return alerts
 
 
 def _handled(turn: Turn, alerts: list[Alert], outcome: str) -> Card:
-    stamp = f"{turn.now:%m月%d日 %H:%M}".lstrip("0")
+    stamp = f"{turn.now.month}月{turn.now.day}日 {turn.now:%H:%M}"
     return notices.handled_card(alerts, turn.now, turn.now.tzinfo, f"{turn.actor.name}{outcome}（{stamp}）")  # type: ignore[arg-type]
 
 
@@ -446,18 +458,12 @@ def _alert_reassign(turn: Turn, value: dict) -> Card:
 
 def _alert_reassign_to(turn: Turn, value: dict) -> Card:
     alerts = _alerts(turn, value)
-    new_owner = next((m for m in team_members(turn.session, turn.actor) if m.id == int(value["user_id"])), None)
+    new_owner = next((m for m in team_members(turn.session, turn.actor) if m.id == _id(value, "user_id")), None)
     if new_owner is None:
         raise Refusal("只能改派给你团队里的销售。")
     for alert in alerts:
-        lead = alert.lead
-        if lead.owner_id == new_owner.id:
-            continue
-        previous = reassign_lead(turn.session, lead, new_owner)
-        to_new, to_previous = notices.reassigned_cards(lead, previous, new_owner, turn.actor)
-        stamp = f"{turn.now:%Y%m%dT%H%M%S}"
-        for user, card in ((new_owner, to_new), (previous, to_previous)):
-            notices.push(turn.session, user, card, kind="reassign", dedup_key=f"reassign:{lead.id}:{user.id}:{stamp}")
+        if alert.lead.owner_id != new_owner.id:
+            _move_lead(turn, alert.lead, new_owner)
     handle_alerts(alerts, actor=turn.actor, action="reassign", now=turn.now)
     return _handled(turn, alerts, f"已改派给{new_owner.name}")
 

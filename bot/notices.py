@@ -123,7 +123,7 @@ def reassign_choices(alerts: list[Alert], members: list[User]) -> Card:
     owners = {a.lead.owner_id for a in alerts}
     choices = [m for m in members if m.id not in owners][:8]
     if not choices:
-        return Card.text("团队里没有其他销售可以改派。可以先用 salesbot users add 把成员加入团队。")
+        return Card.refusal("团队里没有其他销售可以改派。请联系管理员把成员加入团队。")
     ids = [a.id for a in alerts]
     return Card(
         title="改派给谁？",
@@ -180,7 +180,7 @@ def _rate(row: RepWeek) -> str:
 def leaderboard_card(team_name: str, week_label: str, rows: list[RepWeek], rules: Rules) -> Card:
     top = [r for r in rows if r.score > 0][: rules.leaderboard_top]
     if not top:
-        return Card(title=f"{team_name} · {week_label} 排行榜", lines=("本周还没有记录，下周加油！",))
+        return Card(title=f"{team_name} · {week_label} 排行榜", lines=("上周还没有人记录跟进，这周加油！",))
     lines = [f"🏆 本周CRM之星：{top[0].rep.name}"]
     for i, row in enumerate(top):
         medal = MEDALS[i] if i < len(MEDALS) else f"{i + 1}."
@@ -193,7 +193,7 @@ def leaderboard_card(team_name: str, week_label: str, rows: list[RepWeek], rules
     return Card(
         title=f"{team_name} · {week_label} 排行榜",
         lines=tuple(lines),
-        note=f"全组本周共记录跟进 {total} 条。积分 = 跟进 + 新线索×2 + 推进×3 + 成交×10。",
+        note=f"全组上周共记录跟进 {total} 条。积分 = 跟进 + 新线索×2 + 推进×3 + 成交×10。",
         level="success",
     )
 

@@ -64,7 +64,7 @@ class OpenAICompatibleRecognizer:
                 timeout=self.timeout,
             )
         except requests.RequestException as exc:
-            raise SpeechError(f"speech service unreachable: {type(exc).__name__}", transient=True) from exc
+            raise SpeechError(f"speech service unreachable: {type(exc).__name__}", transient=True) from None
         if response.status_code >= 500 or response.status_code == 429:
             raise SpeechError(f"speech service answered {response.status_code}", transient=True)
         if response.status_code != 200:

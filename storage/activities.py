@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -58,8 +58,8 @@ def log_activity(
 ) -> Activity:
     """Record a touch on `lead`: the activity, its tags, the lead's dates and a follow-up reminder.
 
-    Pending reminders of the lead are settled: due ones count as done, and a new follow-up time
-    replaces any earlier one.
+    Open reminders of the lead (pending, or sent and not yet answered) are settled: due ones count as done,
+    and a new follow-up time replaces any earlier follow-up.
     """
     activity = Activity(
         lead_id=lead.id,
@@ -77,8 +77,10 @@ def log_activity(
     session.add(activity)
     session.flush()
 
-    pending = select(Reminder.id).where(Reminder.lead_id == lead.id, Reminder.status == "pending")
-    settle = pending if facts.follow_up_at else pending.where(Reminder.due_at <= now)
+    pending = select(Reminder.id).where(Reminder.lead_id == lead.id, Reminder.status.in_(("pending", "sent")))
+    settle = pending.where(Reminder.due_at <= now)
+    if facts.follow_up_at:  # a new follow-up time replaces the earlier one (not the SOP cadence)
+        settle = pending.where(or_(Reminder.due_at <= now, Reminder.kind == "follow_up"))
     session.execute(
         update(Reminder)
         .where(Reminder.id.in_(settle.scalar_subquery()))
@@ -175,6 +177,18 @@ def undo_activity(session: Session, activity: Activity) -> Undone:
         update(Reminder)
         .where(Reminder.settled_by_activity_id == activity.id)
         .values(status="pending", settled_by_activity_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    # Alerts this activity resolved are open again: the neglect it answered is back.
+    session.execute(
+        update(Alert)
+        .where(
+            Alert.lead_id == lead.id,
+            Alert.status == "resolved",
+            Alert.handled_action == "activity",
+            Alert.handled_at == activity.created_at,
+        )
+        .values(status="open", handled_at=None, handled_action=None)
         .execution_options(synchronize_session=False)
     )
     change = session.scalar(select(StageChange).where(StageChange.activity_id == activity.id))

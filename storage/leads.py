@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -141,18 +141,6 @@ def _fill_in(
         lead.company, lead.company_key = company, key
 
 
-def visible_leads_query(session: Session, actor: User) -> Select[tuple[Lead]]:
-    """Leads `actor` may see: their own; a manager's teams'; everything for an admin."""
-    query = select(Lead)
-    if actor.role == "admin":
-        return query
-    if actor.role == "manager":
-        teams = select(Team.id).where(Team.manager_id == actor.id)
-        members = select(User.id).where(User.team_id.in_(teams))
-        return query.where(or_(Lead.owner_id == actor.id, Lead.owner_id.in_(members)))
-    return query.where(Lead.owner_id == actor.id)
-
-
 def owned_leads(session: Session, owner: User) -> list[Lead]:
     return list(session.scalars(select(Lead).where(Lead.owner_id == owner.id).order_by(Lead.id)))
 
@@ -215,7 +203,8 @@ def reassign_lead(session: Session, lead: Lead, new_owner: User) -> User:
     """Give `lead` to `new_owner` (its pending reminders go along); returns the previous owner."""
     previous = lead.owner
     lead.owner = new_owner
-    for reminder in session.scalars(select(Reminder).where(Reminder.lead_id == lead.id, Reminder.status == "pending")):
+    open_reminders = select(Reminder).where(Reminder.lead_id == lead.id, Reminder.status.in_(("pending", "sent")))
+    for reminder in session.scalars(open_reminders):
         reminder.user_id = new_owner.id
     return previous
 

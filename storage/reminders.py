@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from config.rules import Rules
 from storage.activities import reminder_time
-from storage.leads import Refusal
+from storage.leads import Refusal, lead_for_actor
 from storage.models import Lead, Reminder, User
 
 
@@ -35,18 +35,36 @@ def sop_already_met(reminder: Reminder, lead: Lead, rules: Rules) -> bool:
 
 
 def reminder_for_actor(session: Session, actor: User, reminder_id: int) -> Reminder:
-    """The reminder if it is `actor`'s; raises Refusal otherwise."""
+    """The reminder if it is `actor`'s, on a lead they may still act on, and not yet closed; raises Refusal."""
     reminder = session.get(Reminder, reminder_id)
     if reminder is None:
         raise Refusal("这条提醒已不存在（线索可能已撤销）。")
     if reminder.user_id != actor.id:
         raise Refusal("这条提醒不是发给你的，不能替别人处理。")
+    lead_for_actor(session, actor, reminder.lead_id)
+    if reminder.status in ("done", "cancelled"):
+        raise Refusal("这条提醒已经处理过了。")
     return reminder
 
 
 def reschedule(session: Session, reminder: Reminder, follow_up: datetime, *, has_time: bool, rules: Rules) -> None:
-    """Move a reminder (pending again) to a new follow-up time, and the lead's next follow-up with it."""
-    reminder.due_at, reminder.has_time = reminder_time(follow_up, has_time, rules), has_time
+    """Move a reminder (pending again) to a new follow-up time, and the lead's next follow-up with it.
+
+    If the lead already has a reminder of that kind at that moment, that one stays and this one is closed.
+    """
+    due = reminder_time(follow_up, has_time, rules)
+    twin = session.scalar(
+        select(Reminder).where(
+            Reminder.lead_id == reminder.lead_id,
+            Reminder.kind == reminder.kind,
+            Reminder.due_at == due,
+            Reminder.id != reminder.id,
+        )
+    )
+    if twin is not None:
+        reminder.status = "cancelled"
+        reminder = twin
+    reminder.due_at, reminder.has_time = due, has_time
     reminder.status, reminder.sent_at = "pending", None
     lead = session.get(Lead, reminder.lead_id)
     if lead is not None and reminder.kind == "follow_up":

@@ -258,7 +258,7 @@ def test_take_over_updates_the_card_with_who_did_what(rt: Runtime, sent: Recordi
     assign(rt, "wecom:lisi", "上海申通包装")
     run(rt, escalate, at("2026-12-01T11:00"))
     reply = Chat(rt, sent, "wecom:boss").click(*alert_buttons(sent)["我来跟进"], at("2026-12-01T11:05"))
-    assert reply.splitlines()[-1] == "✅ 王经理已认领，亲自跟进（12月01日 11:05）"
+    assert reply.splitlines()[-1] == "✅ 王经理已认领，亲自跟进（12月1日 11:05）"
 
 
 @pytest.mark.usefixtures("team")
@@ -271,7 +271,7 @@ def test_nudge_reminds_the_owner(rt: Runtime, sent: RecordingSender) -> None:
         ("wecom:boss", "【高风险待介入】"),
         ("wecom:lisi", "【主管提醒：请尽快跟进「上海申通包装」】"),
     ]
-    assert sent.texts[-1].endswith("✅ 王经理已提醒李四跟进（12月01日 11:05）") or "王经理已提醒李四跟进" in "".join(
+    assert sent.texts[-1].endswith("✅ 王经理已提醒李四跟进（12月1日 11:05）") or "王经理已提醒李四跟进" in "".join(
         sent.texts[start:]
     )
 
@@ -385,7 +385,7 @@ def test_a_manager_moves_an_existing_lead_with_assign(rt: Runtime, sent: Recordi
     start = len(sent.sent)
     Chat(rt, sent, "wecom:boss").say("分配 杭州华力机械 给 李四")
     assert sorted(received(sent, start)) == [
-        ("wecom:boss", "已把「杭州华力机械」分配给李四，已通知对方。72小时（工作日）内没人跟进会提醒你。"),
+        ("wecom:boss", "已把「杭州华力机械」分配给李四，已通知对方。"),
         ("wecom:lisi", "【新线索分配给你：杭州华力机械】"),
         ("wecom:zhangwei", "王经理已把「杭州华力机械」改派给李四，你无需再跟进。"),
     ]
@@ -394,3 +394,58 @@ def test_a_manager_moves_an_existing_lead_with_assign(rt: Runtime, sent: Recordi
 @pytest.mark.usefixtures("team")
 def test_a_rep_cannot_assign_leads(rt: Runtime, sent: RecordingSender) -> None:
     assert Chat(rt, sent).say("分配 上海申通包装 给 李四") == "只有主管可以分配线索。需要转交客户请联系你的主管。"
+
+
+@pytest.mark.usefixtures("team")
+def test_a_follow_up_note_keeps_the_high_value_cadence(rt: Runtime, sent: RecordingSender) -> None:
+    chat = Chat(rt, sent)
+    chat.say("拜访杭州华力机械王总 13912345678 预算80万")
+    chat.say("电话杭州华力机械王总 13912345678 周五再打", at("2026-11-26T10:00"))
+    with rt.transaction() as s:
+        pending = sorted(s.scalars(select(Reminder.kind).where(Reminder.status == "pending")))
+    assert pending == ["follow_up", "sop_d14", "sop_d3", "sop_d7"]
+
+
+@pytest.mark.usefixtures("team")
+def test_postponing_onto_an_existing_reminder_keeps_one(rt: Runtime, sent: RecordingSender) -> None:
+    chat = Chat(rt, sent)
+    chat.say(NOTE)
+    run(rt, reminders, at("2026-12-02T09:05"))
+    postpone = sent.sent[-1][1].buttons[1]
+    chat.say("电话杭州华力机械王总 13912345678 明天再联系", at("2026-12-02T09:08"))
+    assert chat.click(postpone.action, postpone.value, at("2026-12-02T09:10")) == "这条提醒已经处理过了。"
+    with rt.transaction() as s:
+        assert s.scalars(select(Reminder.status).order_by(Reminder.id)).all() == ["done", "pending"]
+
+
+@pytest.mark.usefixtures("team")
+def test_the_previous_owner_cannot_use_old_reminder_buttons_after_reassignment(
+    rt: Runtime, sent: RecordingSender
+) -> None:
+    chat = Chat(rt, sent)
+    chat.say(NOTE)
+    run(rt, reminders, at("2026-12-02T09:05"))
+    postpone = sent.sent[-1][1].buttons[1]
+    Chat(rt, sent, "wecom:boss").say("分配 杭州华力机械 给 李四", at("2026-12-02T09:06"))
+    assert (
+        chat.click(postpone.action, postpone.value, at("2026-12-02T09:10")) == "这条提醒不是发给你的，不能替别人处理。"
+    )
+
+
+@pytest.mark.usefixtures("team")
+def test_undoing_the_note_that_answered_an_alert_reopens_it(rt: Runtime, sent: RecordingSender) -> None:
+    assign(rt, "wecom:lisi", "上海申通包装")
+    run(rt, escalate, at("2026-12-01T11:00"))
+    lisi = Chat(rt, sent, "wecom:lisi")
+    lisi.say("电话上海申通包装钱工 下周再聊", at("2026-12-01T14:00"))
+    lisi.say("撤销", at("2026-12-01T14:02"))
+    with rt.transaction() as s:
+        assert s.scalars(select(Alert.status)).all() == ["open"]
+
+
+@pytest.mark.usefixtures("team")
+def test_a_forged_button_value_is_refused(rt: Runtime, sent: RecordingSender) -> None:
+    assert (
+        Chat(rt, sent, "wecom:boss").click("alert_take", {"alert_ids": "1 OR 1=1"})
+        == "这个按钮已失效，请重新发送指令。"
+    )

@@ -147,7 +147,7 @@ class Api:
                 raise SendError(f"{what}: cannot get a tenant_access_token (code {exc.code})") from exc
             except (requests.RequestException, ValueError) as exc:
                 # ValueError: a body that is not JSON, as from a proxy's 502 page.
-                raise SendError(f"{what}: {type(exc).__name__}") from exc
+                raise SendError(f"{what}: {type(exc).__name__}") from None
             if response.success():
                 return response
             if response.code in TOKEN_REJECTED and attempt == 1 and self.cache is not None:
@@ -263,7 +263,7 @@ class FeishuWebhookSender:
         try:
             response = requests.post(recipient, json=body, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise SendError(f"custom bot {hook}: {type(exc).__name__}") from exc
+            raise SendError(f"custom bot {hook}: {type(exc).__name__}") from None
         try:
             answer = response.json()
         except ValueError:

@@ -76,7 +76,8 @@ class WecomClient(WeChatClient):
                     continue
                 raise _send_error(exc) from exc
             except requests.RequestException as exc:
-                raise SendError(f"WeCom API unreachable: {type(exc).__name__}") from exc
+                # Not chained: the request URL (corpsecret, access_token) would reach logs and RQ.
+                raise SendError(f"WeCom API unreachable: {type(exc).__name__}") from None
         raise AssertionError("unreachable")
 
     def download_media(self, media_id: str) -> bytes:

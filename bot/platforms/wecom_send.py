@@ -254,7 +254,7 @@ class RobotSender:
         try:
             response = requests.post(recipient, json=body, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise SendError(f"group robot unreachable: {type(exc).__name__}") from exc
+            raise SendError(f"group robot unreachable: {type(exc).__name__}") from None
         if response.status_code >= 500 or response.status_code == 429:
             raise SendError(f"group robot answered HTTP {response.status_code}")
         try:
