@@ -14,19 +14,24 @@ from nlp.tags import is_cancelled
 _PHONE = re.compile(r"(?<![0-9a-z])(?:\+?86[-\s]?|0086[-\s]?)?(1[-\s]?[3-9](?:[-\s.]?[0-9]){9})(?![0-9a-z])")
 _CJK_NUMERAL = "零〇一二两三四五六七八九十百千"
 _AMOUNT = re.compile(
-    rf"(?<![0-9.,a-z])((?:\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?|[{_CJK_NUMERAL[:-2]}][{_CJK_NUMERAL}万亿]*)"
+    rf"([¥￥]\s?)?(?<![0-9.,a-z])((?:\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?|[{_CJK_NUMERAL[:-2]}][{_CJK_NUMERAL}万亿]*)"
     r"(?:[多余来]?(?:千万|百万|[万亿千wk]))?(?:\d+(?:\.\d+)?|[一二两三四五六七八九])?(?:[多余来]?[万亿])?)"
-    r"([多余来])?(块钱|元|块|rmb)?"
+    r"([多余来])?(?:\s?(块钱|元|块|rmb))?"
 )
 _MONEY_UNITS = frozenset("万亿千wk")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _NAME_STOPS = frozenset("说电手的是在要和跟觉表反讲问想也都很对讲称加回发打聊约")
 _TIME_WORDS = frozenset(a + b for a in "今明后上下" for b in "天午周个年晚早")
 _DEPARTMENT_ENDS = frozenset("部科处室组")
+# A place followed by one of these is a location (苏州工业园区, 上海总部), not a company.
+_LOCATION_ENDS = ("区", "园", "市", "县", "省", "镇", "路", "街", "村", "总部", "本地")
+_FILLERS = ("那个", "这个", "那家", "这家", "一家")
 _CROSSABLE = frozenset("的和")
 # Kinds of lexicon words that may stand inside a company name.
-_NAME_KINDS = frozenset({lx.SUFFIX, lx.TERM, lx.NOT_NEG, lx.PHONE_BLOCK})
-_LABEL_AFTER = re.compile(r"\s*(?:[0-9:号是]|[零一二三四五六七八九幺]{3})")
+_NAME_KINDS = frozenset({lx.SUFFIX, lx.TERM, lx.PLACE, lx.NOT_NEG, lx.PHONE_BLOCK})
+# Text right before the company that makes the note a visit: 去双汇发展, 去那个常熟的波司登.
+_VISITED = re.compile(r"(?:去了?|到)\s*(?:那个|这个)?(?:\w{2,6}的)?\s*$")
+_LABEL_AFTER = re.compile(r"\s*(?:[0-9:号是+]|[零一二三四五六七八九幺]{3})")
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,7 @@ def find_amount(scan: Scan, lexicon: lx.Lexicon) -> int | float | None:
     text = scan.text
     candidates: list[tuple[bool, int | float]] = []
     for m in _AMOUNT.finditer(text):
-        body, currency = m.group(1), m.group(3)
+        body, currency = m.group(2), m.group(1) or m.group(4)
         if not currency and not _MONEY_UNITS.intersection(body[1:]):
             continue
         after = text[m.end() : m.end() + 1]
@@ -110,10 +115,82 @@ def find_company(scan: Scan, lexicon: lx.Lexicon) -> Span | None:
     return None
 
 
-def find_header_company(scan: Scan, contact: Span | None) -> Span | None:
+def find_place_company(scan: Scan, lexicon: lx.Lexicon) -> Span | None:
+    """A company name without a known suffix that starts with a place (苏州博众精工, 北京四维图新): it runs
+    to a space, punctuation, a stop or other lexicon word, or the contact (…王总). A place alone or a
+    location (苏州工业园区) joined with 的 gives the name after it (常熟的波司登, 福州的那个新大陆)."""
+    text = scan.text
+    stop_ends = _stop_ends(scan)
+    blocked = _blocked_starts(scan)
+    place_ends: dict[int, int] = {}
+    for h in scan.hits(lx.PLACE):
+        place_ends[h.start] = max(h.end, place_ends.get(h.start, 0))
+    for h in scan.hits(lx.PLACE):
+        if h.start > 0 and _name_char(text[h.start - 1]) and h.start not in stop_ends:
+            continue
+        if scan.near_before(lx.NOT_CUSTOMER, h.start, 3):
+            continue
+        rest = h.end
+        while rest in place_ends:
+            rest = place_ends[rest]
+        end = _run_end(scan, lexicon, h.start, blocked)
+        name = text[rest:end]
+        if len(name) >= 2 and not name.endswith(_LOCATION_ENDS):
+            return Span(h.start, end)
+        if not name and text[end : end + 1] == "的":
+            pos = _skip_fillers(text, end + 1)
+            after = Span(pos, _run_end(scan, lexicon, pos, blocked))
+            if 2 <= after.end - after.start <= 10 and _plausible_name(scan, after.start, after.end):
+                return after
+    return None
+
+
+def choose_company(scan: Scan, suffixed: Span | None, placed: Span | None) -> Span | None:
+    """The earlier of the two names; at the same start the longer, unless what it adds is a department
+    (武汉长江医院设备科 → 武汉长江医院)."""
+    if suffixed is None or placed is None:
+        return suffixed or placed
+    if placed.start != suffixed.start:
+        return placed if placed.start < suffixed.start else suffixed
+    longer, shorter = (placed, suffixed) if placed.end > suffixed.end else (suffixed, placed)
+    department = scan.text[longer.end - 1] in _DEPARTMENT_ENDS
+    return shorter if department and not any(h.end == longer.end for h in scan.hits(lx.SUFFIX)) else longer
+
+
+def _run_end(scan: Scan, lexicon: lx.Lexicon, pos: int, blocked: frozenset[int]) -> int:
+    """Where a name from `pos` ends: at most 12 characters, before a character that is not CJK or a
+    letter, a lexicon word that cannot stand in a name, or a contact (王总)."""
+    text = scan.text
+    end = pos
+    while end < len(text) and end - pos < 12 and _name_char(text[end]) and end not in blocked:
+        if end > pos and lexicon.titled_name.match(text, end):
+            break
+        end += 1
+    return end
+
+
+def _skip_fillers(text: str, pos: int) -> int:
+    """`pos` moved past spaces and filler words (那个, 这家)."""
+    moved = True
+    while moved:
+        moved = False
+        while text[pos : pos + 1] == " ":
+            pos, moved = pos + 1, True
+        for filler in _FILLERS:
+            if text.startswith(filler, pos):
+                pos, moved = pos + len(filler), True
+    return pos
+
+
+def _blocked_starts(scan: Scan) -> frozenset[int]:
+    return frozenset(h.start for kind, hits in scan.all_hits() if kind not in _NAME_KINDS for h in hits)
+
+
+def find_header_company(scan: Scan, contact: Span | None, *, strict: bool = False) -> Span | None:
     """The first item of a typed note when it looks like a name (伊利 牛经理 …, 北京字节跳动 HR …):
     2-12 CJK characters holding no lexicon word, followed by more items, and either followed by the
-    contact or a role or at least four characters long. An item that is the contact is skipped."""
+    contact or a role or (unless `strict`, when a company was found elsewhere) at least four
+    characters long. An item that is the contact is skipped."""
     segments = [m.span() for m in re.finditer(r"\S+", scan.text)]
     for (start, end), (next_start, _) in pairwise(segments[:3]):
         if contact and (start, end) == (contact.start, contact.end):
@@ -121,7 +198,7 @@ def find_header_company(scan: Scan, contact: Span | None) -> Span | None:
         followed = (contact and contact.start == next_start) or any(
             h.start == next_start for h in scan.hits(lx.NAME_CUE)
         )
-        if _plausible_name(scan, start, end) and (followed or end - start >= 4):
+        if _plausible_name(scan, start, end) and (followed or (not strict and end - start >= 4)):
             return Span(start, end)
         return None
     return None
@@ -139,12 +216,12 @@ def find_company_fallback(scan: Scan, contact: Span | None) -> Span | None:
     visits = [h.end for h in scan.hits(lx.ACTIVITY) if h.payload == "visit"]
     visits += [m.end() for m in re.finditer("去", text)]
     for pos in sorted(visits):
-        while text[pos : pos + 1] == " ":
-            pos += 1
+        pos = _skip_fillers(text, pos)
         end = _name_end(scan, pos)
-        if text[end : end + 1] == "的" and _name_end(scan, end + 1) > end + 1:
-            pos, end = end + 1, _name_end(scan, end + 1)
-        if 3 <= end - pos <= 10 and _plausible_name(scan, pos, end):
+        if text[end : end + 1] == "的" and _name_end(scan, _skip_fillers(text, end + 1)) > end + 1:
+            pos = _skip_fillers(text, end + 1)
+            end = _name_end(scan, pos)
+        if 3 <= end - pos <= 10 and _plausible_name(scan, pos, end) and not text[pos:end].endswith(_LOCATION_ENDS):
             return Span(pos, end)
     return None
 
@@ -158,9 +235,9 @@ def _name_end(scan: Scan, pos: int) -> int:
 
 
 def _stop_ends(scan: Scan) -> dict[int, int]:
-    """Where a company name cannot run back across: the end of a stop or activity word (电联), with
-    that word's length."""
-    return {h.end: h.end - h.start for kind in (lx.COMPANY_STOP, lx.ACTIVITY) for h in scan.hits(kind)}
+    """Where a company name cannot run back across: the end of a stop, activity or clause-break word
+    (电联, 结果), with that word's length."""
+    return {h.end: h.end - h.start for kind in (lx.COMPANY_STOP, lx.ACTIVITY, lx.BREAK) for h in scan.hits(kind)}
 
 
 def _walk_back(text: str, end: int, stop_ends: dict[int, int]) -> int:
@@ -273,5 +350,5 @@ def find_activity(scan: Scan, lexicon: lx.Lexicon, company: Span | None) -> str:
             best = key
     if best:
         return best[2]
-    before = scan.text[max(0, company.start - 3) : company.start].rstrip() if company else ""
-    return "visit" if before.endswith(("去", "到", "去了")) else "other"
+    before = scan.text[max(0, company.start - 10) : company.start] if company else ""
+    return "visit" if _VISITED.search(before) else "other"

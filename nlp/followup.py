@@ -32,7 +32,7 @@ _DATE = re.compile(
     r")"
 )
 _TIME = re.compile(
-    rf"(?P<per>{_PERIOD}|晚|早)?\s?(?:(?P<h>{_NUM})(?:点|:|：)(?:(?P<half>半)|(?P<q>一刻|三刻)"
+    rf"\s?(?P<per>{_PERIOD}|晚|早)?\s?(?:(?P<h>{_NUM})(?:点|:|：)(?:(?P<half>半)|(?P<q>一刻|三刻)"
     rf"|(?P<min>\d{{2}}|{_NUM})分?)?(?P<zhong>钟)?)?"
 )
 # A clock time on its own (no date before it) must state the hour.
@@ -40,6 +40,8 @@ _CLOCK = re.compile(
     rf"(?P<per>{_PERIOD}|晚|早)?\s?(?P<h>{_NUM})(?:点|:|：)(?:(?P<half>半)|(?P<q>一刻|三刻)"
     rf"|(?P<min>\d{{2}}|{_NUM})分?)?(?P<zhong>钟)?"
 )
+# What may stand between a date and the word that makes it a deadline: 1月10号前 付清尾款.
+_DEADLINE_GAP = re.compile(r"\s?(?:之前|以前|前)?\s?")
 _WEEKDAYS = {c: i for i, c in enumerate("一二三四五六日")} | {"天": 6} | {str(i + 1): i for i in range(7)}
 _EVENING = ("下午", "傍晚", "晚上", "晚", "夜里", "今晚", "明晚", "今夜")
 
@@ -87,7 +89,8 @@ def _has_cue(scan: Scan, c: _Candidate) -> bool:
 def _is_follow_up(c: _Candidate, scan: Scan, now: datetime) -> bool:
     if c.at is None or c.at <= now:
         return False
-    if scan.near_after(lx.NOT_FOLLOW_UP, c.end, 4) or scan.near_before(lx.NOT_FOLLOW_UP, c.start, 4):
+    after = _DEADLINE_GAP.match(scan.text, c.end).end()
+    if scan.near_after(lx.NOT_FOLLOW_UP, after, 4) or scan.near_before(lx.NOT_FOLLOW_UP, c.start, 4):
         return False
     return not (c.day == now.date() and not c.has_time)
 

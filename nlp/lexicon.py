@@ -26,6 +26,7 @@ BREAK = "break"
 ACTIVITY = "activity"
 TERM = "term"
 SUFFIX = "suffix"
+PLACE = "place"
 COMPANY_STOP = "company_stop"
 NOT_CUSTOMER = "not_customer"
 PHONE_BLOCK = "phone_block"
@@ -155,6 +156,8 @@ def load_lexicon(directory: Path = DATA_DIR) -> Lexicon:
     add(VAGUE, _words(cues, "vague", "nlp.toml [time.cues]"))
     for word, pos in read_userdict(directory / "userdict.txt"):
         add(SUFFIX if pos == "nt" else TERM, [word])
+        if pos == "ns":
+            add(PLACE, [word])
 
     automaton = ahocorasick.Automaton()
     for word, kinds in words.items():

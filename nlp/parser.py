@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 
 from nlp.entities import (
+    choose_company,
     find_activity,
     find_amount,
     find_company,
@@ -13,6 +14,7 @@ from nlp.entities import (
     find_contact,
     find_header_company,
     find_phone,
+    find_place_company,
     phone_digits,
 )
 from nlp.followup import find_follow_up
@@ -34,10 +36,10 @@ def parse_note(text: str, now: datetime) -> ParsedNote:
     text = text if isinstance(text, str) else str(text)
     truncated = len(text) > lexicon.max_chars
     scan = Scan(_SURROGATES.sub(" ", text[: lexicon.max_chars]), lexicon)
-    company = find_company(scan, lexicon)
+    company = choose_company(scan, find_company(scan, lexicon), find_place_company(scan, lexicon))
     phone = find_phone(scan, lexicon)
     contact = find_contact(scan, lexicon, company, phone)
-    header = find_header_company(scan, contact)
+    header = find_header_company(scan, contact, strict=company is not None)
     if header and (company is None or header.end <= company.start):
         company = header
     company = company or find_company_fallback(scan, contact)

@@ -13,6 +13,7 @@ BOUNDARY_CHARS = frozenset(",.;:!?，。；：！？、…\n\t\r ()（）[]【�
 _MASKED_BY = {
     lx.NEG_BEFORE: (lx.NOT_NEG, lx.TERM),
     lx.NEG_AFTER: (lx.NOT_NEG, lx.TERM),
+    lx.IRREALIS: (lx.NOT_NEG, lx.TERM),
     lx.SUFFIX: (lx.TERM,),
     lx.TAG: (lx.TERM,),
     lx.ACTIVITY: (lx.TERM,),

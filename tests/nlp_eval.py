@@ -1,11 +1,13 @@
 """Measure the note parser on the labeled corpus tests/data/notes.jsonl.
 
 Run `python -m tests.nlp_eval` (or `make eval`): prints per-tag precision/recall/F1, per-field accuracy
-and every mistake. tests/test_nlp_quality.py fails when a figure drops below TARGETS.
+and every mistake. `--file PATH` (repeatable) measures other JSONL files of the same format instead, such
+as the holdout batches. tests/test_nlp_quality.py fails when a figure drops below TARGETS.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -114,12 +116,16 @@ def evaluate(records: list[dict]) -> Report:
     return report
 
 
-def main() -> int:
-    records = load_corpus()
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Measure the note parser on labeled JSONL notes.")
+    parser.add_argument("--file", action="append", type=Path, help=f"a labeled JSONL file (default {CORPUS})")
+    args = parser.parse_args(argv)
+    paths: list[Path] = args.file or [CORPUS]
+    records = [rec for path in paths for rec in load_corpus(path)]
     report = evaluate(records)
     traps = sum(r["trap"] for r in records)
     voice = sum(r["voice"] for r in records)
-    print(f"{report.notes} notes ({traps} traps, {voice} voice-style) from {CORPUS}")
+    print(f"{report.notes} notes ({traps} traps, {voice} voice-style) from {', '.join(map(str, paths))}")
     print(f"\n{'tag':<18}{'P':>7}{'R':>7}{'F1':>7}{'gold':>6}")
     for tag, counts in report.tag_counts.items():
         p, r, f = report.tag_prf(tag)
