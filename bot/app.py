@@ -45,11 +45,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Flask:
         queue_ok = rt.queue.ping()
         body = {
             "status": "ok" if database_ok and queue_ok else "degraded",
-            "database": {
-                "ok": database_ok,
-                "kind": "sqlite" if is_sqlite(settings.database_url) else "postgresql",
-                "url": rt.engine.url.render_as_string(hide_password=True),
-            },
+            "database": {"ok": database_ok, "kind": "sqlite" if is_sqlite(settings.database_url) else "postgresql"},
             "queue": {"ok": queue_ok, "kind": "embedded" if rt.queue.embedded else "redis"},
             "platforms": settings.platforms,
             "timezone": settings.timezone,

@@ -6,12 +6,21 @@ failure to enqueue loses nothing: the event row stays pending and the sweep re-e
 
 from __future__ import annotations
 
+import logging
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
+from bot import conversation
+from bot.cards import Card
 from bot.platforms.base import CardAction, InboundMessage
 from jobs.runtime import Runtime
-from jobs.tasks import process_inbound
 from storage.inbound import record_inbound
+
+log = logging.getLogger(__name__)
+
+# By name, so the web side does not import the worker's task code.
+PROCESS_INBOUND = "jobs.tasks.process_inbound"
 
 
 def accept(
@@ -43,5 +52,37 @@ def accept(
         )
         event_id = event.id if event is not None else None
     if event_id is not None:
-        rt.queue.enqueue(process_inbound, event_id, job_id=f"inbound-{event_id}")
+        rt.queue.enqueue(PROCESS_INBOUND, event_id, job_id=f"inbound-{event_id}")
     return event_id
+
+
+def answer_click(rt: Runtime, click: CardAction, *, platform: str, dedup_key: str, raw: Any = None) -> Card | None:
+    """Handle a card click now, for platforms that must answer it in the request (Feishu: 3 s).
+
+    The click is stored like any delivery (None for a repeat) and marked done in the same transaction, so
+    neither the worker nor the sweep acts on it again. An unexpected failure is logged and answered with an
+    apology: the click did nothing.
+    """
+    with rt.transaction() as session:
+        event = record_inbound(
+            session,
+            platform=platform,
+            dedup_key=dedup_key,
+            kind="card_action",
+            sender=click.actor,
+            payload={"action": click.to_payload(), "raw": raw},
+            now=click.received_at,
+        )
+        if event is None:
+            return None
+        try:
+            with session.begin_nested():
+                card = conversation.handle_action(session, click, tz=rt.settings.tz, rules=rt.rules)
+            event.status = "done"
+        except Exception:
+            ref = uuid.uuid4().hex[:8]
+            log.exception("card click %s failed (ref %s)", event.id, ref)
+            card = Card.refusal(f"抱歉，操作没有成功，请稍后再试。（参考号 {ref}）")
+            event.status, event.error = "failed", f"ref {ref}"
+        event.processed_at = datetime.now(UTC)
+    return card

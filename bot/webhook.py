@@ -3,7 +3,7 @@
 | failure                                        | answer                  | stored? |
 |------------------------------------------------|-------------------------|---------|
 | forged signature, wrong app/corp id or token   | 403 Forbidden           | nothing |
-| timestamp outside the window, replayed nonce   | 403 StaleRequest        | nothing |
+| timestamp outside the window (WeCom)           | 403 StaleRequest        | nothing |
 | undecryptable, malformed XML/JSON              | 400 Malformed           | nothing |
 | body over the limit                            | 413 (Flask's own)       | nothing |
 | database unavailable                           | 503, the platform retries | nothing |
@@ -38,7 +38,8 @@ class Forbidden(WebhookError):
 
 
 class StaleRequest(WebhookError):
-    """A correctly signed request outside the accepted time window (or a replayed nonce)."""
+    """A correctly signed request outside the accepted time window. (Replays inside the window are
+    harmless: every delivery is stored once per platform message id.)"""
 
     status = 403
 

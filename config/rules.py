@@ -71,6 +71,21 @@ class Rules:
     def closed_stages(self) -> frozenset[str]:
         return frozenset(s.id for s in self.stages if s.closed)
 
+    @property
+    def won_stages(self) -> frozenset[str]:
+        """Closed stages at 100 % probability (成交)."""
+        return frozenset(s.id for s in self.stages if s.closed and s.probability == 100)
+
+    def is_advance(self, from_stage: str, to_stage: str) -> bool:
+        """A move forward in the pipeline: to a later open stage, or to a won one (stages no longer in the
+        rules do not count)."""
+        order = {s.id: i for i, s in enumerate(self.stages)}
+        if from_stage not in order or to_stage not in order:
+            return False
+        if to_stage in self.closed_stages:
+            return to_stage in self.won_stages
+        return order[to_stage] > order[from_stage]
+
 
 def read_toml(path: Path) -> dict:
     try:

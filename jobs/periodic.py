@@ -23,6 +23,8 @@ from storage.reminders import due_reminders, sop_already_met
 from storage.reports import digest_for, pressing_leads, week_start
 from storage.reports import leaderboard as leaderboard_rows
 
+ALERTS_PER_CARD = 10
+
 
 def _push_allowed(moment: datetime) -> bool:
     rt = runtime.current()
@@ -71,11 +73,15 @@ def escalate(now: str | None = None) -> dict[str, int]:
             for manager_id, alerts in alerts_to_notify(session, moment, tz).items():
                 manager = session.get(User, manager_id)
                 assert manager is not None
-                episode = ",".join(f"{a.id}@{a.snoozed_until.isoformat() if a.snoozed_until else ''}" for a in alerts)
-                key = f"alert:m{manager_id}:{hashlib.sha1(episode.encode()).hexdigest()[:20]}"
-                cards += notices.push(
-                    session, manager, notices.alert_card(alerts, moment, tz), kind="alert", dedup_key=key
-                )
+                # Batched, but a card stays readable and its buttons act only on what it shows.
+                for start in range(0, len(alerts), ALERTS_PER_CARD):
+                    batch = alerts[start : start + ALERTS_PER_CARD]
+                    episode = ",".join(
+                        f"{a.id}@{a.snoozed_until.isoformat() if a.snoozed_until else ''}" for a in batch
+                    )
+                    key = f"alert:m{manager_id}:{hashlib.sha1(episode.encode()).hexdigest()[:20]}"
+                    card = notices.alert_card(batch, moment, tz)
+                    cards += notices.push(session, manager, card, kind="alert", dedup_key=key)
                 for alert in alerts:
                     alert.notified_at, alert.status = moment, "open"
     return {"new_alerts": opened, "cards": cards}

@@ -18,7 +18,7 @@ from bot.platforms.base import CardAction, InboundMessage, SendError
 from jobs import runtime
 from storage.inbound import lock_pending, start_attempt, unfinished_inbound
 from storage.models import InboundEvent
-from storage.outbox import add_message, claim_message, due_messages, mark_attempt_failed, mark_sent
+from storage.outbox import MAX_ATTEMPTS, add_message, claim_message, due_messages, mark_attempt_failed, mark_sent
 
 log = logging.getLogger(__name__)
 
@@ -127,15 +127,23 @@ def _converse(
 
 
 def deliver(message_id: int, now: str | None = None) -> None:
-    """Send one outbox message if it is due; on failure schedule the next attempt or mark it failed."""
+    """Send one outbox message if it is due; on failure schedule the next attempt or mark it failed.
+
+    `now` may only move time forward (a test or `jobs run sweep --now` in the future); the lease is never
+    computed from a time older than the wall clock.
+    """
     rt = runtime.current()
-    moment = parse_now(now)
+    moment = max(parse_now(now), datetime.now(UTC))
     with rt.transaction() as session:
         message = claim_message(session, message_id, moment)
         if message is None:
             return
         channel, recipient, payload, key = message.channel, message.recipient, message.payload, message.dedup_key
         attempt = message.attempts
+        if attempt > MAX_ATTEMPTS:  # earlier attempts died without recording a result
+            mark_attempt_failed(session, message_id, moment, "gave up: earlier attempts did not finish", permanent=True)
+            log.error("outbox %s given up after %s unfinished attempts", message_id, MAX_ATTEMPTS)
+            return
     # Without the platform configured here, the terminal (serve's log, `salesbot jobs run`) stands in.
     sender = rt.senders.get(channel) or rt.senders.get("chat")
     try:
@@ -144,14 +152,18 @@ def deliver(message_id: int, now: str | None = None) -> None:
         platform_id = sender.send(
             recipient, Card.from_dict(payload["card"]), dedup_key=key, update_ref=payload.get("update_ref")
         )
-    except SendError as exc:
+    except Exception as exc:
+        # Anything but SendError is a bug in a sender: recorded as a transient failure, then raised for the log.
+        error = exc if isinstance(exc, SendError) else SendError(f"unexpected {type(exc).__name__}")
         with rt.transaction() as session:
-            retry_at = mark_attempt_failed(session, message_id, moment, str(exc), permanent=exc.permanent)
+            retry_at = mark_attempt_failed(session, message_id, moment, str(error), permanent=error.permanent)
         if retry_at is None:
             log.error("outbox %s failed for good after %s attempts: %s", message_id, attempt, exc)
         else:
             log.warning("outbox %s attempt %s failed (%s); retrying at %s", message_id, attempt, exc, retry_at)
             rt.queue.enqueue_at(retry_at, deliver, message_id, job_id=f"deliver-{message_id}-{attempt}")
+        if error is not exc:
+            raise
         return
     with rt.transaction() as session:
         mark_sent(session, message_id, moment, platform_id)

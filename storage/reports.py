@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from config.rules import Rules
 from config.workdays import WorkCalendar
-from storage.leads import light
+from storage.leads import light, team_members
 from storage.models import Activity, Alert, Lead, StageChange, Team, User
 
 
@@ -65,17 +65,9 @@ class Digest:
     activities_last_week: int
 
 
-def team_reps(session: Session, manager: User) -> list[User]:
-    return list(
-        session.scalars(
-            select(User).where(User.team_id.in_(select(Team.id).where(Team.manager_id == manager.id))).order_by(User.id)
-        )
-    )
-
-
 def digest_for(session: Session, manager: User, now: datetime, tz: tzinfo, rules: Rules) -> Digest | None:
-    """The manager's morning figures over their teams; None when they manage nobody."""
-    reps = team_reps(session, manager)
+    """The manager's morning figures over their teams (an admin's: everyone's); None when there is nobody."""
+    reps = team_members(session, manager)
     if not reps:
         return None
     rep_ids = [r.id for r in reps]
@@ -145,7 +137,6 @@ def leaderboard(
 ) -> list[RepWeek]:
     """Each rep of `team` over [start, end), best first (score, then won amount, then activities)."""
     reps = session.scalars(select(User).where(User.team_id == team.id).order_by(User.id)).all()
-    order = [s.id for s in rules.stages]
     rows = []
     for rep in reps:
         activities = session.scalar(
@@ -161,8 +152,8 @@ def leaderboard(
                 StageChange.actor_id == rep.id, StageChange.created_at >= start, StageChange.created_at < end
             )
         ).all()
-        advances = [c for c in changes if c.to_stage != "lost" and order.index(c.to_stage) > order.index(c.from_stage)]
-        won = [c for c in changes if c.to_stage == "won"]
+        advances = [c for c in changes if rules.is_advance(c.from_stage, c.to_stage)]
+        won = [c for c in changes if c.to_stage in rules.won_stages]
         won_amount = sum(session.get(Lead, c.lead_id).amount or 0 for c in won)  # type: ignore[union-attr]
         touched = touch_due = 0
         for lead in new_leads:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -69,12 +70,22 @@ def activities_json(session: Session, *, tz: tzinfo) -> list[dict[str, Any]]:
     ]
 
 
+def masked(recipient: str) -> str:
+    """A group webhook URL without its key (the key alone lets anyone post to the group)."""
+    if not recipient.startswith(("http://", "https://")):
+        return recipient
+    parts = urlsplit(recipient)
+    path = parts.path.rsplit("/", 1)[0] + "/***" if "/hook/" in parts.path else parts.path
+    query = "&".join(f"{k}=***" for k, _ in parse_qsl(parts.query))
+    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+
+
 def outbox_json(session: Session, *, tz: tzinfo) -> list[dict[str, Any]]:
     return [
         {
             "id": m.id,
             "kind": m.kind,
-            "recipient": m.recipient,
+            "recipient": masked(m.recipient),
             "channel": m.channel,
             "dedup_key": m.dedup_key,
             "status": m.status,

@@ -50,12 +50,12 @@ def test_healthz_answers_503_when_the_database_is_down() -> None:
     )
 
 
-def test_healthz_hides_the_database_password() -> None:
-    settings = Settings(database_url="postgresql+psycopg://crm:hunter2@127.0.0.1:1/crm")
+def test_healthz_shows_no_database_address_or_password() -> None:
+    settings = Settings(database_url="postgresql+psycopg://crm:hunter2@db.internal:1/crm")
     engine = make_engine(settings.database_url)
     rt = runtime.Runtime(settings, engine, make_session_factory(engine), EmbeddedQueue(), rules=default_rules())
     body = create_app(settings, rt).test_client().get("/healthz").get_data(as_text=True)
-    assert "hunter2" not in body and "crm:***@" in body
+    assert "hunter2" not in body and "db.internal" not in body and "crm" not in body
 
 
 def test_unknown_paths_get_a_json_404(client: FlaskClient) -> None:

@@ -73,3 +73,15 @@ def test_a_week_of_jobs_each_pushes_once(tmp_path: Path, monkeypatch: pytest.Mon
     assert job("escalate", "2026-12-10T11:00+08:00")[0] == {"new_alerts": 0, "cards": 0}
     outbox = json.loads(salesbot("outbox", "list", "--json"))
     assert [row["status"] for row in outbox] == ["sent"] * len(outbox)
+
+
+def test_outbox_list_hides_group_webhook_keys() -> None:
+    from storage.views import masked
+
+    assert masked("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx") == (
+        "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=***"
+    )
+    assert masked("https://open.feishu.cn/open-apis/bot/v2/hook/2f1c9d6e-8b7a") == (
+        "https://open.feishu.cn/open-apis/bot/v2/hook/***"
+    )
+    assert masked("wecom:zhangwei") == "wecom:zhangwei"

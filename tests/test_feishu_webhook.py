@@ -218,6 +218,16 @@ def test_a_text_message_becomes_a_lead_an_activity_and_a_reply_card(
     assert "标签：价格敏感、需要样机" in card_text(card)
 
 
+def test_the_stored_event_keeps_the_payload_but_not_the_verification_token(
+    client: FlaskClient, rt: runtime.Runtime
+) -> None:
+    post(client, fixture("im.message.receive_v1__text"))
+    with rt.transaction() as s:
+        [payload] = s.scalars(select(InboundEvent.payload)).all()
+    assert payload["raw"]["header"]["event_type"] == "im.message.receive_v1"
+    assert VERIFICATION_TOKEN not in json.dumps(payload)
+
+
 def test_the_same_message_id_with_a_new_event_id_produces_nothing_more(
     client: FlaskClient, rt: runtime.Runtime, fake: FakeFeishu
 ) -> None:

@@ -30,9 +30,8 @@ from lark_oapi.adapter.flask import parse_req, parse_resp
 from lark_oapi.core.utils import AESCipher
 from lark_oapi.event.callback.model.p2_card_action_trigger import P2CardActionTrigger, P2CardActionTriggerResponse
 
-from bot import conversation
 from bot.cards import Card, render_text
-from bot.inbound import accept
+from bot.inbound import accept, answer_click
 from bot.platforms.base import CardAction, InboundMessage, Preparer, Sender
 from bot.platforms.feishu_cards import render_card
 from bot.platforms.feishu_client import (
@@ -48,7 +47,6 @@ from bot.platforms.feishu_client import (
 from bot.speech import build_recognizer
 from bot.webhook import Forbidden, Malformed
 from config.settings import FeishuSettings, Settings
-from storage.inbound import record_inbound
 
 __all__ = ["FeishuSpeechRecognizer", "feishu_blueprint", "feishu_preparer", "feishu_senders"]
 
@@ -57,7 +55,7 @@ log = logging.getLogger(__name__)
 URL_VERIFICATION = "url_verification"
 # Mentions arrive as placeholders in the text ("@_user_1 今天拜访…"); @所有人 as "@_all".
 MENTION = re.compile(r"@_(?:user_\d+|all)\s*")
-TOAST_TYPES = {"info": "info", "success": "success", "warning": "warning", "danger": "error"}
+TOAST_TYPES = {"info": "info", "success": "success", "warning": "warning", "danger": "error", "refusal": "warning"}
 
 
 # ---------------------------------------------------------------- message content → text
@@ -185,21 +183,9 @@ def _on_message(data: lark.im.v1.P2ImMessageReceiveV1) -> None:
 def _on_card_action(data: P2CardActionTrigger) -> P2CardActionTriggerResponse:
     action = action_from_callback(data)
     rt = current_app.extensions["salesbot"]
-    with rt.transaction() as session:
-        event = record_inbound(
-            session,
-            platform="feishu",
-            dedup_key=f"card:{g.feishu_event_id}",
-            kind="card_action",
-            sender=action.actor,
-            payload={"action": action.to_payload(), "raw": g.feishu_raw},
-            now=action.received_at,
-        )
-        if event is None:
-            return P2CardActionTriggerResponse({"toast": {"type": "info", "content": "已处理过这次点击"}})
-        card = conversation.handle_action(session, action, tz=rt.settings.tz, rules=rt.rules)
-        # Answered here, so the worker and the sweep must not act on it again.
-        event.status, event.processed_at = "done", datetime.now(UTC)
+    card = answer_click(rt, action, platform="feishu", dedup_key=f"card:{g.feishu_event_id}", raw=g.feishu_raw)
+    if card is None:
+        return P2CardActionTriggerResponse({"toast": {"type": "info", "content": "已处理过这次点击"}})
     if card.is_refusal:
         # The card may be shared in a group: a refused click must not replace it for everyone.
         return P2CardActionTriggerResponse({"toast": _toast(card)})
@@ -310,7 +296,10 @@ def feishu_blueprint(settings: Settings) -> Blueprint:
                 "feishu event %s not handled (%s)", event_type, "ignored" if event_type in IGNORED_EVENTS else "unknown"
             )
             return jsonify({"msg": "ignored"})
-        g.feishu_raw = payload
+        # Stored with the event: everything but the verification token.
+        g.feishu_raw = {k: v for k, v in payload.items() if k != "token"} | {
+            "header": {k: v for k, v in payload.get("header", {}).items() if k != "token"}
+        }
         g.feishu_event_id = payload.get("header", {}).get("event_id", "")
         g.feishu_error = None
         answer = dispatcher.do(parse_req())
