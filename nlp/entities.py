@@ -118,14 +118,18 @@ def find_company(scan: Scan, lexicon: lx.Lexicon) -> Span | None:
 def find_place_company(scan: Scan, lexicon: lx.Lexicon) -> Span | None:
     """A company name without a known suffix that starts with a place (苏州博众精工, 北京四维图新): it runs
     to a space, punctuation, a stop or other lexicon word, or the contact (…王总). A place alone or a
-    location (苏州工业园区) joined with 的 gives the name after it (常熟的波司登, 福州的那个新大陆)."""
+    location (苏州工业园区) gives the name after it when joined with 的 (常熟的波司登, 福州的那个新大陆)
+    or, in a typed note, the next item (佛山顺德 美的厨热 采购 …) of at least three characters."""
+    places = scan.hits(lx.PLACE)
+    if not places:
+        return None
     text = scan.text
     stop_ends = _stop_ends(scan)
     blocked = _blocked_starts(scan)
     place_ends: dict[int, int] = {}
-    for h in scan.hits(lx.PLACE):
+    for h in places:
         place_ends[h.start] = max(h.end, place_ends.get(h.start, 0))
-    for h in scan.hits(lx.PLACE):
+    for h in places:
         if h.start > 0 and _name_char(text[h.start - 1]) and h.start not in stop_ends:
             continue
         if scan.near_before(lx.NOT_CUSTOMER, h.start, 3):
@@ -137,10 +141,15 @@ def find_place_company(scan: Scan, lexicon: lx.Lexicon) -> Span | None:
         name = text[rest:end]
         if len(name) >= 2 and not name.endswith(_LOCATION_ENDS):
             return Span(h.start, end)
-        if not name and text[end : end + 1] == "的":
+        if name:
+            continue
+        joined = text[end : end + 1] == "的"
+        if joined or text[end : end + 1] == " ":
             pos = _skip_fillers(text, end + 1)
             after = Span(pos, _run_end(scan, lexicon, pos, blocked))
-            if 2 <= after.end - after.start <= 10 and _plausible_name(scan, after.start, after.end):
+            least = 2 if joined else 3
+            item = joined or text[after.end : after.end + 1] in ("", " ")
+            if item and least <= after.end - after.start <= 10 and _plausible_name(scan, after.start, after.end):
                 return after
     return None
 
@@ -198,10 +207,22 @@ def find_header_company(scan: Scan, contact: Span | None, *, strict: bool = Fals
         followed = (contact and contact.start == next_start) or any(
             h.start == next_start for h in scan.hits(lx.NAME_CUE)
         )
+        if _only_places(scan, start, end):
+            return None
         if _plausible_name(scan, start, end) and (followed or (not strict and end - start >= 4)):
             return Span(start, end)
         return None
     return None
+
+
+def _only_places(scan: Scan, start: int, end: int) -> bool:
+    """True when text[start:end] is a run of place names (佛山顺德)."""
+    ends: dict[int, int] = {}
+    for h in scan.hits(lx.PLACE):
+        ends[h.start] = max(h.end, ends.get(h.start, 0))
+    while start in ends and start < end:
+        start = ends[start]
+    return start == end
 
 
 def find_company_fallback(scan: Scan, contact: Span | None) -> Span | None:
@@ -209,7 +230,9 @@ def find_company_fallback(scan: Scan, contact: Span | None) -> Span | None:
     right after a visit word (去洛阳一拖; 去常州的东风农机 drops the location joined with 的)."""
     text = scan.text
     if contact:
-        end = contact.start - (1 if text[contact.start - 1 : contact.start] == "的" else 0)
+        end = len(text[: contact.start].rstrip())
+        if text[end - 1 : end] == "的":
+            end = len(text[: end - 1].rstrip())
         start = _walk_back(text, end, _stop_ends(scan))
         if _plausible_name(scan, start, end):
             return Span(start, end)

@@ -1,8 +1,12 @@
-"""Measure the note parser on the labeled corpus tests/data/notes.jsonl.
+"""Measure the note parser on the labeled corpus: tests/data/notes.jsonl plus the holdout batches.
 
 Run `python -m tests.nlp_eval` (or `make eval`): prints per-tag precision/recall/F1, per-field accuracy
-and every mistake. `--file PATH` (repeatable) measures other JSONL files of the same format instead, such
-as the holdout batches. tests/test_nlp_quality.py fails when a figure drops below TARGETS.
+and every mistake. `--file PATH` (repeatable) measures only the given JSONL files of the same format, e.g.
+a fresh batch of notes before anyone tunes the parser on it. tests/test_nlp_quality.py fails when a
+figure on the whole corpus drops below TARGETS.
+
+holdout.jsonl and holdout2.jsonl were written as unseen batches and measured before the parser was
+changed for them (figures in docs/nlp.md); they now guard against regressions like the rest.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from pathlib import Path
 from config.rules import default_rules
 from nlp import ParsedNote, parse_note
 
-CORPUS = Path(__file__).resolve().parent / "data" / "notes.jsonl"
+DATA = Path(__file__).resolve().parent / "data"
+CORPUS = DATA / "notes.jsonl"
+CORPUS_FILES = (CORPUS, DATA / "holdout.jsonl", DATA / "holdout2.jsonl")
 FIELDS = ("activity_type", "company", "contact_name", "phone", "amount", "follow_up_date", "follow_up_time")
 TARGETS = {
     "tags_micro_f1": 0.92,
@@ -72,9 +78,13 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
-def load_corpus(path: Path = CORPUS) -> list[dict]:
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+def load_corpus(*paths: Path) -> list[dict]:
+    """The records of the given JSONL files (default: every file of CORPUS_FILES)."""
+    records = []
+    for path in paths or CORPUS_FILES:
+        with path.open(encoding="utf-8") as fh:
+            records.extend(json.loads(line) for line in fh if line.strip())
+    return records
 
 
 def predicted_fields(note: ParsedNote) -> dict[str, object]:
@@ -118,10 +128,10 @@ def evaluate(records: list[dict]) -> Report:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Measure the note parser on labeled JSONL notes.")
-    parser.add_argument("--file", action="append", type=Path, help=f"a labeled JSONL file (default {CORPUS})")
+    parser.add_argument("--file", action="append", type=Path, help="a labeled JSONL file (default: the corpus)")
     args = parser.parse_args(argv)
-    paths: list[Path] = args.file or [CORPUS]
-    records = [rec for path in paths for rec in load_corpus(path)]
+    paths: list[Path] = args.file or list(CORPUS_FILES)
+    records = load_corpus(*paths)
     report = evaluate(records)
     traps = sum(r["trap"] for r in records)
     voice = sum(r["voice"] for r in records)
