@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config.rules import Rules
+from storage.db import insert_once
 from storage.models import Activity, Alert, Lead, Reminder, StageChange, Tag, User, activity_tags
 from storage.stages import move_stage, stage_implied
 
@@ -34,12 +34,8 @@ def _tags(session: Session, ids: Iterable[str], rules: Rules) -> list[Tag]:
     found = {t.id: t for t in session.scalars(select(Tag).where(Tag.id.in_(ids)))}
     for tag_id in ids:
         if tag_id not in found:
-            try:
-                with session.begin_nested():
-                    found[tag_id] = Tag(id=tag_id, label=rules.tag_label(tag_id))
-                    session.add(found[tag_id])
-            except IntegrityError:
-                found[tag_id] = session.get(Tag, tag_id)
+            tag = Tag(id=tag_id, label=rules.tag_label(tag_id))
+            found[tag_id] = tag if insert_once(session, tag) else session.get(Tag, tag_id)
     return [found[i] for i in ids]
 
 
@@ -135,20 +131,13 @@ def add_sop_reminders(session: Session, lead: Lead, now: datetime, rules: Rules)
         due = lead.created_at + timedelta(days=day)
         if due <= now:
             continue
-        try:
-            with session.begin_nested():
-                session.add(
-                    Reminder(
-                        lead_id=lead.id,
-                        user_id=lead.owner_id,
-                        kind=f"sop_d{day}",
-                        due_at=due,
-                        has_time=True,
-                        created_at=now,
-                    )
-                )
-        except IntegrityError:
-            pass  # this cadence step exists already
+        # A cadence step that exists already stays as it is.
+        insert_once(
+            session,
+            Reminder(
+                lead_id=lead.id, user_id=lead.owner_id, kind=f"sop_d{day}", due_at=due, has_time=True, created_at=now
+            ),
+        )
 
 
 def last_undoable(session: Session, actor: User, now: datetime, rules: Rules) -> Activity | None:

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import ColumnElement, Exists, and_, exists, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config.rules import Rules
 from config.workdays import WorkCalendar
+from storage.db import insert_once
 from storage.leads import Refusal, can_act
 from storage.models import Alert, Lead, Team, User
 
@@ -78,12 +78,7 @@ def open_alert(session: Session, finding: Finding, now: datetime) -> Alert | Non
         status="open",
         created_at=now,
     )
-    try:
-        with session.begin_nested():
-            session.add(alert)
-    except IntegrityError:
-        return None
-    return alert
+    return alert if insert_once(session, alert) else None
 
 
 def alerts_to_notify(session: Session, now: datetime, tz: tzinfo) -> dict[int, list[Alert]]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage.db import insert_once
 from storage.models import InboundEvent
 
 
@@ -32,12 +32,7 @@ def record_inbound(
         attempts=0,
         received_at=now,
     )
-    try:
-        with session.begin_nested():
-            session.add(event)
-    except IntegrityError:
-        return None
-    return event
+    return event if insert_once(session, event) else None
 
 
 def lock_pending(session: Session, event_id: int) -> InboundEvent | None:

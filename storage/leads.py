@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config.rules import Rules
+from storage.db import insert_once
 from storage.models import Lead, Reminder, Team, User
 from storage.people import managed_team_ids
 
@@ -104,23 +104,33 @@ def match_or_create_lead(
                 return LeadMatch(lead, created=False, owned_by_other=True)
             _fill_in(session, lead, company=company, key=key, contact_name=contact_name, phone=phone)
             return LeadMatch(lead, created=False, owned_by_other=False)
-        try:
-            with session.begin_nested():
-                lead = Lead(
-                    company=company,
-                    company_key=key,
-                    contact_name=contact_name,
-                    phone=phone,
-                    owner_id=actor.id,
-                    stage=rules.first_stage,
-                    source=source,
-                    created_at=now,
-                )
-                session.add(lead)
+        lead = _new_lead(actor, company, contact_name, phone, source=source, now=now, rules=rules)
+        if insert_once(session, lead):
             return LeadMatch(lead, created=True, owned_by_other=False)
-        except IntegrityError:
-            continue  # created concurrently by someone else: match it on the second pass
+        # Created concurrently by someone else: match it on the second pass.
     raise RuntimeError("lead insert conflicted twice")
+
+
+def _new_lead(
+    owner: User,
+    company: str | None,
+    contact_name: str | None,
+    phone: str | None,
+    *,
+    source: str,
+    now: datetime,
+    rules: Rules,
+) -> Lead:
+    return Lead(
+        company=company,
+        company_key=company_key(company),
+        contact_name=contact_name,
+        phone=phone,
+        owner_id=owner.id,
+        stage=rules.first_stage,
+        source=source,
+        created_at=now,
+    )
 
 
 def _fill_in(
@@ -180,23 +190,13 @@ def add_assigned_lead(
     rules: Rules,
 ) -> Lead:
     """Give `owner` a lead that has no activity yet. Raises Refusal if it matches an existing lead."""
-    key = company_key(company)
-    existing = _find(session, phone=phone, key=key)
-    if existing is not None:
-        raise Refusal(f"已有这条线索（#{existing.id} {existing.company or existing.phone}，{existing.owner.name}负责）")
-    lead = Lead(
-        company=company,
-        company_key=key,
-        contact_name=contact_name,
-        phone=phone,
-        owner_id=owner.id,
-        stage=rules.first_stage,
-        source="assigned",
-        created_at=now,
-    )
-    session.add(lead)
-    session.flush()
-    return lead
+    lead = _new_lead(owner, company, contact_name, phone, source="assigned", now=now, rules=rules)
+    existing = _find(session, phone=phone, key=lead.company_key)
+    if existing is None and insert_once(session, lead):
+        return lead
+    existing = existing or _find(session, phone=phone, key=lead.company_key)
+    assert existing is not None
+    raise Refusal(f"已有这条线索（#{existing.id} {existing.company or existing.phone}，{existing.owner.name}负责）")
 
 
 def reassign_lead(session: Session, lead: Lead, new_owner: User) -> User:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.db import utcnow
+from storage.db import insert_once, utcnow
 from storage.models import OutboxMessage, User
 from storage.people import primary_identity
 
@@ -49,10 +48,7 @@ def add_message(
         created_at=now,
         next_attempt_at=now,
     )
-    try:
-        with session.begin_nested():
-            session.add(message)
-    except IntegrityError:
+    if not insert_once(session, message):
         return None
     session.info.setdefault(NEW_MESSAGES, []).append(message.id)
     return message

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage.db import insert_once
 from storage.models import ROLES, GroupTarget, Identity, Team, User
 
 PLATFORMS = ("wecom", "feishu", "chat")
@@ -58,12 +58,9 @@ def ensure_user(session: Session, key: str, *, name: str | None, now: datetime) 
             user.name = name
         return user
     ident = IdentityKey.parse(key)
-    try:
-        with session.begin_nested():
-            user = User(name=name or ident.external_id, role="rep", created_at=now)
-            user.identities.append(Identity(platform=ident.platform, external_id=ident.external_id))
-            session.add(user)
-    except IntegrityError:
+    user = User(name=name or ident.external_id, role="rep", created_at=now)
+    user.identities.append(Identity(platform=ident.platform, external_id=ident.external_id))
+    if not insert_once(session, user):
         # Someone else created it between our select and insert.
         user = find_user(session, key)
         assert user is not None
