@@ -55,8 +55,9 @@ def _alert_line(alert: Alert, now: datetime, tz: tzinfo) -> str:
     return f"🔴 {who}：已{days}天没有跟进"
 
 
-def alert_card(alerts: list[Alert], now: datetime, tz: tzinfo) -> Card:
-    """One card for all of a manager's new alerts in this run; its buttons act on all of them."""
+def alert_card(alerts: list[Alert], now: datetime, tz: tzinfo, *, more: int = 0) -> Card:
+    """One card for a batch of a manager's new alerts; its buttons act on all of them. `more` counts the
+    alerts of this run that are not pushed as cards."""
     untouched = any(a.rule == "untouched" for a in alerts)
     title = "高风险待介入" if untouched else "线索转红：长期未跟进"
     if len(alerts) > 1:
@@ -64,7 +65,8 @@ def alert_card(alerts: list[Alert], now: datetime, tz: tzinfo) -> Card:
     value = {"alert_ids": [a.id for a in alerts]}
     return Card(
         title=title,
-        lines=tuple(_alert_line(a, now, tz) for a in alerts),
+        lines=tuple(_alert_line(a, now, tz) for a in alerts)
+        + ((f"……另有 {more} 条线索需要关注，明早的主管早报里有汇总。",) if more else ()),
         buttons=(
             Button("我来跟进", "alert_take", value, style="primary"),
             Button("提醒销售", "alert_nudge", value),

@@ -8,22 +8,24 @@ in storage/; the cards are built in bot/notices.py.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot import notices
 from config.workdays import default_calendar
 from jobs import runtime
 from jobs.tasks import parse_now
-from storage.alerts import alerts_to_notify, open_alert, red_leads, untouched_leads
-from storage.models import GroupTarget, Lead, Team, User
+from storage.alerts import alerts_to_notify, open_alerts, red_leads, untouched_leads
+from storage.models import Alert, GroupTarget, Lead, Team, User
 from storage.outbox import add_message
 from storage.reminders import due_reminders, sop_already_met
 from storage.reports import digest_for, pressing_leads, week_start
 from storage.reports import leaderboard as leaderboard_rows
 
 ALERTS_PER_CARD = 10
+CARDS_PER_RUN = 3
 
 
 def _push_allowed(moment: datetime) -> bool:
@@ -67,24 +69,31 @@ def escalate(now: str | None = None) -> dict[str, int]:
         findings = untouched_leads(session, moment, tz, rt.rules, default_calendar()) + red_leads(
             session, moment, rt.rules
         )
-        opened = sum(open_alert(session, finding, moment) is not None for finding in findings)
+        opened = open_alerts(session, findings, moment)
         if _push_allowed(moment):
             session.flush()
             for manager_id, alerts in alerts_to_notify(session, moment, tz).items():
                 manager = session.get(User, manager_id)
                 assert manager is not None
-                # Batched, but a card stays readable and its buttons act only on what it shows.
-                for start in range(0, len(alerts), ALERTS_PER_CARD):
-                    batch = alerts[start : start + ALERTS_PER_CARD]
-                    episode = ",".join(
-                        f"{a.id}@{a.snoozed_until.isoformat() if a.snoozed_until else ''}" for a in batch
-                    )
-                    key = f"alert:m{manager_id}:{hashlib.sha1(episode.encode()).hexdigest()[:20]}"
-                    card = notices.alert_card(batch, moment, tz)
-                    cards += notices.push(session, manager, card, kind="alert", dedup_key=key)
+                cards += _push_alert_cards(session, manager, alerts, moment, tz)
                 for alert in alerts:
                     alert.notified_at, alert.status = moment, "open"
     return {"new_alerts": opened, "cards": cards}
+
+
+def _push_alert_cards(session: Session, manager: User, alerts: list[Alert], moment: datetime, tz: tzinfo) -> int:
+    """Up to CARDS_PER_RUN cards of ALERTS_PER_CARD alerts: readable, and each card's buttons act only on what it
+    shows. After a flood (an import, a long holiday) the rest is counted on the last card, not pushed."""
+    shown = alerts[: ALERTS_PER_CARD * CARDS_PER_RUN]
+    cards = 0
+    for start in range(0, len(shown), ALERTS_PER_CARD):
+        batch = shown[start : start + ALERTS_PER_CARD]
+        more = len(alerts) - len(shown) if start + ALERTS_PER_CARD >= len(shown) else 0
+        episode = ",".join(f"{a.id}@{a.snoozed_until.isoformat() if a.snoozed_until else ''}" for a in batch)
+        key = f"alert:m{manager.id}:{hashlib.sha1(episode.encode()).hexdigest()[:20]}"
+        card = notices.alert_card(batch, moment, tz, more=more)
+        cards += notices.push(session, manager, card, kind="alert", dedup_key=key)
+    return cards
 
 
 def digest(now: str | None = None) -> dict[str, int]:

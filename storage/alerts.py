@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from config.rules import Rules
 from config.workdays import WorkCalendar
-from storage.db import insert_once
+from storage.db import insert_ignoring_duplicates
 from storage.leads import Refusal, can_act
 from storage.models import Alert, Lead, Team, User
 
@@ -32,12 +32,14 @@ def untouched_leads(session: Session, now: datetime, tz: tzinfo, rules: Rules, c
     """Open leads given to someone without any activity for `untouched_hours` working hours."""
     # A working-hours deadline is never earlier than the same number of calendar hours.
     candidates = session.scalars(
-        select(Lead).where(
+        select(Lead)
+        .where(
             Lead.last_activity_at.is_(None),
             Lead.stage.not_in(rules.closed_stages),
             Lead.created_at <= now - timedelta(hours=rules.untouched_hours),
             ~_alerted("untouched", "high", Lead.created_at),
         )
+        .order_by(Lead.id)
     )
     return [
         Finding(lead, "untouched", "high", lead.created_at)
@@ -54,31 +56,45 @@ def red_leads(session: Session, now: datetime, rules: Rules) -> list[Finding]:
         for stage in rules.stages
         if not stage.closed
     ]
-    leads = session.scalars(select(Lead).where(or_(*per_stage), ~_alerted("stale", "red", idle_since)))
+    leads = session.scalars(
+        select(Lead).where(or_(*per_stage), ~_alerted("stale", "red", idle_since)).order_by(Lead.id)
+    )
     return [Finding(lead, "stale", "red", lead.last_activity_at or lead.created_at) for lead in leads]
 
 
-def manager_of(session: Session, lead: Lead) -> User | None:
-    """Who hears about `lead`: the manager of its owner's team, else the first admin."""
-    if lead.owner.team_id is not None:
-        team = session.get(Team, lead.owner.team_id)
+def manager_of(session: Session, owner: User) -> User | None:
+    """Who hears about `owner`'s leads: the manager of their team, else the first admin."""
+    if owner.team_id is not None:
+        team = session.get(Team, owner.team_id)
         if team is not None and team.manager is not None:
             return team.manager
     return session.scalar(select(User).where(User.role == "admin").order_by(User.id).limit(1))
 
 
-def open_alert(session: Session, finding: Finding, now: datetime) -> Alert | None:
-    """Record `finding` once per episode; None if this alert exists already."""
-    alert = Alert(
-        lead_id=finding.lead.id,
-        rule=finding.rule,
-        level=finding.level,
-        basis_at=finding.basis_at,
-        manager_id=(manager := manager_of(session, finding.lead)) and manager.id,
-        status="open",
-        created_at=now,
-    )
-    return alert if insert_once(session, alert) else None
+def open_alerts(session: Session, findings: list[Finding], now: datetime, batch: int = 1000) -> int:
+    """Record each finding once per episode (a bulk insert that skips existing ones); returns how many are new.
+
+    Thousands of findings (the first run after an import) cost a few statements, not one round trip each.
+    """
+    managers: dict[int, int | None] = {}
+    rows = []
+    for finding in findings:
+        owner_id = finding.lead.owner_id
+        if owner_id not in managers:
+            manager = manager_of(session, finding.lead.owner)
+            managers[owner_id] = manager.id if manager else None
+        rows.append(
+            {
+                "lead_id": finding.lead.id,
+                "rule": finding.rule,
+                "level": finding.level,
+                "basis_at": finding.basis_at,
+                "manager_id": managers[owner_id],
+                "status": "open",
+                "created_at": now,
+            }
+        )
+    return sum(insert_ignoring_duplicates(session, Alert, rows[i : i + batch]) for i in range(0, len(rows), batch))
 
 
 def alerts_to_notify(session: Session, now: datetime, tz: tzinfo) -> dict[int, list[Alert]]:

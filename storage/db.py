@@ -9,6 +9,8 @@ from typing import Any, ClassVar
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -99,6 +101,16 @@ def insert_once(session: Session, row: object) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def insert_ignoring_duplicates(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> int:
+    """Bulk INSERT … ON CONFLICT DO NOTHING (PostgreSQL and SQLite alike); returns how many rows were new."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(model).values(rows).on_conflict_do_nothing().returning(model.__table__.c.id)
+    return len(session.execute(statement).all())
 
 
 def utcnow() -> datetime:

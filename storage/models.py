@@ -12,6 +12,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -111,6 +112,8 @@ class Lead(Base):
     """A prospective deal. `company_key` and `phone` are unique so one customer has one lead."""
 
     __tablename__ = "leads"
+    # The escalation scan's range: per stage, by the moment the lead went idle.
+    __table_args__ = (Index("ix_leads_stage_idle_since", "stage", text("coalesce(last_activity_at, created_at)")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company: Mapped[str | None] = mapped_column(String(200))
@@ -136,10 +139,11 @@ class Activity(Base):
     """One logged touch on a lead. `inbound_event_id` is unique: one inbound message, one activity."""
 
     __tablename__ = "activities"
+    __table_args__ = (Index("ix_activities_author_id_created_at", "author_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     type: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
     follow_up_at: Mapped[datetime | None]
@@ -238,6 +242,7 @@ class StageChange(Base):
     """A lead moved from one sales stage to another (the leaderboard counts advances and wins)."""
 
     __tablename__ = "stage_changes"
+    __table_args__ = (Index("ix_stage_changes_actor_id_created_at", "actor_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)

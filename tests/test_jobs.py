@@ -449,3 +449,14 @@ def test_a_forged_button_value_is_refused(rt: Runtime, sent: RecordingSender) ->
         Chat(rt, sent, "wecom:boss").click("alert_take", {"alert_ids": "1 OR 1=1"})
         == "这个按钮已失效，请重新发送指令。"
     )
+
+
+@pytest.mark.usefixtures("team")
+def test_a_flood_of_alerts_is_pushed_as_at_most_three_cards_of_ten(rt: Runtime, sent: RecordingSender) -> None:
+    for n in range(35):
+        assign(rt, "wecom:lisi", f"宁波第{n + 1}号模具厂")
+    assert run(rt, escalate, at("2026-12-01T11:00")) == {"new_alerts": 35, "cards": 3}
+    cards = [card for who, card in sent.sent if who == "wecom:boss"]
+    assert [len(card.buttons[0].value["alert_ids"]) for card in cards] == [10, 10, 10]
+    assert cards[-1].lines[-1] == "……另有 5 条线索需要关注，明早的主管早报里有汇总。"
+    assert run(rt, escalate, at("2026-12-01T11:15")) == {"new_alerts": 0, "cards": 0}
