@@ -85,3 +85,12 @@ def test_outbox_list_hides_group_webhook_keys() -> None:
         "https://open.feishu.cn/open-apis/bot/v2/hook/***"
     )
     assert masked("wecom:zhangwei") == "wecom:zhangwei"
+
+
+def test_group_bots_can_post_without_either_app_configured() -> None:
+    import fakeredis
+
+    from bot.platforms import build_senders
+    from config.settings import Settings
+
+    assert sorted(build_senders(Settings(), fakeredis.FakeRedis())) == ["feishu_webhook", "wecom_webhook"]

@@ -14,7 +14,8 @@ import pytest
 from bot.cards import Button, Card, Field
 from bot.platforms.base import Sender, SendError
 from bot.platforms.feishu import feishu_senders
-from bot.platforms.feishu_client import FeishuSpeechRecognizer, webhook_sign
+from bot.platforms.feishu_client import FeishuSpeechRecognizer
+from bot.platforms.feishu_hook import webhook_sign
 from bot.speech import SpeechError
 from config.settings import FeishuSettings, Settings
 from jobs import runtime

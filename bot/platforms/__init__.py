@@ -18,10 +18,14 @@ def build_senders(settings: Settings, connection: redis.Redis) -> dict[str, Send
     `connection` is the queue's Redis (fakeredis when embedded), shared by every process of a deployment:
     platforms keep access tokens and rate-limit counters there.
     """
+    from bot.platforms.feishu_hook import FeishuWebhookSender, RateLimit
     from bot.platforms.wecom_send import RobotSender
 
-    # Group robots need only their webhook URL, so they work without the WeCom app configured.
-    senders: dict[str, Sender] = {"wecom_webhook": RobotSender(connection)}
+    # Group bots need only their webhook URL, so they work without the platform's app configured.
+    senders: dict[str, Sender] = {
+        "wecom_webhook": RobotSender(connection),
+        "feishu_webhook": FeishuWebhookSender(RateLimit(connection)),
+    }
     if settings.wecom is not None:
         from bot.platforms.wecom import wecom_senders
 

@@ -39,11 +39,10 @@ from bot.platforms.feishu_client import (
     FeishuAppSender,
     FeishuPreparer,
     FeishuSpeechRecognizer,
-    FeishuWebhookSender,
-    RateLimit,
     RedisTokenCache,
     build_client,
 )
+from bot.platforms.feishu_hook import RateLimit
 from bot.speech import build_recognizer
 from bot.webhook import Forbidden, Malformed
 from config.settings import FeishuSettings, Settings
@@ -336,7 +335,6 @@ def feishu_senders(settings: Settings, connection: redis.Redis) -> dict[str, Sen
     return {
         "feishu": FeishuAppSender("feishu", api, limiter),
         "feishu_chat": FeishuAppSender("feishu_chat", api, limiter),
-        "feishu_webhook": FeishuWebhookSender(limiter),
     }
 
 
