@@ -176,10 +176,14 @@ def sweep(now: str | None = None) -> dict[str, int]:
     with rt.transaction() as session:
         events = unfinished_inbound(session, older_than=moment - SWEEP_GRACE)
         messages = due_messages(session, moment)
+    # Job ids of this pass, not the originals: a worker killed mid-job leaves its job "started" in Redis,
+    # and re-using that id would be refused as a duplicate until RQ gives the job up, minutes later.
+    # Tasks are idempotent, so a second job for work still queued costs one no-op run.
+    stamp = f"{moment:%Y%m%dT%H%M%S}"
     for event_id in events:
-        rt.queue.enqueue(process_inbound, event_id, job_id=f"inbound-{event_id}")
+        rt.queue.enqueue(process_inbound, event_id, job_id=f"inbound-{event_id}-sweep-{stamp}")
     for message_id in messages:
-        rt.queue.enqueue(deliver, message_id, moment.isoformat(), job_id=f"deliver-{message_id}")
+        rt.queue.enqueue(deliver, message_id, moment.isoformat(), job_id=f"deliver-{message_id}-sweep-{stamp}")
     if events or messages:
         log.info("sweep re-enqueued %s inbound events and %s outbox messages", len(events), len(messages))
     return {"inbound": len(events), "outbox": len(messages)}
