@@ -1,0 +1,531 @@
+"""Fault injection on real PostgreSQL and Redis (SQLite too where it means something): Redis or the database
+down while callbacks arrive, workers SIGKILLed mid-message and mid-send, platform APIs failing, and a
+load of duplicated deliveries. Observed through rows and the fake platform APIs only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from click.testing import CliRunner
+from sqlalchemy import distinct, func, select, text
+from sqlalchemy.orm import Session
+
+from bot.cli import main
+from bot.inbound import accept
+from bot.platforms.base import InboundMessage
+from bot.platforms.wecom_client import WecomClient
+from bot.platforms.wecom_send import AppSender
+from jobs import runtime
+from jobs.queue import TaskQueue, ThreadWorker
+from jobs.tasks import sweep
+from storage.db import make_engine, make_session_factory
+from storage.models import Activity, InboundEvent, OutboxMessage
+from storage.outbox import BACKOFF, MAX_ATTEMPTS
+from tests import fake_feishu
+from tests.conftest import make_runtime
+from tests.fake_feishu import FakeFeishu
+from tests.fake_wecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, Failure, FakeWecom
+from tests.stack import FEISHU_REP, Stack, build_stack
+
+DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+# Workers in other processes and row locks need a server database.
+POSTGRESQL_ONLY = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+SALESBOT = shutil.which("salesbot", path=str(Path(sys.executable).parent))
+
+
+def later(**delta: float) -> str:
+    return (datetime.now(UTC) + timedelta(**delta)).isoformat()
+
+
+@pytest.fixture
+def wecom() -> Iterator[FakeWecom]:
+    server = FakeWecom(users={"zhangwei": "张伟", "lisi": "李四", "wangwu": "王五"}).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def feishu() -> Iterator[FakeFeishu]:
+    yield from fake_feishu.serve()
+
+
+@pytest.fixture
+def stack(db_url: str, redis_url: str, wecom: FakeWecom, feishu: FakeFeishu) -> Iterator[Stack]:
+    yield from build_stack(db_url, redis_url=redis_url, wecom=wecom, feishu=feishu)
+
+
+def statuses(stack: Stack) -> list[tuple[str, str]]:
+    with stack.rt.transaction() as s:
+        return [(e.platform, e.status) for e in s.scalars(select(InboundEvent).order_by(InboundEvent.id))]
+
+
+def outbox(stack: Stack) -> list[tuple[str, str, int]]:
+    with stack.rt.transaction() as s:
+        rows = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        return [(m.recipient, m.status, m.attempts) for m in rows]
+
+
+# ---------------------------------------------------------------- Redis down
+
+
+def test_callbacks_arriving_while_redis_is_down_are_stored_acked_and_processed_once_when_it_returns(
+    stack: Stack,
+) -> None:
+    working = stack.rt.queue
+    stack.rt.queue = TaskQueue.from_url(DEAD_REDIS)
+    answers = [
+        stack.wecom_text("7441256903418734592").status_code,
+        stack.wecom_text("7441256903418734592").status_code,  # WeCom's retry of the same MsgId
+        stack.feishu_text("om_aaaa0001", "电话宁波东海塑业李经理 13857426612 要报价").status_code,
+        stack.feishu_text("om_aaaa0001", "电话宁波东海塑业李经理 13857426612 要报价").status_code,
+    ]
+    assert answers == [200, 200, 200, 200]
+    assert statuses(stack) == [("wecom", "pending"), ("feishu", "pending")]
+
+    stack.rt.queue = working
+    assert working.rq.count == 0  # nothing reached Redis: only the rows know
+    assert sweep(later(minutes=1)) == {"inbound": 2, "outbox": 0}
+    stack.work()
+    assert sweep(later(minutes=2)) == {"inbound": 0, "outbox": 0}
+    stack.work()
+    assert statuses(stack) == [("wecom", "done"), ("feishu", "done")]
+    assert stack.count(Activity) == 2
+    assert [s["touser"] for s in stack.wecom_sends] == ["zhangwei"]
+    assert [m["receive_id"] for m in stack.feishu.messages] == [FEISHU_REP]
+    assert [status for _, status, _ in outbox(stack)] == ["sent", "sent"]
+
+
+# ---------------------------------------------------------------- database down
+
+
+def unreachable_database(url: str, tmp_path: Path) -> str:
+    """A URL of the same kind as `url` that cannot be opened: a closed port, or a directory that is not there."""
+    if url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / 'no-such-directory' / 'salesbot.db'}"
+    return "postgresql+psycopg://postgres@127.0.0.1:1/salesbot?connect_timeout=2"
+
+
+@pytest.mark.parametrize("platform", ["wecom", "feishu"])
+def test_with_the_database_unreachable_the_webhook_answers_503_and_stores_nothing(
+    stack: Stack, db_url: str, tmp_path: Path, platform: str
+) -> None:
+    working = stack.rt.sessions
+    stack.rt.sessions = make_session_factory(make_engine(unreachable_database(db_url, tmp_path)))
+    try:
+        post = stack.wecom_text if platform == "wecom" else stack.feishu_text
+        response = post("7441256903418734592" if platform == "wecom" else "om_aaaa0001")
+    finally:
+        stack.rt.sessions = working
+    assert (response.status_code, response.get_json()) == (503, {"error": "database unavailable, try again"})
+    assert (stack.count(InboundEvent), stack.rt.queue.rq.count) == (0, 0)
+
+
+# ---------------------------------------------------------------- workers killed with SIGKILL
+
+
+@dataclass
+class HoldingWecom(FakeWecom):
+    """Holds each message/send once it has accepted it, until released. Like WeCom, a template card whose
+    task_id was accepted before is answered with errcode 42014 instead of being delivered again."""
+
+    hold: bool = False
+    arrived: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    delivered: list[str] = field(default_factory=list)
+
+    def _message_send(self, data: dict[str, Any]) -> dict[str, Any]:
+        task = data.get("template_card", {}).get("task_id")
+        if task is not None and task in self.delivered:
+            return {"errcode": 42014, "errmsg": "task_id exist"}
+        self.delivered.append(task or data.get("msgtype", ""))
+        if self.hold:
+            self.arrived.set()
+            self.release.wait(30)
+        return super()._message_send(data)
+
+
+@pytest.fixture
+def holding_wecom() -> Iterator[HoldingWecom]:
+    server = HoldingWecom().start()
+    yield server
+    server.release.set()
+    server.stop()
+
+
+@pytest.fixture
+def pg_stack(db_url: str, redis_url: str, holding_wecom: HoldingWecom, feishu: FakeFeishu) -> Iterator[Stack]:
+    yield from build_stack(db_url, redis_url=redis_url, wecom=holding_wecom, feishu=feishu)
+
+
+class Worker:
+    """`salesbot worker --burst` in its own process group, against the stack's database, Redis and fake WeCom."""
+
+    def __init__(self, stack: Stack, cwd: Path) -> None:
+        assert SALESBOT is not None
+        wecom = stack.wecom.settings()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SALESBOT_")}
+        env.update(
+            SALESBOT_DATABASE_URL=stack.rt.settings.database_url,
+            SALESBOT_REDIS_URL=str(stack.rt.settings.redis_url),
+            SALESBOT_WECOM_CORP_ID=CORP_ID,
+            SALESBOT_WECOM_AGENT_ID=str(AGENT_ID),
+            SALESBOT_WECOM_SECRET=SECRET,
+            SALESBOT_WECOM_TOKEN=TOKEN,
+            SALESBOT_WECOM_AES_KEY=AES_KEY,
+            SALESBOT_WECOM_API_BASE=wecom.api_base,
+        )
+        self.process = subprocess.Popen(
+            [SALESBOT, "worker", "--burst"],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the work horse and scheduler die with it
+        )
+
+    def kill(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def finish(self) -> str:
+        output, _ = self.process.communicate(timeout=60)
+        assert self.process.returncode == 0, output.decode()
+        return output.decode()
+
+
+def rows(stack: Stack, query: Any, **params: Any) -> list[Any]:
+    """Rows of one query in a transaction of its own (pg_stat_activity is frozen within a transaction)."""
+    with stack.rt.engine.connect() as conn:
+        return list(conn.execute(query, params).all())
+
+
+def wait_for(condition: Any, what: str, timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@POSTGRESQL_ONLY
+def test_a_worker_killed_in_the_middle_of_a_message_leaves_no_trace_and_the_retry_logs_it_once(
+    pg_stack: Stack, tmp_path: Path
+) -> None:
+    """The worker is killed inside its transaction, after writing the lead and activity and while inserting
+    the reply (held on a unique-index lock the test owns). Nothing of it survives; sweep and restart log
+    the note once and reply once."""
+    stack = pg_stack
+    assert stack.wecom_text("7441256903418734592").status_code == 200
+    with stack.rt.transaction() as s:
+        event_id = s.scalars(select(InboundEvent.id)).one()
+    blocker = Session(stack.rt.engine)
+    blocker.add(
+        OutboxMessage(
+            kind="reply",
+            recipient="wecom:zhangwei",
+            channel="wecom",
+            dedup_key=f"reply:{event_id}:0",
+            payload={},
+            status="pending",
+            attempts=0,
+            created_at=datetime.now(UTC),
+            next_attempt_at=datetime.now(UTC) + timedelta(days=1),
+        )
+    )
+    blocker.flush()  # holds the dedup key's index entry until rolled back
+    worker = Worker(stack, tmp_path)
+    try:
+        waiting = text(
+            "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO outbox %'"
+        )
+        [(backend,)] = wait_for(lambda: rows(stack, waiting), "the worker to block on the reply")
+    finally:
+        worker.kill()
+        blocker.rollback()
+        blocker.close()
+    gone = text("SELECT pid FROM pg_stat_activity WHERE pid = :pid")
+    wait_for(lambda: not rows(stack, gone, pid=backend), "the killed worker's transaction to end")
+
+    assert (stack.count(Activity), stack.count(OutboxMessage), statuses(stack)) == (0, 0, [("wecom", "pending")])
+    assert sweep(later(minutes=1)) == {"inbound": 1, "outbox": 0}
+    Worker(stack, tmp_path).finish()
+    assert (stack.count(Activity), statuses(stack)) == (1, [("wecom", "done")])
+    assert outbox(stack) == [("wecom:zhangwei", "sent", 1)]
+    assert len(stack.wecom.calls("message/send")) == 1
+
+
+@POSTGRESQL_ONLY
+def test_a_worker_killed_while_sending_resends_once_and_the_platform_absorbs_the_repeat(
+    pg_stack: Stack, tmp_path: Path
+) -> None:
+    """Delivery is at least once: the worker dies after WeCom accepted the card but before it could mark the
+    row sent. After the lease runs out the sweep sends again with the same task_id, WeCom answers 42014
+    (already delivered), and the row is marked sent. The person sees one card; WeCom sees two requests."""
+    stack = pg_stack
+    holding = stack.wecom
+    assert isinstance(holding, HoldingWecom)
+    assert stack.wecom_text("7441256903418734592").status_code == 200
+    holding.hold = True
+    worker = Worker(stack, tmp_path)
+    assert holding.arrived.wait(30), "the worker never sent"
+    worker.kill()
+    holding.hold = False
+    holding.release.set()
+
+    assert (stack.count(Activity), statuses(stack)) == (1, [("wecom", "done")])
+    assert outbox(stack) == [("wecom:zhangwei", "pending", 1)]
+    assert sweep(later(minutes=1)) == {"inbound": 0, "outbox": 0}  # still leased to the dead worker
+    assert sweep(later(minutes=3)) == {"inbound": 0, "outbox": 1}
+    Worker(stack, tmp_path).finish()
+    assert outbox(stack) == [("wecom:zhangwei", "sent", 2)]
+    sends = stack.wecom.calls("message/send")
+    assert len(sends) == 2
+    assert sends[0].json["template_card"]["task_id"] == sends[1].json["template_card"]["task_id"]
+    assert len(holding.delivered) == 1
+    assert stack.count(Activity) == 1
+
+
+# ---------------------------------------------------------------- platform APIs failing
+
+
+@pytest.fixture
+def quick_stack(stack: Stack) -> Stack:
+    """The stack with a WeCom sender that gives up on a silent API after half a second."""
+    connection = stack.rt.queue.connection
+    client = WecomClient(stack.wecom.settings(), connection, timeout=0.5)
+    stack.rt.senders["wecom"] = AppSender(client, AGENT_ID, connection)
+    return stack
+
+
+def sent_wecom(stack: Stack) -> int:
+    return len([r for r in stack.wecom.calls("message/send") if r.query.get("access_token") == stack.wecom.token])
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [Failure(status=502), Failure(drop=True), Failure(delay=1.0), Failure(errcode=45009), Failure(errcode=-1)],
+    ids=["http-502", "dropped", "timeout", "rate-limit-45009", "busy-minus-1"],
+)
+def test_a_wecom_send_failing_transiently_is_retried_after_the_backoff(quick_stack: Stack, failure: Failure) -> None:
+    stack = quick_stack
+    stack.wecom.fail("message/send", failure)
+    stack.wecom_text("7441256903418734592")
+    stack.work()
+    assert outbox(stack) == [("wecom:zhangwei", "pending", 1)]
+    assert sweep(later(seconds=BACKOFF[0].total_seconds() - 2))["outbox"] == 0
+    assert sweep(later(seconds=BACKOFF[0].total_seconds() + 2))["outbox"] == 1
+    stack.work()
+    assert outbox(stack) == [("wecom:zhangwei", "sent", 2)]
+    assert len(stack.wecom.calls("message/send")) == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [(500, 0), (502, 0), (400, 99991400), (400, 230020), (500, 1000004)],
+    ids=["http-500", "http-502", "app-rate-limit", "target-rate-limit", "internal-error"],
+)
+def test_a_feishu_send_failing_transiently_is_retried_after_the_backoff(stack: Stack, status: int, code: int) -> None:
+    stack.feishu.fail("/open-apis/im/v1/messages", status=status, code=code)
+    stack.feishu_text("om_aaaa0001")
+    stack.work()
+    assert outbox(stack) == [(f"feishu:{FEISHU_REP}", "pending", 1)]
+    assert sweep(later(seconds=BACKOFF[0].total_seconds() + 2))["outbox"] == 1
+    stack.work()
+    assert outbox(stack) == [(f"feishu:{FEISHU_REP}", "sent", 2)]
+    assert len(stack.feishu.messages) == 2
+
+
+def test_expired_access_tokens_are_refreshed_within_the_same_attempt(stack: Stack) -> None:
+    stack.wecom_text("7441256903418734592")
+    stack.feishu_text("om_aaaa0001", "电话宁波东海塑业李经理 13857426612 要报价")
+    stack.work()
+    stack.wecom.expire_token()
+    stack.feishu.revoke_tokens()
+    stack.wecom_text("7441256903418734593", "电话苏州明达医疗器械 13800001111 下周报价")
+    stack.feishu_text("om_aaaa0002", "电话宁波东海塑业李经理 13857426612 下周再约")
+    stack.work()
+    assert [status for _, status, _ in outbox(stack)] == ["sent"] * 4
+    assert [attempts for *_, attempts in outbox(stack)] == [1] * 4
+    assert len(stack.wecom.calls("gettoken")) == 2
+    assert len(stack.feishu.calls("/open-apis/auth/v3/tenant_access_token/internal")) == 2
+
+
+def outbox_list_json(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, Any]]:
+    """`salesbot outbox list --json`, as an operator would run it (the command installs its own runtime)."""
+    installed = runtime.current()
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["outbox", "list", "--json"], env={"SALESBOT_DATABASE_URL": database_url})
+    runtime.install(installed)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_a_send_that_keeps_failing_backs_off_longer_each_time_then_is_failed_and_listed(
+    quick_stack: Stack, db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    stack = quick_stack
+    stack.wecom.fail("message/send", *[Failure(status=503)] * MAX_ATTEMPTS)
+    stack.wecom_text("7441256903418734592")
+    stack.work()
+    moment = datetime.now(UTC)
+    for wait in BACKOFF:
+        moment += wait
+        assert sweep((moment - timedelta(seconds=2)).isoformat())["outbox"] == 0
+        assert sweep((moment + timedelta(seconds=2)).isoformat())["outbox"] == 1
+        stack.work()
+        moment += timedelta(seconds=2)
+    assert outbox(stack) == [("wecom:zhangwei", "failed", MAX_ATTEMPTS)]
+    assert sweep((moment + timedelta(days=1)).isoformat())["outbox"] == 0
+    [row] = outbox_list_json(db_url, monkeypatch, tmp_path)
+    assert (row["recipient"], row["status"], row["attempts"], row["sent_at"]) == (
+        "wecom:zhangwei",
+        "failed",
+        6,
+        None,
+    )
+    assert row["last_error"] == "WeCom API answered HTTP 503"
+    assert len(stack.wecom.calls("message/send")) == MAX_ATTEMPTS
+
+
+@dataclass
+class OneBadRecipient(FakeWecom):
+    """WeCom that keeps refusing messages to one member with a frequency-limit error (45009)."""
+
+    refused: str = "lisi"
+
+    def _message_send(self, data: dict[str, Any]) -> dict[str, Any]:
+        if data.get("touser") == self.refused:
+            return {"errcode": 45009, "errmsg": "api freq out of limit"}
+        return super()._message_send(data)
+
+
+def test_a_recipient_whose_sends_keep_failing_holds_up_nobody_else(
+    db_url: str, redis_url: str, feishu: FakeFeishu
+) -> None:
+    fake = OneBadRecipient().start()
+    try:
+        for stack in build_stack(db_url, redis_url=redis_url, wecom=fake, feishu=feishu):
+            stack.wecom_text("1001", "电话宁波东海塑业李经理 13857426612 要报价", user="lisi")
+            stack.wecom_text("1002")
+            stack.wecom_text("1003", "电话苏州明达医疗器械 13800001111 下周报价")
+            stack.work()
+            assert outbox(stack) == [
+                ("wecom:lisi", "pending", 1),
+                ("wecom:zhangwei", "sent", 1),
+                ("wecom:zhangwei", "sent", 1),
+            ]
+            moment = datetime.now(UTC) + timedelta(days=1)
+            for _ in range(MAX_ATTEMPTS):
+                sweep(moment.isoformat())
+                stack.work()
+                moment += timedelta(hours=1)
+            stack.wecom_text("1004", "电话杭州华力机械王总 13912345678 样机已寄出")
+            stack.work()
+            assert outbox(stack) == [
+                ("wecom:lisi", "failed", MAX_ATTEMPTS),
+                ("wecom:zhangwei", "sent", 1),
+                ("wecom:zhangwei", "sent", 1),
+                ("wecom:zhangwei", "sent", 1),
+            ]
+            assert stack.count(Activity) == 4
+    finally:
+        fake.stop()
+
+
+# ---------------------------------------------------------------- load with duplicated deliveries
+
+REPS = 50
+MESSAGES = 1000
+COMMANDS = ("我的线索", "今日待办", "帮助")
+DELIVERIES = 1988  # with the seeds below
+
+
+def load(seed: int = 7) -> list[tuple[str, str, str]]:
+    """(dedup key, sender, text) for 1,000 distinct messages: notes on each rep's own customers (by phone)
+    and, every tenth message, a command."""
+    rng = random.Random(seed)
+    phrases = ("要报价", "嫌贵", "要样机 下周三再约", "预算明确 月底签", "竞品对比中", "明天上午10点再电话")
+    messages = []
+    for n in range(MESSAGES):
+        rep = n % REPS
+        if n % 10 == 9:
+            body = COMMANDS[n % len(COMMANDS)]
+        else:
+            phone = f"139{rep:04d}{rng.randrange(6):04d}"
+            body = f"电话联系客户{phone} {rng.choice(phrases)}"
+        messages.append((f"msg-{n}", f"wecom:rep{rep:02d}", body))
+    return messages
+
+
+@POSTGRESQL_ONLY
+def test_a_thousand_messages_from_fifty_reps_delivered_up_to_three_times_give_one_activity_each(
+    db_url: str, redis_url: str
+) -> None:
+    """Deliveries (each message once to three times, shuffled) are accepted from eight threads at once and
+    processed by four worker threads, on PostgreSQL and a real Redis."""
+    rt = make_runtime(db_url, TaskQueue.from_url(redis_url))
+    runtime.install(rt)
+    try:
+        messages = load()
+        rng = random.Random(11)
+        deliveries = [m for m in messages for _ in range(rng.randint(1, 3))]
+        rng.shuffle(deliveries)
+        now = datetime.now(UTC)
+
+        def deliver(chunk: list[tuple[str, str, str]]) -> None:
+            for key, sender, body in chunk:
+                message = InboundMessage(channel="chat", sender=sender, text=body, received_at=now)
+                accept(rt, message, platform="wecom", dedup_key=key)
+
+        run_threads(deliver, [deliveries[i::8] for i in range(8)])
+        connection = redis.Redis.from_url(redis_url)
+        run_threads(
+            lambda _: ThreadWorker([rt.queue.rq], connection=connection).work(burst=True, logging_level="WARNING"),
+            [None] * 4,
+        )
+        notes = sum(1 for _, _, body in messages if body not in COMMANDS)
+        assert (len(deliveries), notes) == (DELIVERIES, 900)
+        with rt.transaction() as s:
+            events = s.execute(select(InboundEvent.status, func.count()).group_by(InboundEvent.status)).all()
+            activities = s.execute(select(func.count(), func.count(distinct(Activity.inbound_event_id)))).one()
+        assert [tuple(row) for row in events] == [("done", MESSAGES)]
+        assert tuple(activities) == (notes, notes)
+        assert len(rt.senders["chat"].sent) == MESSAGES  # type: ignore[attr-defined]
+    finally:
+        runtime.install(None)
+        rt.close()
+
+
+def run_threads(target: Any, args: list[Any]) -> None:
+    errors: list[BaseException] = []
+
+    def guarded(arg: Any) -> None:
+        try:
+            target(arg)
+        except BaseException as exc:  # surfaced below: a thread's failure must fail the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(arg,)) for arg in args]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
