@@ -93,7 +93,7 @@ def _str(value: Any, name: str) -> str:
 def _millis(value: Any) -> datetime:
     try:
         return datetime.fromtimestamp(int(value) / 1000, UTC)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError, OSError) as exc:  # not a number, or out of datetime's range
         raise Malformed("create_time is not a millisecond timestamp") from exc
 
 
@@ -149,7 +149,7 @@ def action_from_callback(data: P2CardActionTrigger) -> CardAction:
     created = data.header.create_time if data.header is not None else None
     try:
         received_at = datetime.fromtimestamp(int(created) / 1_000_000, UTC) if created else datetime.now(UTC)
-    except ValueError as exc:
+    except (TypeError, ValueError, OverflowError, OSError) as exc:  # not a number, or out of datetime's range
         raise Malformed("header.create_time is not a microsecond timestamp") from exc
     context = event.context
     return CardAction(
@@ -165,8 +165,17 @@ def action_from_callback(data: P2CardActionTrigger) -> CardAction:
 # ---------------------------------------------------------------- handlers the dispatcher calls
 
 
+def _translated(translate: Callable[[Any], Any], data: Any) -> Any:
+    """`translate(data)`, with a field of the wrong type (lark-oapi checks objects, not strings or lists)
+    refused as Malformed rather than crashing into a 500 that Feishu would retry for hours."""
+    try:
+        return translate(data)
+    except (TypeError, AttributeError) as exc:
+        raise Malformed(f"{data.header.event_type if data.header else 'event'} has a field of the wrong type") from exc
+
+
 def _on_message(data: lark.im.v1.P2ImMessageReceiveV1) -> None:
-    message = message_from_event(data)
+    message = _translated(message_from_event, data)
     if message is None:
         log.info("feishu event %s ignored (not a user message to the bot)", g.feishu_event_id)
         return
@@ -180,7 +189,7 @@ def _on_message(data: lark.im.v1.P2ImMessageReceiveV1) -> None:
 
 
 def _on_card_action(data: P2CardActionTrigger) -> P2CardActionTriggerResponse:
-    action = action_from_callback(data)
+    action = _translated(action_from_callback, data)
     rt = current_app.extensions["salesbot"]
     card = answer_click(rt, action, platform="feishu", dedup_key=f"card:{g.feishu_event_id}", raw=g.feishu_raw)
     if card is None:
@@ -236,7 +245,9 @@ class EventVerifier:
                 raise Forbidden("missing X-Lark-Signature")
         header = payload.get("header") if isinstance(payload.get("header"), dict) else {}
         token = header.get("token", payload.get("token"))
-        if not isinstance(token, str) or not hmac.compare_digest(token, self.settings.verification_token):
+        if not isinstance(token, str) or not hmac.compare_digest(
+            token.encode(), self.settings.verification_token.encode()
+        ):
             raise Forbidden("wrong verification token")
         if header.get("app_id") not in (None, self.settings.app_id):
             raise Forbidden("event for another app")
@@ -246,14 +257,15 @@ class EventVerifier:
         timestamp = headers.get("X-Lark-Request-Timestamp", "")
         nonce = headers.get("X-Lark-Request-Nonce", "")
         expected = hashlib.sha256((timestamp + nonce + self.settings.encrypt_key).encode() + body).hexdigest()
-        if not hmac.compare_digest(expected, signature):
+        # Bytes: compare_digest raises TypeError on a str with non-ASCII characters, which anyone can send.
+        if not hmac.compare_digest(expected.encode(), signature.encode()):
             raise Forbidden("bad X-Lark-Signature")
 
 
 def _json_object(data: bytes) -> dict[str, Any]:
     try:
         value = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: arrays or objects nested too deeply
         raise Malformed("body is not JSON") from exc
     if not isinstance(value, dict):
         raise Malformed("body is not a JSON object")

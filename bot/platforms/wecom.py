@@ -198,7 +198,8 @@ class Envelope:
 
     def _check_signature(self, given: str, timestamp: str, nonce: str, encrypted: str) -> None:
         expected = signature(self.wecom.token, timestamp, nonce, encrypted)
-        if not hmac.compare_digest(expected, given.lower()):
+        # Bytes: compare_digest raises TypeError on a str with non-ASCII characters, which anyone can send.
+        if not hmac.compare_digest(expected.encode(), given.lower().encode()):
             raise Forbidden("bad msg_signature")
 
     def _decrypt(self, decrypt: Callable[[], str]) -> str:
