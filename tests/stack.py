@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,18 +88,23 @@ class Stack:
         return [r.json for r in self.wecom.calls("message/send")]
 
 
-def build_stack(
-    database_url: str, *, redis_url: str | None = None, wecom: FakeWecom, feishu: FakeFeishu
-) -> Iterator[Stack]:
-    """A runtime with both platforms configured against the fakes, installed for the task functions."""
-    settings = Settings(
-        database_url=database_url, redis_url=redis_url, wecom=wecom.settings(), feishu=feishu_settings(feishu)
-    )
-    queue = TaskQueue.from_url(redis_url) if redis_url else EmbeddedQueue()
-    rt = runtime.build_runtime(settings, queue=queue)
-    runtime.install(rt)
-    try:
-        yield Stack(rt, create_app(settings, rt).test_client(), wecom, feishu)
-    finally:
-        runtime.install(None)
-        rt.close()
+def build_stack(database_url: str, *, redis_url: str | None = None, wecom: FakeWecom | None = None) -> Iterator[Stack]:
+    """A runtime with both platforms configured against fakes, installed for the task functions.
+
+    A fake Feishu is started here, and a fake WeCom unless the caller brings one (already started)."""
+    own_wecom = wecom is None
+    wecom = FakeWecom().start() if wecom is None else wecom
+    with contextmanager(fake_feishu.serve)() as feishu:
+        settings = Settings(
+            database_url=database_url, redis_url=redis_url, wecom=wecom.settings(), feishu=feishu_settings(feishu)
+        )
+        queue = TaskQueue.from_url(redis_url) if redis_url else EmbeddedQueue()
+        rt = runtime.build_runtime(settings, queue=queue)
+        runtime.install(rt)
+        try:
+            yield Stack(rt, create_app(settings, rt).test_client(), wecom, feishu)
+        finally:
+            runtime.install(None)
+            rt.close()
+            if own_wecom:
+                wecom.stop()

@@ -37,9 +37,7 @@ from jobs.tasks import sweep
 from storage.db import make_engine, make_session_factory
 from storage.models import Activity, InboundEvent, OutboxMessage
 from storage.outbox import BACKOFF, MAX_ATTEMPTS
-from tests import fake_feishu
 from tests.conftest import make_runtime
-from tests.fake_feishu import FakeFeishu
 from tests.fake_wecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, Failure, FakeWecom
 from tests.stack import FEISHU_REP, Stack, build_stack
 
@@ -54,20 +52,8 @@ def later(**delta: float) -> str:
 
 
 @pytest.fixture
-def wecom() -> Iterator[FakeWecom]:
-    server = FakeWecom(users={"zhangwei": "张伟", "lisi": "李四", "wangwu": "王五"}).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def feishu() -> Iterator[FakeFeishu]:
-    yield from fake_feishu.serve()
-
-
-@pytest.fixture
-def stack(db_url: str, redis_url: str, wecom: FakeWecom, feishu: FakeFeishu) -> Iterator[Stack]:
-    yield from build_stack(db_url, redis_url=redis_url, wecom=wecom, feishu=feishu)
+def stack(db_url: str, redis_url: str) -> Iterator[Stack]:
+    yield from build_stack(db_url, redis_url=redis_url)
 
 
 def statuses(stack: Stack) -> list[tuple[str, str]]:
@@ -169,8 +155,8 @@ def holding_wecom() -> Iterator[HoldingWecom]:
 
 
 @pytest.fixture
-def pg_stack(db_url: str, redis_url: str, holding_wecom: HoldingWecom, feishu: FakeFeishu) -> Iterator[Stack]:
-    yield from build_stack(db_url, redis_url=redis_url, wecom=holding_wecom, feishu=feishu)
+def pg_stack(db_url: str, redis_url: str, holding_wecom: HoldingWecom) -> Iterator[Stack]:
+    yield from build_stack(db_url, redis_url=redis_url, wecom=holding_wecom)
 
 
 class Worker:
@@ -417,12 +403,10 @@ class OneBadRecipient(FakeWecom):
         return super()._message_send(data)
 
 
-def test_a_recipient_whose_sends_keep_failing_holds_up_nobody_else(
-    db_url: str, redis_url: str, feishu: FakeFeishu
-) -> None:
+def test_a_recipient_whose_sends_keep_failing_holds_up_nobody_else(db_url: str, redis_url: str) -> None:
     fake = OneBadRecipient().start()
     try:
-        for stack in build_stack(db_url, redis_url=redis_url, wecom=fake, feishu=feishu):
+        for stack in build_stack(db_url, redis_url=redis_url, wecom=fake):
             stack.wecom_text("1001", "电话宁波东海塑业李经理 13857426612 要报价", user="lisi")
             stack.wecom_text("1002")
             stack.wecom_text("1003", "电话苏州明达医疗器械 13800001111 下周报价")
