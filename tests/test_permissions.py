@@ -1,0 +1,265 @@
+"""Who may do what: every command and every card button, pressed by the owner, another rep, the manager of
+another team, the owner's manager and an admin. A refusal changes nothing and says why; a forwarded card
+clicked by the wrong person leaves the card as it was.
+
+The world: 王经理 (wecom:boss1) manages 华东一组 with 张伟 (wecom:zhangwei, the owner) and 李四 (wecom:lisi);
+赵经理 (wecom:boss2) manages 华南二组 with 王五 (wecom:wangwu); 管理员 (wecom:admin) is an admin. 张伟 has a
+lead from a note (with a follow-up reminder) and an assigned lead that nobody touched, alerted to 王经理.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from bot.conversation import ACTIONS, COMMANDS, EXAMPLE
+from jobs import runtime
+from jobs.periodic import escalate, reminders
+from storage.leads import add_assigned_lead
+from storage.models import Activity, Alert, Lead, OutboxMessage, Reminder, User
+from storage.people import add_team, add_user, find_user
+from tests.conftest import NOW, Chat, RecordingSender, make_runtime
+from tests.stack import Stack, build_stack
+
+TZ = ZoneInfo("Asia/Shanghai")
+NOTE = "今天拜访杭州华力机械王总 13912345678 嫌贵 要样机 下周三再约"
+OWNER, OTHER_REP, OTHER_MANAGER, MANAGER, ADMIN = (
+    "wecom:zhangwei",
+    "wecom:lisi",
+    "wecom:boss2",
+    "wecom:boss1",
+    "wecom:admin",
+)
+ACTORS = (OWNER, OTHER_REP, OTHER_MANAGER, MANAGER, ADMIN)
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=TZ)
+
+
+@dataclass
+class World:
+    rt: runtime.Runtime
+    sent: RecordingSender
+    buttons: dict[str, dict[str, Any]]  # action -> value, as on the cards the bot sent
+
+    def snapshot(self, actor: str) -> tuple[Any, ...]:
+        """Everything a button or command could change, except replies to `actor` themselves."""
+        with self.rt.transaction() as s:
+            return (
+                s.execute(select(Activity.id, Activity.lead_id).order_by(Activity.id)).all(),
+                s.execute(select(Lead.id, Lead.owner_id, Lead.next_follow_up_at).order_by(Lead.id)).all(),
+                s.execute(select(Reminder.id, Reminder.status, Reminder.due_at, Reminder.user_id)).all(),
+                s.execute(select(Alert.id, Alert.status, Alert.snoozed_until, Alert.handled_by_id)).all(),
+                s.execute(select(User.id, User.pending).order_by(User.id)).all(),
+                s.execute(select(OutboxMessage.dedup_key).where(OutboxMessage.recipient != actor)).all(),
+            )
+
+    def user_id(self, key: str) -> int:
+        with self.rt.transaction() as s:
+            user = find_user(s, key)
+            assert user is not None
+            return user.id
+
+
+@pytest.fixture
+def world(sqlite_url: str) -> Iterator[World]:
+    rt = make_runtime(sqlite_url)
+    runtime.install(rt)
+    sent = rt.senders["chat"]
+    assert isinstance(sent, RecordingSender)
+    with rt.transaction() as s:
+        add_user(s, MANAGER, name="王经理", role="manager", team=None, now=NOW)
+        add_team(s, "华东一组", manager_key=MANAGER, now=NOW)
+        add_user(s, OWNER, name="张伟", role="rep", team="华东一组", now=NOW)
+        add_user(s, OTHER_REP, name="李四", role="rep", team="华东一组", now=NOW)
+        add_user(s, OTHER_MANAGER, name="赵经理", role="manager", team=None, now=NOW)
+        add_team(s, "华南二组", manager_key=OTHER_MANAGER, now=NOW)
+        add_user(s, "wecom:wangwu", name="王五", role="rep", team="华南二组", now=NOW)
+        add_user(s, ADMIN, name="管理员", role="admin", team=None, now=NOW)
+    Chat(rt, sent, OWNER).say(NOTE)
+    with rt.transaction() as s:
+        owner = find_user(s, OWNER)
+        assert owner is not None
+        add_assigned_lead(s, owner, company="上海申通包装", contact_name="钱工", phone=None, now=NOW, rules=rt.rules)
+    escalate(at("2026-12-01T11:00").isoformat())
+    reminders(at("2026-12-02T09:05").isoformat())
+    rt.queue.drain()
+    buttons = {b.action: b.value for _, card in sent.sent for b in card.buttons}
+    world = World(rt, sent, buttons)
+    buttons["alert_reassign_to"] = {**buttons["alert_take"], "user_id": world.user_id(OTHER_REP)}
+    yield world
+    runtime.install(None)
+    rt.close()
+
+
+# ---------------------------------------------------------------- card buttons
+
+NOT_AUTHOR = "只有记录人本人可以撤销这条记录。"
+NOT_YOUR_REMINDER = "这条提醒不是发给你的，不能替别人处理。"
+MANAGERS_CARD = "这张卡片是发给主管的，你没有权限处理。"
+ALLOWED = None
+
+# When each button is pressed: undo within its ten minutes, reminders on their day, alerts after the scan.
+PRESSED_AT = {"undo": NOW + timedelta(minutes=1), "reminder": at("2026-12-02T09:10"), "alert": at("2026-12-01T11:05")}
+
+# action -> the answer for (owner, other rep, other team's manager, owner's manager, admin); None = allowed.
+ACTION_MATRIX: dict[str, tuple[str | None, ...]] = {
+    "undo": (ALLOWED, NOT_AUTHOR, NOT_AUTHOR, NOT_AUTHOR, NOT_AUTHOR),
+    "reminder_done": (ALLOWED, NOT_YOUR_REMINDER, NOT_YOUR_REMINDER, NOT_YOUR_REMINDER, NOT_YOUR_REMINDER),
+    "reminder_postpone": (ALLOWED, NOT_YOUR_REMINDER, NOT_YOUR_REMINDER, NOT_YOUR_REMINDER, NOT_YOUR_REMINDER),
+    "reminder_reschedule": (ALLOWED, NOT_YOUR_REMINDER, NOT_YOUR_REMINDER, NOT_YOUR_REMINDER, NOT_YOUR_REMINDER),
+    "alert_take": (MANAGERS_CARD, MANAGERS_CARD, MANAGERS_CARD, ALLOWED, ALLOWED),
+    "alert_nudge": (MANAGERS_CARD, MANAGERS_CARD, MANAGERS_CARD, ALLOWED, ALLOWED),
+    "alert_reassign": (MANAGERS_CARD, MANAGERS_CARD, MANAGERS_CARD, ALLOWED, ALLOWED),
+    "alert_reassign_to": (MANAGERS_CARD, MANAGERS_CARD, MANAGERS_CARD, ALLOWED, ALLOWED),
+    "alert_snooze": (MANAGERS_CARD, MANAGERS_CARD, MANAGERS_CARD, ALLOWED, ALLOWED),
+}
+# alert_reassign only offers choices: it changes no row, so "allowed" shows as a card of names.
+CHANGES_NOTHING_WHEN_ALLOWED = {"alert_reassign"}
+
+
+def test_every_card_action_has_a_row_in_the_permission_matrix() -> None:
+    assert sorted(ACTION_MATRIX) == sorted(ACTIONS)
+
+
+@pytest.mark.parametrize(
+    ("action", "actor", "refusal"),
+    [
+        (action, actor, answer)
+        for action, row in ACTION_MATRIX.items()
+        for actor, answer in zip(ACTORS, row, strict=True)
+    ],
+)
+def test_each_button_is_honoured_only_for_those_allowed(
+    world: World, action: str, actor: str, refusal: str | None
+) -> None:
+    before = world.snapshot(actor)
+    start = len(world.sent.sent)
+    when = PRESSED_AT[action.split("_")[0]]
+    text = Chat(world.rt, world.sent, actor).click(action, world.buttons[action], when)
+    [(recipient, card)] = world.sent.sent[start:][-1:]
+    assert recipient == actor
+    if refusal is not None:
+        assert (text, card.is_refusal) == (refusal, True)
+        assert world.snapshot(actor) == before
+    else:
+        assert card.is_refusal is False
+        assert (world.snapshot(actor) == before) is (action in CHANGES_NOTHING_WHEN_ALLOWED)
+
+
+def test_a_forged_button_naming_an_alert_of_another_team_is_refused(world: World) -> None:
+    before = world.snapshot(OTHER_MANAGER)
+    value = {"alert_ids": world.buttons["alert_take"]["alert_ids"], "user_id": world.user_id("wecom:wangwu")}
+    text = Chat(world.rt, world.sent, OTHER_MANAGER).click("alert_reassign_to", value, PRESSED_AT["alert"])
+    assert text == MANAGERS_CARD
+    assert world.snapshot(OTHER_MANAGER) == before
+
+
+def test_the_owners_manager_cannot_reassign_to_a_rep_of_another_team(world: World) -> None:
+    before = world.snapshot(MANAGER)
+    value = {"alert_ids": world.buttons["alert_take"]["alert_ids"], "user_id": world.user_id("wecom:wangwu")}
+    text = Chat(world.rt, world.sent, MANAGER).click("alert_reassign_to", value, PRESSED_AT["alert"])
+    assert text == "只能改派给你团队里的销售。"
+    assert world.snapshot(MANAGER) == before
+
+
+# ---------------------------------------------------------------- commands and notes
+
+MY_LEADS = "我的线索"
+TODAY = "今日待办"
+UNDO = "撤销"
+HELP = "帮助"
+
+
+def first_line(text: str) -> str:
+    return text.splitlines()[0]
+
+
+# command -> (when it is said, the first line of the answer for each actor in ACTORS)
+COMMAND_MATRIX: dict[str, tuple[datetime, tuple[str, ...]]] = {
+    MY_LEADS: (NOW, ("【我的线索（2）】", *["【我的线索】"] * 4)),
+    TODAY: (at("2026-12-02T09:10"), ("【今日待办（1）】", *["【今日待办】"] * 4)),
+    UNDO: (
+        NOW + timedelta(minutes=1),
+        ("已撤销对「杭州华力机械」的上一条记录，这条记录新建的线索也已删除。", *["10分钟内没有可撤销的记录。"] * 4),
+    ),
+    HELP: (NOW, ("【销售助手 · 使用说明】",) * 5),
+}
+
+
+def test_every_command_has_a_row_in_the_permission_matrix() -> None:
+    assert {COMMANDS[text] for text in COMMAND_MATRIX} == set(COMMANDS.values())
+
+
+@pytest.mark.parametrize(
+    ("command", "actor", "expected"),
+    [(c, actor, row[1][i]) for c, row in COMMAND_MATRIX.items() for i, actor in enumerate(ACTORS)],
+)
+def test_each_command_shows_and_changes_only_the_speakers_own_leads(
+    world: World, command: str, actor: str, expected: str
+) -> None:
+    before = world.snapshot(actor)
+    text = Chat(world.rt, world.sent, actor).say(command, COMMAND_MATRIX[command][0])
+    assert first_line(text) == expected
+    names_a_lead = any(company in text.replace(EXAMPLE, "") for company in ("杭州华力机械", "上海申通包装"))
+    assert names_a_lead is (actor == OWNER and command != HELP)
+    assert (world.snapshot(actor) == before) is not (actor == OWNER and command == UNDO)
+
+
+@pytest.mark.parametrize(
+    ("actor", "logged"),
+    [(OWNER, True), (OTHER_REP, False), (OTHER_MANAGER, False), (MANAGER, True), (ADMIN, True)],
+)
+def test_a_note_on_the_owners_lead_is_logged_only_by_those_allowed_to_act_on_it(
+    world: World, actor: str, logged: bool
+) -> None:
+    before = world.snapshot(actor)
+    text = Chat(world.rt, world.sent, actor).say("电话杭州华力机械王总 13912345678 样机已寄出", at("2026-12-03T10:00"))
+    if logged:
+        assert first_line(text) == "【已记录：杭州华力机械】"
+    else:
+        assert first_line(text) == "【这家客户已有负责人】"
+        assert "已由张伟跟进" in text
+        assert world.snapshot(actor) == before
+    with world.rt.transaction() as s:
+        assert len(s.scalars(select(Activity.id)).all()) == (2 if logged else 1)
+
+
+# ---------------------------------------------------------------- forwarded cards on the platforms
+
+
+@pytest.fixture
+def platforms(sqlite_url: str) -> Iterator[Stack]:
+    yield from build_stack(sqlite_url)
+
+
+def test_a_forwarded_wecom_card_clicked_by_someone_else_leaves_the_card_and_says_why(platforms: Stack) -> None:
+    platforms.wecom_text("7441256903418734592")
+    platforms.work()
+    click = {"EventKey": 'undo:{"activity_id":1}', "FromUserName": "lisi"}
+    assert platforms.wecom_post("event__template_card_event", **click).status_code == 200
+    platforms.work()
+    assert platforms.wecom.calls("message/update_template_card") == []
+    answer = platforms.wecom_sends[-1]
+    assert (answer["touser"], answer["text"]) == ("lisi", {"content": NOT_AUTHOR})
+    assert platforms.count(Activity) == 1
+
+
+def test_a_forwarded_feishu_card_clicked_by_someone_else_is_answered_with_a_toast_only(platforms: Stack) -> None:
+    from tests import fake_feishu
+
+    platforms.feishu_text("om_5ce6d572455d361153b7cb51da133945")
+    platforms.work()
+    click = fake_feishu.fixture("card.action.trigger__undo")
+    click["event"]["action"]["value"]["value"]["activity_id"] = 1
+    click["event"]["operator"]["open_id"] = "ou_0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f"
+    response = platforms.feishu_post(click)
+    assert response.get_json() == {"toast": {"type": "warning", "content": NOT_AUTHOR}}
+    assert platforms.count(Activity) == 1
