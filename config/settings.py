@@ -6,6 +6,7 @@ Nothing else in the project reads os.environ: create_app, the worker and the CLI
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,11 +95,19 @@ def _group(values: Mapping[str, str], names: list[str]) -> dict[str, str] | None
     return {n: v for n, v in found.items() if v is not None}
 
 
+_PASSWORD = re.compile(r"(//[^/@:]*:)[^/@]*@")
+
+
+def _shown(url: str) -> str:
+    """`url` as an error message may show it: a password in it is replaced by ***."""
+    return _PASSWORD.sub(r"\1***@", url)
+
+
 def _url(values: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...]) -> str:
     value = _env(values, name) or default
     parts = urlsplit(value)
     if parts.scheme not in schemes or not (parts.netloc or parts.path):
-        raise ConfigError(f"{PREFIX}{name}={value!r} is not a URL starting with {' or '.join(schemes)}")
+        raise ConfigError(f"{PREFIX}{name}={_shown(value)!r} is not a URL starting with {' or '.join(schemes)}")
     return value
 
 
@@ -115,7 +124,9 @@ def _database_url(values: Mapping[str, str]) -> str:
     value = _env(values, "DATABASE_URL") or DEFAULT_DATABASE_URL
     scheme = value.split(":", 1)[0]
     if not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
-        raise ConfigError(f"{PREFIX}DATABASE_URL={value!r}: use sqlite:///path.db or postgresql+psycopg://user@host/db")
+        raise ConfigError(
+            f"{PREFIX}DATABASE_URL={_shown(value)!r}: use sqlite:///path.db or postgresql+psycopg://user@host/db"
+        )
     if scheme == "postgresql":
         value = "postgresql+psycopg" + value[len("postgresql") :]
     return value
