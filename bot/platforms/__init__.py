@@ -5,11 +5,29 @@ A platform's SDK is imported only when its credentials are configured.
 
 from __future__ import annotations
 
+import logging
+import re
+
 import redis
 from flask import Flask
 
 from bot.platforms.base import Preparer, Sender
 from config.settings import Settings
+
+_QUERY_SECRET = re.compile(r"\b((?:corpsecret|access_token|secret|key)=)[^&\s\"']+")
+
+
+class _RedactQuerySecrets(logging.Filter):
+    """urllib3 logs each request line at DEBUG, and WeCom puts corpsecret and access_token (group robots their
+    key) in the query string: mask them before any handler sees the record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_QUERY_SECRET.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_RedactQuerySecrets())
 
 
 def build_senders(settings: Settings, connection: redis.Redis) -> dict[str, Sender]:
