@@ -30,6 +30,10 @@ _CROSSABLE = frozenset("的和")
 # Kinds of lexicon words that may stand inside a company name.
 _NAME_KINDS = frozenset({lx.SUFFIX, lx.TERM, lx.PLACE, lx.NOT_NEG, lx.PHONE_BLOCK})
 # Text right before the company that makes the note a visit: 去双汇发展, 去那个常熟的波司登.
+# A dictated name after a filler and before 的那个/那边 (呃那个周黑鸭的那个冷库项目, 就是说华润三九那边的采购).
+_SPOKEN = re.compile(
+    r"(?:那个|就是说|就是|嗯|呃|啊)\s*((?:(?!那个|就是|嗯|呃|啊)[\u4e00-\u9fff]){2,6}?)(?=的那个|那边)"
+)
 _VISITED = re.compile(r"(?:去了?|到)\s*(?:那个|这个)?(?:\w{2,6}的)?\s*$")
 _LABEL_AFTER = re.compile(r"\s*(?:[0-9:号是+]|[零一二三四五六七八九幺]{3})")
 
@@ -140,7 +144,8 @@ def find_place_company(scan: Scan, lexicon: lx.Lexicon) -> Span | None:
         end = _run_end(scan, lexicon, h.start, blocked)
         name = text[rest:end]
         if len(name) >= 2 and not name.endswith(_LOCATION_ENDS):
-            return Span(h.start, end)
+            after = _after_de(scan, lexicon, end, blocked)
+            return after if after and len(name) <= 3 else Span(h.start, end)
         if name:
             continue
         joined = text[end : end + 1] == "的"
@@ -151,6 +156,20 @@ def find_place_company(scan: Scan, lexicon: lx.Lexicon) -> Span | None:
             item = joined or text[after.end : after.end + 1] in ("", " ")
             if item and least <= after.end - after.start <= 10 and _plausible_name(scan, after.start, after.end):
                 return after
+    return None
+
+
+def _after_de(scan: Scan, lexicon: lx.Lexicon, end: int, blocked: frozenset[int]) -> Span | None:
+    """The name of at least three characters after a 的 at `end` (湖州南浔的 大亚木业), not a contact."""
+    text = scan.text
+    if text[end : end + 1] != "的":
+        return None
+    pos = _skip_fillers(text, end + 1)
+    if lexicon.titled_name.match(text, pos):
+        return None
+    after = Span(pos, _run_end(scan, lexicon, pos, blocked))
+    if 3 <= after.end - after.start <= 10 and _plausible_name(scan, after.start, after.end):
+        return after
     return None
 
 
@@ -195,17 +214,19 @@ def _blocked_starts(scan: Scan) -> frozenset[int]:
     return frozenset(h.start for kind, hits in scan.all_hits() if kind not in _NAME_KINDS for h in hits)
 
 
-def find_header_company(scan: Scan, contact: Span | None, *, strict: bool = False) -> Span | None:
+def find_header_company(scan: Scan, lexicon: lx.Lexicon, contact: Span | None, *, strict: bool = False) -> Span | None:
     """The first item of a typed note when it looks like a name (伊利 牛经理 …, 北京字节跳动 HR …):
     2-12 CJK characters holding no lexicon word, followed by more items, and either followed by the
-    contact or a role or (unless `strict`, when a company was found elsewhere) at least four
-    characters long. An item that is the contact is skipped."""
+    contact, a role or a part of the company (美团 到店事业部, 晶科光伏 嘉兴基地) or (unless `strict`, when a
+    company was found elsewhere) at least four characters long. An item that is the contact is skipped."""
     segments = [m.span() for m in re.finditer(r"\S+", scan.text)]
-    for (start, end), (next_start, _) in pairwise(segments[:3]):
+    for (start, end), (next_start, next_end) in pairwise(segments[:3]):
         if contact and (start, end) == (contact.start, contact.end):
             continue
-        followed = (contact and contact.start == next_start) or any(
-            h.start == next_start for h in scan.hits(lx.NAME_CUE)
+        followed = (
+            (contact and contact.start == next_start)
+            or any(h.start == next_start for h in scan.hits(lx.NAME_CUE))
+            or _is_unit(scan, lexicon, next_start, next_end)
         )
         if _only_places(scan, start, end):
             return None
@@ -213,6 +234,15 @@ def find_header_company(scan: Scan, contact: Span | None, *, strict: bool = Fals
             return Span(start, end)
         return None
     return None
+
+
+def _is_unit(scan: Scan, lexicon: lx.Lexicon, start: int, end: int) -> bool:
+    """True when text[start:end] names a part of a company or a role in it: it ends with a word of
+    `company_units` (嘉兴基地, 鞋服供应链), a department character (采购部) or a role (工程负责人, 的采购)."""
+    item = scan.text[start:end]
+    if not item or item.endswith(lexicon.company_units) or item[-1] in _DEPARTMENT_ENDS:
+        return bool(item)
+    return any(h.end == end and h.start >= start for h in scan.hits(lx.NAME_CUE))
 
 
 def _only_places(scan: Scan, start: int, end: int) -> bool:
@@ -225,12 +255,19 @@ def _only_places(scan: Scan, start: int, end: int) -> bool:
     return start == end
 
 
-def find_company_fallback(scan: Scan, contact: Span | None) -> Span | None:
-    """A company name without a known suffix: written right before the contact (跟萧山传化的牛总) or
+def find_company_fallback(scan: Scan, lexicon: lx.Lexicon, contact: Span | None) -> Span | None:
+    """A company name without a known suffix: written right before the contact (跟萧山传化的牛总), also
+    across a role or a part of the company between them (跟 海底捞 的采购 韦经理, 蔚来 的 供应链 何经理), or
     right after a visit word (去洛阳一拖; 去常州的东风农机 drops the location joined with 的)."""
     text = scan.text
     if contact:
         end = len(text[: contact.start].rstrip())
+        item = end - len(text[:end].split()[-1]) if text[:end].split() else end
+        if item < end and _is_unit(scan, lexicon, item, end):
+            cue = [h.start for h in scan.hits(lx.NAME_CUE) if h.end == end and h.start >= item]
+            unit_start = min(cue) if cue else item
+            if text[unit_start - 1 : unit_start] == "的" or unit_start == item:
+                end = len(text[:unit_start].rstrip())
         if text[end - 1 : end] == "的":
             end = len(text[: end - 1].rstrip())
         start = _walk_back(text, end, _stop_ends(scan))
@@ -246,6 +283,13 @@ def find_company_fallback(scan: Scan, contact: Span | None) -> Span | None:
             end = _name_end(scan, pos)
         if 3 <= end - pos <= 10 and _plausible_name(scan, pos, end) and not text[pos:end].endswith(_LOCATION_ENDS):
             return Span(pos, end)
+    spoken = [m.span(1) for m in _SPOKEN.finditer(text)]
+    for i, (start, end) in enumerate(spoken):
+        if i + 1 < len(spoken) and text.startswith("的那个", end) and spoken[i + 1][0] == end + 3:
+            continue  # 永康的那个众泰: a location joined with 的
+        end = max([h.start for h in scan.hits(lx.PLACE) if h.end == end and h.start > start + 1] or [end])
+        if _plausible_name(scan, start, end) and not _only_places(scan, start, end):
+            return Span(start, end)
     return None
 
 
@@ -285,7 +329,10 @@ def _plausible_name(scan: Scan, start: int, end: int) -> bool:
     if not 2 <= len(name) <= 12 or department or not all(_CJK.match(ch) for ch in name):
         return False
     return not any(
-        start <= h.start and h.end <= end for kind, hits in scan.all_hits() if kind not in _NAME_KINDS for h in hits
+        start <= h.start and h.end <= end and not (kind == lx.COMPANY_STOP and start < h.start == h.end - 1 < end - 1)
+        for kind, hits in scan.all_hits()
+        if kind not in _NAME_KINDS
+        for h in hits
     )
 
 

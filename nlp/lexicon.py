@@ -67,6 +67,7 @@ class Lexicon:
     titled_name: re.Pattern[str]
     not_names: frozenset[str]
     quantity_units: frozenset[str]
+    company_units: tuple[str, ...]
     periods: dict[str, int]
 
 
@@ -195,6 +196,7 @@ def load_lexicon(directory: Path = DATA_DIR) -> Lexicon:
         titled_name=titled_name,
         not_names=frozenset(_words(ent, "not_names", "nlp.toml [entities]")),
         quantity_units=frozenset(str(ent.get("quantity_units", ""))),
+        company_units=tuple(_words(ent, "company_units", "nlp.toml [entities]")),
         periods={normalize(k): v for k, v in periods.items()},
     )
 

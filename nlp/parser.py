@@ -39,10 +39,10 @@ def parse_note(text: str, now: datetime) -> ParsedNote:
     company = choose_company(scan, find_company(scan, lexicon), find_place_company(scan, lexicon))
     phone = find_phone(scan, lexicon)
     contact = find_contact(scan, lexicon, company, phone)
-    header = find_header_company(scan, contact, strict=company is not None)
+    header = find_header_company(scan, lexicon, contact, strict=company is not None)
     if header and (company is None or header.end <= company.start):
         company = header
-    company = company or find_company_fallback(scan, contact)
+    company = company or find_company_fallback(scan, lexicon, contact)
     tags, risk_words = find_tags(scan, lexicon, (company.start, company.end) if company else None)
     follow_up = find_follow_up(scan, lexicon, now)
     return ParsedNote(

@@ -62,6 +62,8 @@ class Scan:
         self.boundaries = sorted(set(boundary))
         marks = set(self.boundaries)
         self._counts = list(accumulate((i in marks for i in range(len(text))), initial=0))
+        hard = {i for i in marks if not text[i].isspace()}
+        self._hard_counts = list(accumulate((i in hard for i in range(len(text))), initial=0))
 
     def hits(self, kind: str) -> list[Hit]:
         return self._hits.get(kind, [])
@@ -73,6 +75,12 @@ class Scan:
         """True when no clause boundary lies in text[min(a, b):max(a, b)]."""
         lo, hi = (a, b) if a <= b else (b, a)
         return self._counts[hi] == self._counts[lo]
+
+    def same_sentence(self, a: int, b: int) -> bool:
+        """True when no clause boundary other than a space lies in text[min(a, b):max(a, b)] (the items
+        of a typed note, 本来以为 京东方 要选别家, belong together)."""
+        lo, hi = min(a, b), max(a, b)
+        return self._hard_counts[hi] == self._hard_counts[lo]
 
     def clause_start(self, pos: int) -> int:
         i = bisect_right(self.boundaries, pos - 1)

@@ -24,7 +24,18 @@ def is_cancelled(scan: Scan, lexicon: lx.Lexicon, start: int, end: int) -> bool:
         return True
     if scan.near_after(lx.NEG_AFTER, end, lexicon.after_window):
         return True
-    return any(cue.end <= start and scan.same_clause(cue.start, start) for cue in scan.hits(lx.IRREALIS))
+    return any(
+        cue.end <= start
+        and (scan.same_clause(cue.start, start) or (_opens_item(scan, cue) and scan.same_sentence(cue.start, start)))
+        for cue in scan.hits(lx.IRREALIS)
+    )
+
+
+def _opens_item(scan: Scan, cue: Hit) -> bool:
+    """True when an irrealis word stands alone as an item of a typed note (本来以为 京东方 要选别家): it then
+    reaches across the spaces to the next clause break (结果, 但是) or punctuation."""
+    text = scan.text
+    return (cue.start == 0 or text[cue.start - 1].isspace()) and text[cue.end : cue.end + 1].isspace()
 
 
 def _longest_first(hits: list[Hit]) -> list[Hit]:
