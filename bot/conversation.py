@@ -316,11 +316,11 @@ def _undo(turn: Turn) -> Card:
 def _undo_action(turn: Turn, value: dict) -> Card:
     activity = turn.session.get(Activity, _id(value, "activity_id"))
     if activity is None:
-        return Card.text("这条记录已经撤销过了。")
+        raise Refusal("这条记录已经撤销过了。")
     if activity.author_id != turn.actor.id:
         raise Refusal("只有记录人本人可以撤销这条记录。")
     if turn.now - activity.created_at > timedelta(minutes=turn.rules.undo_minutes):
-        return Card.text(f"这条记录已超过{turn.rules.undo_minutes}分钟，不能撤销了。如需更正，请再发一条说明。")
+        raise Refusal(f"这条记录已超过{turn.rules.undo_minutes}分钟，不能撤销了。如需更正，请再发一条说明。")
     return _undone_card(undo_activity(turn.session, activity))
 
 
