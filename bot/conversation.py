@@ -291,7 +291,7 @@ def _my_leads(turn: Turn) -> Card:
 
 def _today(turn: Turn) -> Card:
     end_of_day = datetime.combine(turn.now.date() + timedelta(days=1), time(), tzinfo=turn.now.tzinfo)
-    leads = due_follow_ups(turn.session, turn.actor, end_of_day)
+    leads = due_follow_ups(turn.session, turn.actor, end_of_day, turn.rules)
     if not leads:
         return Card(title="今日待办", lines=("今天没有到期的跟进，可以去开发新客户了 💪",))
     lines = []

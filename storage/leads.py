@@ -168,12 +168,16 @@ def light(lead: Lead, now: datetime, rules: Rules) -> str:
     return "green"
 
 
-def due_follow_ups(session: Session, owner: User, until: datetime) -> list[Lead]:
+def due_follow_ups(session: Session, owner: User, until: datetime, rules: Rules) -> list[Lead]:
     """The owner's open leads whose next follow-up is at or before `until`, earliest first."""
     return list(
         session.scalars(
             select(Lead)
-            .where(Lead.owner_id == owner.id, Lead.next_follow_up_at <= until)
+            .where(
+                Lead.owner_id == owner.id,
+                Lead.next_follow_up_at <= until,
+                Lead.stage.not_in(rules.closed_stages),
+            )
             .order_by(Lead.next_follow_up_at, Lead.id)
         )
     )

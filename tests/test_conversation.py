@@ -134,3 +134,10 @@ def test_a_first_message_registers_the_sender_as_a_rep(rt: Runtime, sent: Record
     with rt.transaction() as s:
         user = find_user(s, "feishu:ou_7d8a6e6df7621556ce0d21922b676706ccs")
         assert user is not None and user.role == "rep"
+
+
+def test_today_leaves_out_deals_already_won(rt: Runtime, sent: RecordingSender) -> None:
+    chat = Chat(rt, sent)
+    chat.say("拜访杭州华力机械王总 13912345678 明天上午再约", NOW - timedelta(days=1))
+    chat.say("杭州华力机械王总 13912345678 合同签了 已签约 明天上午去送发票", NOW - timedelta(hours=20))
+    assert chat.say("今日待办") == "【今日待办】\n今天没有到期的跟进，可以去开发新客户了 💪"
