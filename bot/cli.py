@@ -50,12 +50,8 @@ def _runtime(settings: Settings, **kwargs: Any) -> Iterator[Any]:
         rt = runtime.build_runtime(settings, **kwargs)
     except SchemaOutOfDate as exc:
         raise click.ClickException(str(exc)) from exc
-    runtime.install(rt)
-    try:
+    with runtime.installed(rt):
         yield rt
-    finally:
-        runtime.install(None)
-        rt.close()
 
 
 def _print_json(data: Any) -> None:

@@ -90,6 +90,17 @@ def install(runtime: Runtime | None) -> None:
         _current = runtime
 
 
+@contextmanager
+def installed(rt: Runtime) -> Iterator[Runtime]:
+    """Make `rt` this process's runtime for the block, then forget and close it."""
+    install(rt)
+    try:
+        yield rt
+    finally:
+        install(None)
+        rt.close()
+
+
 def current() -> Runtime:
     """The installed runtime, or one built from the environment (a bare `rq worker` process)."""
     global _current

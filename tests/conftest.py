@@ -166,11 +166,8 @@ def make_runtime(url: str, queue: TaskQueue | None = None) -> runtime.Runtime:
 @pytest.fixture
 def rt(db_url: str) -> Iterator[runtime.Runtime]:
     """A runtime on a fresh database with the embedded queue and a recording `chat` sender, installed."""
-    built = make_runtime(db_url)
-    runtime.install(built)
-    yield built
-    runtime.install(None)
-    built.close()
+    with runtime.installed(make_runtime(db_url)) as built:
+        yield built
 
 
 @pytest.fixture

@@ -99,12 +99,9 @@ def build_stack(database_url: str, *, redis_url: str | None = None, wecom: FakeW
             database_url=database_url, redis_url=redis_url, wecom=wecom.settings(), feishu=feishu_settings(feishu)
         )
         queue = TaskQueue.from_url(redis_url) if redis_url else EmbeddedQueue()
-        rt = runtime.build_runtime(settings, queue=queue)
-        runtime.install(rt)
         try:
-            yield Stack(rt, create_app(settings, rt).test_client(), wecom, feishu)
+            with runtime.installed(runtime.build_runtime(settings, queue=queue)) as rt:
+                yield Stack(rt, create_app(settings, rt).test_client(), wecom, feishu)
         finally:
-            runtime.install(None)
-            rt.close()
             if own_wecom:
                 wecom.stop()

@@ -465,9 +465,7 @@ def test_a_thousand_messages_from_fifty_reps_delivered_up_to_three_times_give_on
 ) -> None:
     """Deliveries (each message once to three times, shuffled) are accepted from eight threads at once and
     processed by four worker threads, on PostgreSQL and a real Redis."""
-    rt = make_runtime(db_url, TaskQueue.from_url(redis_url))
-    runtime.install(rt)
-    try:
+    with runtime.installed(make_runtime(db_url, TaskQueue.from_url(redis_url))) as rt:
         messages = load()
         rng = random.Random(11)
         deliveries = [m for m in messages for _ in range(rng.randint(1, 3))]
@@ -493,9 +491,6 @@ def test_a_thousand_messages_from_fifty_reps_delivered_up_to_three_times_give_on
         assert [tuple(row) for row in events] == [("done", MESSAGES)]
         assert tuple(activities) == (notes, notes)
         assert len(rt.senders["chat"].sent) == MESSAGES  # type: ignore[attr-defined]
-    finally:
-        runtime.install(None)
-        rt.close()
 
 
 def run_threads(target: Any, args: list[Any]) -> None:

@@ -163,11 +163,8 @@ def test_the_custom_bot_signature_matches_the_documented_example() -> None:
 
 @pytest.fixture
 def rt(db_url: str, fake: FakeFeishu) -> Iterator[runtime.Runtime]:
-    built = runtime.build_runtime(settings(fake, db_url), queue=EmbeddedQueue())
-    runtime.install(built)
-    yield built
-    runtime.install(None)
-    built.close()
+    with runtime.installed(runtime.build_runtime(settings(fake, db_url), queue=EmbeddedQueue())) as built:
+        yield built
 
 
 def hook_target(rt: runtime.Runtime, fake: FakeFeishu, secret: str | None) -> str:

@@ -44,11 +44,10 @@ def fake() -> Iterator[FakeFeishu]:
 @pytest.fixture
 def rt(db_url: str, fake: FakeFeishu) -> Iterator[runtime.Runtime]:
     feishu = FeishuSettings(APP_ID, APP_SECRET, VERIFICATION_TOKEN, ENCRYPT_KEY, api_base=fake.url)
-    built = runtime.build_runtime(Settings(database_url=db_url, feishu=feishu), queue=EmbeddedQueue())
-    runtime.install(built)
-    yield built
-    runtime.install(None)
-    built.close()
+    with runtime.installed(
+        runtime.build_runtime(Settings(database_url=db_url, feishu=feishu), queue=EmbeddedQueue())
+    ) as built:
+        yield built
 
 
 @pytest.fixture

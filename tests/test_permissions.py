@@ -70,33 +70,32 @@ class World:
 
 @pytest.fixture
 def world(sqlite_url: str) -> Iterator[World]:
-    rt = make_runtime(sqlite_url)
-    runtime.install(rt)
-    sent = rt.senders["chat"]
-    assert isinstance(sent, RecordingSender)
-    with rt.transaction() as s:
-        add_user(s, MANAGER, name="王经理", role="manager", team=None, now=NOW)
-        add_team(s, "华东一组", manager_key=MANAGER, now=NOW)
-        add_user(s, OWNER, name="张伟", role="rep", team="华东一组", now=NOW)
-        add_user(s, OTHER_REP, name="李四", role="rep", team="华东一组", now=NOW)
-        add_user(s, OTHER_MANAGER, name="赵经理", role="manager", team=None, now=NOW)
-        add_team(s, "华南二组", manager_key=OTHER_MANAGER, now=NOW)
-        add_user(s, "wecom:wangwu", name="王五", role="rep", team="华南二组", now=NOW)
-        add_user(s, ADMIN, name="管理员", role="admin", team=None, now=NOW)
-    Chat(rt, sent, OWNER).say(NOTE)
-    with rt.transaction() as s:
-        owner = find_user(s, OWNER)
-        assert owner is not None
-        add_assigned_lead(s, owner, company="上海申通包装", contact_name="钱工", phone=None, now=NOW, rules=rt.rules)
-    escalate(at("2026-12-01T11:00").isoformat())
-    reminders(at("2026-12-02T09:05").isoformat())
-    rt.queue.drain()
-    buttons = {b.action: b.value for _, card in sent.sent for b in card.buttons}
-    world = World(rt, sent, buttons)
-    buttons["alert_reassign_to"] = {**buttons["alert_take"], "user_id": world.user_id(OTHER_REP)}
-    yield world
-    runtime.install(None)
-    rt.close()
+    with runtime.installed(make_runtime(sqlite_url)) as rt:
+        sent = rt.senders["chat"]
+        assert isinstance(sent, RecordingSender)
+        with rt.transaction() as s:
+            add_user(s, MANAGER, name="王经理", role="manager", team=None, now=NOW)
+            add_team(s, "华东一组", manager_key=MANAGER, now=NOW)
+            add_user(s, OWNER, name="张伟", role="rep", team="华东一组", now=NOW)
+            add_user(s, OTHER_REP, name="李四", role="rep", team="华东一组", now=NOW)
+            add_user(s, OTHER_MANAGER, name="赵经理", role="manager", team=None, now=NOW)
+            add_team(s, "华南二组", manager_key=OTHER_MANAGER, now=NOW)
+            add_user(s, "wecom:wangwu", name="王五", role="rep", team="华南二组", now=NOW)
+            add_user(s, ADMIN, name="管理员", role="admin", team=None, now=NOW)
+        Chat(rt, sent, OWNER).say(NOTE)
+        with rt.transaction() as s:
+            owner = find_user(s, OWNER)
+            assert owner is not None
+            add_assigned_lead(
+                s, owner, company="上海申通包装", contact_name="钱工", phone=None, now=NOW, rules=rt.rules
+            )
+        escalate(at("2026-12-01T11:00").isoformat())
+        reminders(at("2026-12-02T09:05").isoformat())
+        rt.queue.drain()
+        buttons = {b.action: b.value for _, card in sent.sent for b in card.buttons}
+        world = World(rt, sent, buttons)
+        buttons["alert_reassign_to"] = {**buttons["alert_take"], "user_id": world.user_id(OTHER_REP)}
+        yield world
 
 
 # ---------------------------------------------------------------- card buttons

@@ -23,11 +23,8 @@ NOTE = "今天拜访杭州华力机械王总 13912345678 嫌贵 要样机 下周
 
 @pytest.fixture
 def redis_rt(db_url: str, redis_url: str) -> Iterator[runtime.Runtime]:
-    rt = make_runtime(db_url, TaskQueue.from_url(redis_url))
-    runtime.install(rt)
-    yield rt
-    runtime.install(None)
-    rt.close()
+    with runtime.installed(make_runtime(db_url, TaskQueue.from_url(redis_url))) as rt:
+        yield rt
 
 
 def work(rt: runtime.Runtime) -> None:

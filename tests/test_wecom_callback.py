@@ -71,11 +71,8 @@ def speech() -> Iterator[FakeSpeech]:
 @pytest.fixture
 def app(db_url: str, fake: FakeWecom, speech: FakeSpeech) -> Iterator[App]:
     settings = Settings(database_url=db_url, wecom=fake.settings(), asr=AsrSettings(url=speech.url))
-    rt = runtime.build_runtime(settings, queue=EmbeddedQueue())
-    runtime.install(rt)
-    yield App(rt, create_app(settings, rt).test_client(), fake, Callbacks())
-    runtime.install(None)
-    rt.close()
+    with runtime.installed(runtime.build_runtime(settings, queue=EmbeddedQueue())) as rt:
+        yield App(rt, create_app(settings, rt).test_client(), fake, Callbacks())
 
 
 # ---------------------------------------------------------------- the official vector (platforms.md §1.4)
@@ -170,9 +167,7 @@ def test_a_voice_note_is_downloaded_transcribed_and_answered_with_what_was_heard
 
 def test_a_voice_note_without_a_speech_provider_gets_a_polite_request_to_type(db_url: str, fake: FakeWecom) -> None:
     settings = Settings(database_url=db_url, wecom=fake.settings())
-    rt = runtime.build_runtime(settings, queue=EmbeddedQueue())
-    runtime.install(rt)
-    try:
+    with runtime.installed(runtime.build_runtime(settings, queue=EmbeddedQueue())) as rt:
         app = App(rt, create_app(settings, rt).test_client(), fake, Callbacks())
         assert app.post("voice__amr") == (200, "")
         rt.queue.drain()
@@ -180,9 +175,6 @@ def test_a_voice_note_without_a_speech_provider_gets_a_polite_request_to_type(db
         assert [s["text"]["content"] for s in app.sent()] == [
             "这条语音没能识别出文字。请直接打字，或用手机输入法的语音转文字后发送。"
         ]
-    finally:
-        runtime.install(None)
-        rt.close()
 
 
 def test_entering_the_app_is_welcomed_with_help_once_a_day(app: App) -> None:
