@@ -4,13 +4,28 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from bot.cards import Card
 
 
+class _Stored:
+    """A delivery as the JSON an inbound-event row keeps: every field, the time in ISO 8601."""
+
+    received_at: datetime
+
+    def to_payload(self) -> dict[str, Any]:
+        data = asdict(self)  # type: ignore[call-overload]
+        data["received_at"] = self.received_at.isoformat()
+        return data
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> Self:
+        return cls(**{**data, "received_at": datetime.fromisoformat(data["received_at"])})
+
+
 @dataclass(frozen=True)
-class InboundMessage:
+class InboundMessage(_Stored):
     """A message a person sent the bot, as the conversation sees it.
 
     `sender` is the person (`wecom:zhangwei`); replies go to `reply_to` over `channel`, which is the
@@ -30,18 +45,9 @@ class InboundMessage:
     def recipient(self) -> str:
         return self.reply_to or self.sender
 
-    def to_payload(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["received_at"] = self.received_at.isoformat()
-        return data
-
-    @classmethod
-    def from_payload(cls, data: dict[str, Any]) -> InboundMessage:
-        return cls(**{**data, "received_at": datetime.fromisoformat(data["received_at"])})
-
 
 @dataclass(frozen=True)
-class CardAction:
+class CardAction(_Stored):
     """A person clicked a button on a card the bot sent.
 
     `action` and `value` are the Button's; `update_ref` is whatever the platform needs to update the
@@ -54,15 +60,6 @@ class CardAction:
     value: dict[str, Any]
     received_at: datetime
     update_ref: dict[str, Any] = field(default_factory=dict)
-
-    def to_payload(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["received_at"] = self.received_at.isoformat()
-        return data
-
-    @classmethod
-    def from_payload(cls, data: dict[str, Any]) -> CardAction:
-        return cls(**{**data, "received_at": datetime.fromisoformat(data["received_at"])})
 
 
 class SendError(Exception):
