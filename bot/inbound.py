@@ -15,7 +15,8 @@ from bot import conversation
 from bot.cards import Card
 from bot.platforms.base import CardAction, InboundMessage
 from jobs.runtime import Runtime
-from storage.inbound import record_inbound
+from storage.db import single_statement
+from storage.inbound import lock_pending, record_inbound
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +41,9 @@ def accept(
         kind, sender, payload = "card_action", delivery.actor, {"action": delivery.to_payload()}
     else:
         kind, sender, payload = delivery.kind, delivery.sender, {"message": delivery.to_payload()}
-    with rt.transaction() as session:
-        event = record_inbound(
-            session,
+    with single_statement(rt.engine) as conn:
+        event_id = record_inbound(
+            conn,
             platform=platform,
             dedup_key=dedup_key,
             kind=kind,
@@ -50,7 +51,6 @@ def accept(
             payload={**payload, "raw": raw},
             now=delivery.received_at,
         )
-        event_id = event.id if event is not None else None
     if event_id is not None:
         rt.queue.enqueue(PROCESS_INBOUND, event_id, job_id=f"inbound-{event_id}")
     return event_id
@@ -64,7 +64,7 @@ def answer_click(rt: Runtime, click: CardAction, *, platform: str, dedup_key: st
     apology: the click did nothing.
     """
     with rt.transaction() as session:
-        event = record_inbound(
+        event_id = record_inbound(
             session,
             platform=platform,
             dedup_key=dedup_key,
@@ -73,6 +73,7 @@ def answer_click(rt: Runtime, click: CardAction, *, platform: str, dedup_key: st
             payload={"action": click.to_payload(), "raw": raw},
             now=click.received_at,
         )
+        event = None if event_id is None else lock_pending(session, event_id)
         if event is None:
             return None
         try:

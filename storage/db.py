@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -103,14 +106,49 @@ def insert_once(session: Session, row: object) -> bool:
     return True
 
 
+@cache
+def _insert_new_statement(dialect: str, model: type[Base]) -> Any:
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return insert(model).on_conflict_do_nothing().returning(model.__table__.c.id)
+
+
+def _insert_new_rows(bind: Session | Connection, model: type[Base], rows: Any) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id (PostgreSQL and SQLite alike): the ids of the new rows.
+
+    The statement is built once per dialect and model; the rows travel as parameters.
+    """
+    dialect = bind.dialect.name if isinstance(bind, Connection) else bind.get_bind().dialect.name
+    return bind.execute(_insert_new_statement(dialect, model), rows)
+
+
 def insert_ignoring_duplicates(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> int:
-    """Bulk INSERT … ON CONFLICT DO NOTHING (PostgreSQL and SQLite alike); returns how many rows were new."""
+    """Bulk insert that skips rows a unique constraint says exist; returns how many rows were new."""
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(model).values(rows).on_conflict_do_nothing().returning(model.__table__.c.id)
-    return len(session.execute(statement).all())
+    return len(_insert_new_rows(session, model, rows).all())
+
+
+def insert_new(bind: Session | Connection, model: type[Base], values: dict[str, Any]) -> int | None:
+    """Insert one row in one statement; its id, or None when a unique constraint says it exists.
+
+    Unlike `insert_once` this needs no savepoint and no ORM flush: one round trip, for hot paths.
+    """
+    return _insert_new_rows(bind, model, values).scalar()
+
+
+@contextmanager
+def single_statement(engine: Engine) -> Iterator[Connection]:
+    """A connection for one self-contained write, committed when the block ends.
+
+    On PostgreSQL the statement runs in autocommit mode: no BEGIN and no COMMIT round trips, the
+    statement is durable when it returns. SQLite gets a short transaction (its BEGIN IMMEDIATE).
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
+    else:
+        with engine.begin() as conn:
+            yield conn
 
 
 def utcnow() -> datetime:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from storage.db import insert_once
+from storage.db import insert_new
 from storage.models import InboundEvent
 
 
 def record_inbound(
-    session: Session,
+    bind: Session | Connection,
     *,
     platform: str,
     dedup_key: str,
@@ -20,19 +20,23 @@ def record_inbound(
     sender: str,
     payload: dict,
     now: datetime,
-) -> InboundEvent | None:
-    """Store a delivery; None when the same (platform, dedup_key) was stored before (a retry)."""
-    event = InboundEvent(
-        platform=platform,
-        dedup_key=dedup_key[:200],
-        kind=kind,
-        sender=sender,
-        payload=payload,
-        status="pending",
-        attempts=0,
-        received_at=now,
+) -> int | None:
+    """Store a delivery as a pending event in one statement; its id, or None when the same
+    (platform, dedup_key) was stored before (a retry)."""
+    return insert_new(
+        bind,
+        InboundEvent,
+        {
+            "platform": platform,
+            "dedup_key": dedup_key[:200],
+            "kind": kind,
+            "sender": sender,
+            "payload": payload,
+            "status": "pending",
+            "attempts": 0,
+            "received_at": now,
+        },
     )
-    return event if insert_once(session, event) else None
 
 
 def lock_pending(session: Session, event_id: int) -> InboundEvent | None:

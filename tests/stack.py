@@ -22,6 +22,7 @@ from bot.app import create_app
 from config.settings import FeishuSettings, Settings
 from jobs import runtime
 from jobs.queue import EmbeddedQueue, TaskQueue
+from storage.db import make_engine, make_session_factory
 from tests import fake_feishu, fake_wecom
 from tests.fake_feishu import FakeFeishu
 from tests.fake_wecom import Callbacks, FakeWecom
@@ -74,6 +75,18 @@ class Stack:
     def count(self, model: type) -> int:
         with self.rt.transaction() as s:
             return s.scalar(select(func.count()).select_from(model)) or 0
+
+    @contextmanager
+    def database_at(self, url: str) -> Iterator[None]:
+        """Point the runtime at another (unreachable) database for the duration of the block."""
+        working = self.rt.engine, self.rt.sessions
+        self.rt.engine = make_engine(url)
+        self.rt.sessions = make_session_factory(self.rt.engine)
+        try:
+            yield
+        finally:
+            self.rt.engine.dispose()
+            self.rt.engine, self.rt.sessions = working
 
     def work(self) -> None:
         """Run every queued job in this thread (a burst RQ worker, or the embedded queue's drain)."""

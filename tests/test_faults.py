@@ -34,7 +34,6 @@ from bot.platforms.wecom_send import AppSender
 from jobs import runtime
 from jobs.queue import TaskQueue, ThreadWorker
 from jobs.tasks import sweep
-from storage.db import make_engine, make_session_factory
 from storage.models import Activity, InboundEvent, OutboxMessage
 from storage.outbox import BACKOFF, MAX_ATTEMPTS
 from tests.conftest import make_runtime
@@ -111,13 +110,9 @@ def unreachable_database(url: str, tmp_path: Path) -> str:
 def test_with_the_database_unreachable_the_webhook_answers_503_and_stores_nothing(
     stack: Stack, db_url: str, tmp_path: Path, platform: str
 ) -> None:
-    working = stack.rt.sessions
-    stack.rt.sessions = make_session_factory(make_engine(unreachable_database(db_url, tmp_path)))
-    try:
-        post = stack.wecom_text if platform == "wecom" else stack.feishu_text
+    post = stack.wecom_text if platform == "wecom" else stack.feishu_text
+    with stack.database_at(unreachable_database(db_url, tmp_path)):
         response = post("7441256903418734592" if platform == "wecom" else "om_aaaa0001")
-    finally:
-        stack.rt.sessions = working
     assert (response.status_code, response.get_json()) == (503, {"error": "database unavailable, try again"})
     assert (stack.count(InboundEvent), stack.rt.queue.rq.count) == (0, 0)
 

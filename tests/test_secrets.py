@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 
 from config.settings import ConfigError, load
-from storage.db import make_engine, make_session_factory
 from storage.models import OutboxMessage
 from tests import fake_feishu, fake_wecom
 from tests.fake_wecom import Failure
@@ -66,12 +65,8 @@ def run_flows(stack: Stack) -> list[str]:
     stack.feishu_text("om_aaaa0002", "电话宁波东海塑业李经理 13857426612 下周再约")
     stack.work()
 
-    working = stack.rt.sessions
-    stack.rt.sessions = make_session_factory(
-        make_engine("postgresql+psycopg://salesbot:db-password-7Yq@127.0.0.1:1/crm?connect_timeout=2")
-    )
-    answers.append(stack.wecom_text("7441256903418734595").get_data(as_text=True))
-    stack.rt.sessions = working
+    with stack.database_at("postgresql+psycopg://salesbot:db-password-7Yq@127.0.0.1:1/crm?connect_timeout=2"):
+        answers.append(stack.wecom_text("7441256903418734595").get_data(as_text=True))
     with stack.rt.transaction() as s:
         answers.extend(e for e in s.scalars(select(OutboxMessage.last_error)) if e)
     return answers
