@@ -42,11 +42,12 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Flask:
         except SQLAlchemyError:
             log.warning("health check: database unreachable")
             database_ok = False
-        queue_ok = rt.queue.ping()
+        waiting = rt.queue.waiting()  # grows when no worker runs
+        queue_ok = waiting is not None
         body = {
             "status": "ok" if database_ok and queue_ok else "degraded",
             "database": {"ok": database_ok, "kind": "sqlite" if is_sqlite(settings.database_url) else "postgresql"},
-            "queue": {"ok": queue_ok, "kind": "embedded" if rt.queue.embedded else "redis"},
+            "queue": {"ok": queue_ok, "kind": "embedded" if rt.queue.embedded else "redis", "waiting": waiting},
             "platforms": settings.platforms,
             "timezone": settings.timezone,
             "calendar": default_calendar().status(datetime.now(settings.tz).date()),

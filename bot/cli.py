@@ -134,7 +134,7 @@ def serve(host: str, port: int, threads: int) -> None:
 @main.command()
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
 def worker(burst: bool) -> None:
-    """Run an RQ worker with the scheduler (production; start as many as needed)."""
+    """Run an RQ worker with the scheduler and the inbox feeder (production; start as many as needed)."""
     from rq import SimpleWorker
 
     from jobs.schedule import tick
@@ -150,6 +150,10 @@ def worker(burst: bool) -> None:
                 tick(rt, datetime.now(UTC))
 
         threading.Thread(target=ticker, name="salesbot-ticker", daemon=True).start()
+        if burst:
+            rt.queue.drain_inbox()
+        else:
+            threading.Thread(target=rt.queue.feed, args=(stop,), name="salesbot-feeder", daemon=True).start()
         try:
             # Jobs run in this process (no fork per job): they are short, and the database pool and the
             # platform clients stay warm. Start more `salesbot worker` processes to scale out.

@@ -20,9 +20,6 @@ from storage.inbound import lock_pending, record_inbound
 
 log = logging.getLogger(__name__)
 
-# By name, so the web side does not import the worker's task code.
-PROCESS_INBOUND = "jobs.tasks.process_inbound"
-
 
 def accept(
     rt: Runtime,
@@ -52,7 +49,7 @@ def accept(
             now=delivery.received_at,
         )
     if event_id is not None:
-        rt.queue.enqueue(PROCESS_INBOUND, event_id, job_id=f"inbound-{event_id}")
+        rt.queue.enqueue_inbound(event_id)
     return event_id
 
 

@@ -2,6 +2,10 @@
 
 The same task functions run either way. The database is the source of truth: a job that is lost (Redis
 flushed, enqueue failed, worker killed) is found again by the sweep, so enqueueing is best-effort.
+
+Stored inbound events take a shortcut on Redis: the webhook, which must answer fast, pushes the event id
+onto the inbox list with one LPUSH, and every `salesbot worker` runs a feeder that turns inbox ids into
+`process_inbound` jobs. Creating an RQ job costs several times more than the rest of the ack path.
 """
 
 from __future__ import annotations
@@ -21,6 +25,11 @@ from rq.timeouts import TimerDeathPenalty
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "salesbot"
+INBOX = "salesbot:inbox"
+# By name, so the web side does not import the worker's task code.
+PROCESS_INBOUND = "jobs.tasks.process_inbound"
+# Ids moved from the inbox per Redis call.
+INBOX_BATCH = 100
 JOB_TIMEOUT = 120
 # A failed job's id stays taken this long, so the sweep can re-enqueue the same work soon after.
 FAILURE_TTL = 300
@@ -57,6 +66,46 @@ class TaskQueue:
             job_id,
         )
 
+    def enqueue_inbound(self, event_id: int) -> bool:
+        """Queue `process_inbound(event_id)` through the inbox (a worker's feeder makes the job).
+        False (logged) when Redis is unreachable; the sweep will catch up."""
+        try:
+            self.connection.lpush(INBOX, event_id)
+        except redis.RedisError as exc:
+            log.warning("could not push inbound event %s (%s); the sweep will pick it up", event_id, exc)
+            return False
+        return True
+
+    def drain_inbox(self, wait: float = 0) -> int:
+        """Turn the ids in the inbox into `process_inbound` jobs; how many. With `wait`, block up to that
+        many seconds for the first id. An id popped but not enqueued (Redis gone in between, process
+        killed) stays pending in the database, where the sweep finds it."""
+        moved = 0
+        try:
+            first = self.connection.brpop([INBOX], timeout=wait) if wait else None
+            ids = [first[1]] if first else []
+            while True:
+                for raw in ids:
+                    event_id = int(raw)
+                    self.enqueue(PROCESS_INBOUND, event_id, job_id=f"inbound-{event_id}")
+                    moved += 1
+                ids = self.connection.rpop(INBOX, INBOX_BATCH) or []
+                if not ids:
+                    return moved
+        except redis.RedisError as exc:
+            log.warning("could not read the inbox (%s); retrying, and the sweep catches up", exc)
+            return moved
+
+    def feed(self, stop: threading.Event, wait: float = 1.0) -> None:
+        """Drain the inbox as ids arrive, until `stop` is set (a worker's feeder thread)."""
+        while not stop.is_set():
+            try:
+                if not self.drain_inbox(wait) and not self.ping():
+                    stop.wait(wait)
+            except Exception:  # the feeder must outlive any single bad id
+                log.exception("inbox feeder failed; going on")
+                stop.wait(wait)
+
     def _submit(self, call: Callable[[], Any], job_id: str) -> bool:
         try:
             call()
@@ -66,6 +115,13 @@ class TaskQueue:
             log.warning("could not enqueue job %s (%s); the sweep will pick the work up", job_id, exc)
             return False
         return True
+
+    def waiting(self) -> int | None:
+        """Work no worker has picked up yet (inbox ids and queued jobs); None when Redis is unreachable."""
+        try:
+            return int(self.connection.llen(INBOX)) + self.rq.count
+        except redis.RedisError:
+            return None
 
     def ping(self) -> bool:
         try:
@@ -97,6 +153,10 @@ class EmbeddedQueue(TaskQueue):
         super().__init__(fakeredis.FakeRedis(server=fakeredis.FakeServer()))
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+
+    def enqueue_inbound(self, event_id: int) -> bool:
+        """In-process: straight onto the queue, no feeder needed."""
+        return self.enqueue(PROCESS_INBOUND, event_id, job_id=f"inbound-{event_id}")
 
     def _worker(self) -> ThreadWorker:
         return ThreadWorker([self.rq], connection=self.connection)

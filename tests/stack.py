@@ -94,6 +94,7 @@ class Stack:
         if isinstance(queue, EmbeddedQueue):
             queue.drain()
         else:
+            queue.drain_inbox()
             SimpleWorker([queue.rq], connection=queue.connection).work(burst=True, logging_level="WARNING")
 
     @property

@@ -32,7 +32,7 @@ def test_healthz_names_database_queue_and_platforms(client: FlaskClient, db_url:
     assert (body["status"], body["database"]["ok"], body["queue"], body["platforms"]) == (
         "ok",
         True,
-        {"ok": True, "kind": "embedded"},
+        {"ok": True, "kind": "embedded", "waiting": 0},
         [],
     )
     assert body["database"]["kind"] == db_url.split(":")[0].split("+")[0]

@@ -155,9 +155,9 @@ def pg_stack(db_url: str, redis_url: str, holding_wecom: HoldingWecom) -> Iterat
 
 
 class Worker:
-    """`salesbot worker --burst` in its own process group, against the stack's database, Redis and fake WeCom."""
+    """`salesbot worker [--burst]` in its own process group, against the stack's database, Redis and fake WeCom."""
 
-    def __init__(self, stack: Stack, cwd: Path) -> None:
+    def __init__(self, stack: Stack, cwd: Path, burst: bool = True) -> None:
         assert SALESBOT is not None
         wecom = stack.wecom.settings()
         env = {k: v for k, v in os.environ.items() if not k.startswith("SALESBOT_")}
@@ -172,7 +172,7 @@ class Worker:
             SALESBOT_WECOM_API_BASE=wecom.api_base,
         )
         self.process = subprocess.Popen(
-            [SALESBOT, "worker", "--burst"],
+            [SALESBOT, "worker", *(["--burst"] if burst else [])],
             cwd=cwd,
             env=env,
             stdout=subprocess.PIPE,
@@ -183,6 +183,10 @@ class Worker:
     def kill(self) -> None:
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=30)
 
     def finish(self) -> str:
         output, _ = self.process.communicate(timeout=60)
@@ -204,6 +208,19 @@ def wait_for(condition: Any, what: str, timeout: float = 30) -> Any:
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+@POSTGRESQL_ONLY
+def test_a_running_worker_answers_a_message_that_arrives_while_it_waits(pg_stack: Stack, tmp_path: Path) -> None:
+    """The long-running worker's feeder is blocked on the inbox when the webhook pushes the event id."""
+    worker = Worker(pg_stack, tmp_path, burst=False)
+    try:
+        time.sleep(1)  # let it start and block on the inbox
+        assert pg_stack.wecom_text("7441256903418734592").status_code == 200
+        wait_for(lambda: pg_stack.wecom.calls("message/send"), "the reply at the fake WeCom API")
+    finally:
+        worker.stop()
+    assert (pg_stack.count(Activity), statuses(pg_stack)) == (1, [("wecom", "done")])
 
 
 @POSTGRESQL_ONLY
@@ -473,6 +490,7 @@ def test_a_thousand_messages_from_fifty_reps_delivered_up_to_three_times_give_on
                 accept(rt, message, platform="wecom", dedup_key=key)
 
         run_threads(deliver, [deliveries[i::8] for i in range(8)])
+        rt.queue.drain_inbox()
         connection = redis.Redis.from_url(redis_url)
         run_threads(
             lambda _: ThreadWorker([rt.queue.rq], connection=connection).work(burst=True, logging_level="WARNING"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -9,10 +11,11 @@ import pytest
 from rq import SimpleWorker
 from sqlalchemy import func, select
 
+from bot.app import create_app
 from bot.inbound import accept
 from bot.platforms.base import InboundMessage
 from jobs import runtime
-from jobs.queue import TaskQueue
+from jobs.queue import INBOX, TaskQueue
 from jobs.schedule import tick
 from jobs.tasks import sweep
 from storage.models import Activity, InboundEvent
@@ -28,6 +31,7 @@ def redis_rt(db_url: str, redis_url: str) -> Iterator[runtime.Runtime]:
 
 
 def work(rt: runtime.Runtime) -> None:
+    rt.queue.drain_inbox()
     SimpleWorker([rt.queue.rq], connection=rt.queue.connection).work(burst=True, logging_level="WARNING")
 
 
@@ -43,12 +47,56 @@ def activities(rt: runtime.Runtime) -> int:
 
 def test_an_rq_worker_on_redis_turns_a_stored_event_into_an_activity_and_a_reply(redis_rt: runtime.Runtime) -> None:
     deliver_note(redis_rt)
-    assert redis_rt.queue.rq.count == 1
     work(redis_rt)
     sender = redis_rt.senders["chat"]
     assert isinstance(sender, RecordingSender)
     assert activities(redis_rt) == 1
     assert sender.texts[0].startswith("【已记录：杭州华力机械】")
+
+
+def test_the_webhook_side_pushes_only_the_event_id_and_the_feeder_makes_it_a_job(
+    redis_rt: runtime.Runtime,
+) -> None:
+    queue = redis_rt.queue
+    event_id = deliver_note(redis_rt)
+    assert (queue.connection.lrange(INBOX, 0, -1), queue.rq.count) == ([str(event_id).encode()], 0)
+    assert queue.drain_inbox() == 1
+    assert (queue.connection.llen(INBOX), queue.rq.job_ids) == (0, [f"inbound-{event_id}"])
+
+
+def test_healthz_counts_what_no_worker_has_picked_up_yet(redis_rt: runtime.Runtime) -> None:
+    client = create_app(redis_rt.settings, redis_rt).test_client()
+
+    def waiting() -> int:
+        return client.get("/healthz").get_json()["queue"]["waiting"]
+
+    deliver_note(redis_rt, key="7166436485912345678")
+    deliver_note(redis_rt, key="7166436485912345679")
+    assert waiting() == 2
+    redis_rt.queue.drain_inbox()
+    assert waiting() == 2
+    work(redis_rt)
+    assert waiting() == 0
+
+
+def test_the_feeder_thread_picks_up_an_id_while_it_waits_and_stops_when_told(redis_rt: runtime.Runtime) -> None:
+    queue, stop = redis_rt.queue, threading.Event()
+    feeder = threading.Thread(target=queue.feed, args=(stop,), kwargs={"wait": 0.2})
+    feeder.start()
+    try:
+        event_id = deliver_note(redis_rt)
+        deadline = time.monotonic() + 10
+        while not queue.rq.job_ids and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert queue.rq.job_ids == [f"inbound-{event_id}"]
+    finally:
+        stop.set()
+        feeder.join(timeout=5)
+    assert not feeder.is_alive()
+
+
+def test_draining_the_inbox_while_redis_is_down_moves_nothing_and_raises_nothing() -> None:
+    assert TaskQueue.from_url("redis://127.0.0.1:1/0").drain_inbox(wait=0.1) == 0
 
 
 def test_while_redis_is_down_messages_are_still_stored_then_processed_after_it_returns(
