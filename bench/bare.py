@@ -1,9 +1,10 @@
 """The ingest benchmark's WSGI app: salesbot's own app, with two bare Flask endpoints beside it.
 
 - `POST /bare/ping` reads the body and answers an empty 200: the HTTP floor.
-- `POST /bare/store` reads the body, inserts one inbound_events row with one raw psycopg statement,
-  commits, pushes the new id onto a Redis list, and answers 200: the floor for "store, enqueue, ack"
-  on the same PostgreSQL and Redis, without signature checks, decryption, parsing, ORM or RQ.
+- `POST /bare/store` reads the body, inserts one inbound_events row with one raw psycopg statement in
+  autocommit mode (durable when it returns), pushes the new id onto a Redis list, and answers 200: the
+  floor for "store, enqueue, ack" on the same PostgreSQL and Redis, without signature checks, decryption,
+  parsing or SQLAlchemy; the same two round trips as the real ack path minus its pool's pre-ping.
 
 Every other path goes to `bot.wsgi:app`. Served as `gunicorn --preload -w 2 bench.bare:app`, so all of
 them run in the same workers.
@@ -33,7 +34,10 @@ def _stores() -> Any:
         import redis
 
         url = settings.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
-        _connections[pid] = (psycopg.connect(url), redis.Redis.from_url(settings.redis_url or "redis://127.0.0.1"))
+        _connections[pid] = (
+            psycopg.connect(url, autocommit=True),
+            redis.Redis.from_url(settings.redis_url or "redis://127.0.0.1"),
+        )
     return _connections[pid]
 
 
@@ -50,11 +54,10 @@ def store() -> tuple[str, int]:
     with db.cursor() as cur:
         cur.execute(
             "INSERT INTO inbound_events (platform, dedup_key, kind, sender, payload, status, attempts, received_at)"
-            " VALUES ('bare', %s, 'text', 'bare:bench', '{}', 'pending', 0, %s) RETURNING id",
+            " VALUES ('bare', %s, 'text', 'bare:bench', '{}', 'pending', 0, %s) ON CONFLICT DO NOTHING RETURNING id",
             (hashlib.sha1(body).hexdigest(), datetime.now(UTC).replace(tzinfo=None)),
         )
         row = cur.fetchone()
-    db.commit()
     queue.lpush("bench:bare-store", row[0] if row else 0)
     return "", 200
 
