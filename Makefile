@@ -27,6 +27,7 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/parse.py
+	$(BIN)/python bench/callback.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/e2e.py
 	$(BIN)/python bench/generate.py --scale $(if $(filter full,$(SCALE)),1,$(or $(SCALE),0.1))

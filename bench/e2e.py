@@ -8,7 +8,7 @@ PostgreSQL + Redis; the fake WeCom and Feishu APIs of tests/ run in this process
 first sends one warm-up note (creating the rep and warming the worker), then the measured notes follow,
 each a different company and phone. Replies are paired with notes per rep, in order. Latency = reply
 received at the fake API - note POSTed. Target: p95 <= 1 s. Also prints the job worker's memory after
-the run. --rate 50 or 100 shows where one forking RQ worker saturates.
+the run. --rate 50 or 100 shows where one worker saturates.
 """
 
 from __future__ import annotations
