@@ -18,7 +18,6 @@ import os
 import pstats
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -51,13 +50,7 @@ def main() -> None:
             if response.status_code != 200:
                 raise RuntimeError(f"{r.path} answered {response.status_code}: {response.get_data(as_text=True)}")
 
-    builder = Builder()
-    kinds: dict[str, Callable[[], Request]] = {
-        "bare": builder.bare,
-        "bare-store": builder.bare_store,
-        "wecom": builder.wecom,
-        "feishu": builder.feishu,
-    }
+    kinds = Builder().kinds()
     try:
         costs: dict[str, tuple[float, float]] = {}
         for name, make in kinds.items():

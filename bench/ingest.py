@@ -125,6 +125,10 @@ class Builder:
         template = self.wecom()
         return Request("POST", "/bare/store", template.body, template.headers)
 
+    def kinds(self) -> dict[str, Callable[[], Request]]:
+        """The benchmarked endpoints by name, each with its request maker."""
+        return {"bare": self.bare, "bare-store": self.bare_store, "wecom": self.wecom, "feishu": self.feishu}
+
 
 def build(make: Callable[[], Request], count: int) -> list[Request]:
     return [make() for _ in range(count)]
@@ -224,12 +228,7 @@ def main() -> None:
     migrate(url)
     flush_redis()
     builder = Builder()
-    kinds: dict[str, Callable[[], Request]] = {
-        "bare": builder.bare,
-        "bare-store": builder.bare_store,
-        "wecom": builder.wecom,
-        "feishu": builder.feishu,
-    }
+    kinds = builder.kinds()
     log = Path(tempfile.gettempdir()) / "bench-ingest-gunicorn.log"
     sent_ok = {"wecom": 0, "feishu": 0}
     print(f"gunicorn --preload -w 2 {args.app} on PostgreSQL ({DATABASE}) + Redis ({REDIS_URL}); log {log}")
