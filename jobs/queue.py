@@ -86,8 +86,10 @@ class TaskQueue:
             ids = [first[1]] if first else []
             while True:
                 for raw in ids:
-                    event_id = int(raw)
-                    self.enqueue(PROCESS_INBOUND, event_id, job_id=f"inbound-{event_id}")
+                    if not raw.isdigit():
+                        log.warning("inbox: skipped %r, which is not an event id", raw[:40])
+                        continue
+                    self.enqueue(PROCESS_INBOUND, int(raw), job_id=f"inbound-{int(raw)}")
                     moved += 1
                 ids = self.connection.rpop(INBOX, INBOX_BATCH) or []
                 if not ids:

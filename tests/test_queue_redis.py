@@ -79,6 +79,15 @@ def test_healthz_counts_what_no_worker_has_picked_up_yet(redis_rt: runtime.Runti
     assert waiting() == 0
 
 
+def test_a_stray_value_in_the_inbox_is_skipped_and_the_ids_around_it_still_become_jobs(
+    redis_rt: runtime.Runtime,
+) -> None:
+    queue = redis_rt.queue
+    queue.connection.lpush(INBOX, "41", "not-an-id", "43")
+    assert queue.drain_inbox() == 2
+    assert sorted(queue.rq.job_ids) == ["inbound-41", "inbound-43"]
+
+
 def test_the_feeder_thread_picks_up_an_id_while_it_waits_and_stops_when_told(redis_rt: runtime.Runtime) -> None:
     queue, stop = redis_rt.queue, threading.Event()
     feeder = threading.Thread(target=queue.feed, args=(stop,), kwargs={"wait": 0.2})
