@@ -5,7 +5,7 @@
 | forged signature, wrong app/corp id or token   | 403 Forbidden           | nothing |
 | timestamp outside the window (WeCom)           | 403 StaleRequest        | nothing |
 | undecryptable, malformed XML/JSON              | 400 Malformed           | nothing |
-| body over the limit                            | 413 (Flask's own)       | nothing |
+| body over the limit, declared or chunked       | 413 Too Large           | nothing |
 | database unavailable                           | 503, the platform retries | nothing |
 | unsupported message type                       | 200, a polite reply     | the event row, for the record |
 | unknown event type                             | 200, logged             | nothing |
@@ -17,6 +17,7 @@ import logging
 
 from flask import Flask, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,19 @@ class Malformed(WebhookError):
     """Signed correctly (or not signed at all) but undecryptable, or not the XML/JSON it should be."""
 
     status = 400
+
+
+def request_body(limit: int) -> bytes:
+    """The request body, or 413 when it is longer than `limit` bytes, whether its length is declared or it
+    arrives chunked; never more than `limit` + 1 bytes are read. (Werkzeug stops a chunked body at the
+    maximum without saying whether more followed; reading one byte further tells.)"""
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge(f"at most {limit} bytes are accepted here")
+    request.max_content_length = limit + 1
+    body = request.get_data()
+    if len(body) > limit:
+        raise RequestEntityTooLarge(f"at most {limit} bytes are accepted here")
+    return body
 
 
 def register_error_handlers(app: Flask) -> None:

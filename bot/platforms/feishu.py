@@ -44,7 +44,7 @@ from bot.platforms.feishu_client import (
 )
 from bot.platforms.feishu_hook import RateLimit
 from bot.speech import build_recognizer
-from bot.webhook import Forbidden, Malformed
+from bot.webhook import Forbidden, Malformed, request_body
 from config.settings import FeishuSettings, Settings
 
 __all__ = ["FeishuSpeechRecognizer", "feishu_blueprint", "feishu_preparer", "feishu_senders"]
@@ -52,6 +52,8 @@ __all__ = ["FeishuSpeechRecognizer", "feishu_blueprint", "feishu_preparer", "fei
 log = logging.getLogger(__name__)
 
 URL_VERIFICATION = "url_verification"
+# Events and card callbacks are a few KiB (a post message with its rich text a few tens); more is not Feishu.
+MAX_EVENT_BYTES = 1 << 20
 # Mentions arrive as placeholders in the text ("@_user_1 今天拜访…"); @所有人 as "@_all".
 MENTION = re.compile(r"@_(?:user_\d+|all)\s*")
 TOAST_TYPES = {"info": "info", "success": "success", "warning": "warning", "danger": "error", "refusal": "warning"}
@@ -300,7 +302,7 @@ def feishu_blueprint(settings: Settings) -> Blueprint:
 
     @blueprint.post("/feishu/events")
     def events() -> Response:
-        payload = verifier.verify(request.get_data(), dict(request.headers))
+        payload = verifier.verify(request_body(MAX_EVENT_BYTES), dict(request.headers))
         event_type = _event_type(payload)
         if event_type != URL_VERIFICATION and event_type not in EVENT_HANDLERS:
             log.info(

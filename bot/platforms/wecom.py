@@ -24,20 +24,19 @@ from flask import Blueprint, Response, current_app, request
 from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from bot.inbound import accept
 from bot.platforms.base import CardAction, InboundMessage, Preparer, Sender
 from bot.platforms.wecom_client import WecomClient, WecomPreparer
 from bot.platforms.wecom_send import AppSender, RobotSender, decode_button_key
-from bot.webhook import Forbidden, Malformed, StaleRequest
+from bot.webhook import Forbidden, Malformed, StaleRequest, request_body
 from config.settings import Settings, WecomSettings
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "wecom"
 # A callback is a few hundred bytes (a text message is at most 2,048 bytes before encryption); anything
-# near this is not WeCom. Checked before the body is read.
+# near this is not WeCom. A declared length is checked before the body is read.
 MAX_CALLBACK_BYTES = 64 * 1024
 # WeCom signs each delivery with the time it was sent and retries within seconds; a signed request older
 # (or newer) than this is a replay and is refused.
@@ -260,15 +259,13 @@ def wecom_blueprint(settings: Settings) -> Blueprint:
 
     @blueprint.post("/wecom/callback")
     def receive() -> Response:
-        if request.content_length is not None and request.content_length > MAX_CALLBACK_BYTES:
-            raise RequestEntityTooLarge(f"WeCom callbacks are at most {MAX_CALLBACK_BYTES} bytes")
-        request.max_content_length = MAX_CALLBACK_BYTES
+        body = request_body(MAX_CALLBACK_BYTES)
         given, timestamp, nonce = _params()
         if not timestamp.isdigit():
             raise Malformed("timestamp is not a number")
         if abs(time.time() - int(timestamp)) > settings.wecom.max_clock_skew:
             raise StaleRequest(f"timestamp more than {settings.wecom.max_clock_skew}s away from our clock")
-        fields = envelope.open(request.get_data(), given, timestamp, nonce)
+        fields = envelope.open(body, given, timestamp, nonce)
         delivery = translate(fields, datetime.now(UTC), settings)
         if delivery is None:
             log.info("wecom: ignored %s from %s", event_name(fields), fields.get("FromUserName"))
