@@ -14,7 +14,7 @@ The shape, relative to --now:
 - Leads older than 60 days are 85% closed (20% won, 65% lost); younger ones 10% closed.
 - Open leads were last active a skewed share of their age ago (many recent, a long stale tail), and
   have a follow-up between 7 days ago and 14 days ahead; closed leads' activity stopped within 90 days.
-- Each touched lead has 1..19 activities (mean 10 at --scale 1) by its owner, the last one at its
+- Each touched lead has 1..20 activities (mean 10.5 at --scale 1) by its owner, the last one at its
   last_activity_at.
 - Reminders: one per open lead at its follow-up (those due within the last hour still pending, as after
   a short worker outage; older ones sent), one done reminder per closed lead.
@@ -26,6 +26,7 @@ The shape, relative to --now:
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -87,7 +88,8 @@ def generate(url: str, *, leads: int, activities: int, reps: int, teams: int, no
     conninfo = url.replace("postgresql+psycopg://", "postgresql://", 1)
     naive_now = now.astimezone(UTC).replace(tzinfo=None)
     touched = leads - leads // 50
-    spread = max(1, round(2 * activities / max(touched, 1) - 1))
+    # k is uniform in 1..spread (mean (1 + spread) / 2): at least `activities` in all.
+    spread = max(1, math.ceil(2 * activities / max(touched, 1) - 1))
     p = {
         "n": leads,
         "reps": reps,
