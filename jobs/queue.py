@@ -78,35 +78,45 @@ class TaskQueue:
 
     def drain_inbox(self, wait: float = 0) -> int:
         """Turn the ids in the inbox into `process_inbound` jobs; how many. With `wait`, block up to that
-        many seconds for the first id. An id popped but not enqueued (Redis gone in between, process
-        killed) stays pending in the database, where the sweep finds it."""
-        moved = 0
-        try:
-            first = self.connection.brpop([INBOX], timeout=wait) if wait else None
+        many seconds for the first id. Raises RedisError when Redis is unreachable. An id popped but not
+        enqueued (Redis gone in between, process killed) stays pending in the database, where the sweep
+        finds it."""
+        if wait:
+            first = self.connection.brpop([INBOX], timeout=wait)
             ids = [first[1]] if first else []
-            while True:
-                for raw in ids:
-                    if not raw.isdigit():
-                        log.warning("inbox: skipped %r, which is not an event id", raw[:40])
-                        continue
-                    self.enqueue(PROCESS_INBOUND, int(raw), job_id=f"inbound-{int(raw)}")
-                    moved += 1
-                ids = self.connection.rpop(INBOX, INBOX_BATCH) or []
-                if not ids:
-                    return moved
-        except redis.RedisError as exc:
-            log.warning("could not read the inbox (%s); retrying, and the sweep catches up", exc)
-            return moved
+        else:
+            ids = self.connection.rpop(INBOX, INBOX_BATCH) or []
+        moved = 0
+        while ids:
+            for raw in ids:
+                if not raw.isdigit():
+                    log.warning("inbox: skipped %r, which is not an event id", raw[:40])
+                    continue
+                self.enqueue(PROCESS_INBOUND, int(raw), job_id=f"inbound-{int(raw)}")
+                moved += 1
+            ids = self.connection.rpop(INBOX, INBOX_BATCH) or []
+        return moved
 
     def feed(self, stop: threading.Event, wait: float = 1.0) -> None:
-        """Drain the inbox as ids arrive, until `stop` is set (a worker's feeder thread)."""
+        """Drain the inbox as ids arrive, until `stop` is set (a worker's feeder thread). A Redis outage is
+        logged when it starts and when it ends, and retried every `wait` seconds in between."""
+        outage = False
         while not stop.is_set():
             try:
-                if not self.drain_inbox(wait) and not self.ping():
-                    stop.wait(wait)
-            except Exception:  # the feeder must outlive any single bad id
+                self.drain_inbox(wait)
+            except redis.RedisError as exc:
+                if not outage:
+                    log.warning("inbox feeder: Redis unreachable (%s); retrying, the sweep catches up", exc)
+                outage = True
+                stop.wait(wait)
+                continue
+            except Exception:  # the feeder must outlive anything one batch can do
                 log.exception("inbox feeder failed; going on")
                 stop.wait(wait)
+                continue
+            if outage:
+                log.info("inbox feeder: Redis reachable again")
+                outage = False
 
     def _submit(self, call: Callable[[], Any], job_id: str) -> bool:
         try:

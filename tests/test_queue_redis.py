@@ -104,8 +104,17 @@ def test_the_feeder_thread_picks_up_an_id_while_it_waits_and_stops_when_told(red
     assert not feeder.is_alive()
 
 
-def test_draining_the_inbox_while_redis_is_down_moves_nothing_and_raises_nothing() -> None:
-    assert TaskQueue.from_url("redis://127.0.0.1:1/0").drain_inbox(wait=0.1) == 0
+def test_the_feeder_outlives_a_redis_outage_and_says_so_once(caplog: pytest.LogCaptureFixture) -> None:
+    queue, stop = TaskQueue.from_url("redis://127.0.0.1:1/0"), threading.Event()  # nothing listens there
+    feeder = threading.Thread(target=queue.feed, args=(stop,), kwargs={"wait": 0.05})
+    feeder.start()
+    time.sleep(0.5)  # several retries
+    stop.set()
+    feeder.join(timeout=5)
+    assert not feeder.is_alive()
+    assert [r.getMessage().split(" (")[0] for r in caplog.records if r.name == "jobs.queue"] == [
+        "inbox feeder: Redis unreachable"
+    ]
 
 
 def test_while_redis_is_down_messages_are_still_stored_then_processed_after_it_returns(
