@@ -150,10 +150,11 @@ def worker(burst: bool) -> None:
                 tick(rt, datetime.now(UTC))
 
         threading.Thread(target=ticker, name="salesbot-ticker", daemon=True).start()
+        feeder = threading.Thread(target=rt.queue.feed, args=(stop,), name="salesbot-feeder", daemon=True)
         if burst:
             rt.queue.drain_inbox()
         else:
-            threading.Thread(target=rt.queue.feed, args=(stop,), name="salesbot-feeder", daemon=True).start()
+            feeder.start()
         try:
             # Jobs run in this process (no fork per job): they are short, and the database pool and the
             # platform clients stay warm. Start more `salesbot worker` processes to scale out.
@@ -162,6 +163,8 @@ def worker(burst: bool) -> None:
             )
         finally:
             stop.set()
+            if feeder.is_alive():
+                feeder.join(timeout=5)  # it finishes the id in hand: nothing popped is dropped on a stop
 
 
 @main.group()

@@ -11,6 +11,7 @@ onto the inbox list with one LPUSH, and every `salesbot worker` runs a feeder th
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -28,8 +29,6 @@ QUEUE_NAME = "salesbot"
 INBOX = "salesbot:inbox"
 # By name, so the web side does not import the worker's task code.
 PROCESS_INBOUND = "jobs.tasks.process_inbound"
-# Ids moved from the inbox per Redis call.
-INBOX_BATCH = 100
 JOB_TIMEOUT = 120
 # A failed job's id stays taken this long, so the sweep can re-enqueue the same work soon after.
 FAILURE_TTL = 300
@@ -76,25 +75,29 @@ class TaskQueue:
             return False
         return True
 
-    def drain_inbox(self, wait: float = 0) -> int:
-        """Turn the ids in the inbox into `process_inbound` jobs; how many. With `wait`, block up to that
-        many seconds for the first id. Raises RedisError when Redis is unreachable. An id popped but not
-        enqueued (Redis gone in between, process killed) stays pending in the database, where the sweep
-        finds it."""
+    def drain_inbox(self, wait: float = 0, stop: threading.Event | None = None) -> int:
+        """Turn the ids in the inbox into `process_inbound` jobs, one at a time, until it is empty or `stop`
+        is set; how many. With `wait`, block up to that many seconds (whole, as Redis < 6 wants) for the
+        first id. Raises RedisError when Redis is unreachable; an id that could not be enqueued is pushed
+        back first. An id lost anyway (process killed in between, Redis gone before the push back) stays
+        pending in the database, where the sweep finds it within minutes."""
         if wait:
-            first = self.connection.brpop([INBOX], timeout=wait)
-            ids = [first[1]] if first else []
+            popped = self.connection.brpop([INBOX], timeout=math.ceil(wait))
+            raw = popped[1] if popped else None
         else:
-            ids = self.connection.rpop(INBOX, INBOX_BATCH) or []
+            raw = self.connection.rpop(INBOX)
         moved = 0
-        while ids:
-            for raw in ids:
-                if not raw.isdigit():
-                    log.warning("inbox: skipped %r, which is not an event id", raw[:40])
-                    continue
-                self.enqueue(PROCESS_INBOUND, int(raw), job_id=f"inbound-{int(raw)}")
+        while raw is not None:
+            if not raw.isdigit():
+                log.warning("inbox: skipped %r, which is not an event id", raw[:40])
+            elif self.enqueue(PROCESS_INBOUND, int(raw), job_id=f"inbound-{int(raw)}"):
                 moved += 1
-            ids = self.connection.rpop(INBOX, INBOX_BATCH) or []
+            else:
+                self.connection.rpush(INBOX, raw)  # next out again
+                raise redis.ConnectionError(f"inbound event {int(raw)} could not be enqueued; back in the inbox")
+            if stop is not None and stop.is_set():
+                break
+            raw = self.connection.rpop(INBOX)
         return moved
 
     def feed(self, stop: threading.Event, wait: float = 1.0) -> None:
@@ -103,7 +106,7 @@ class TaskQueue:
         outage = False
         while not stop.is_set():
             try:
-                self.drain_inbox(wait)
+                self.drain_inbox(wait, stop)
             except redis.RedisError as exc:
                 if not outage:
                     log.warning("inbox feeder: Redis unreachable (%s); retrying, the sweep catches up", exc)

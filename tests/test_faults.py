@@ -84,7 +84,7 @@ def test_callbacks_arriving_while_redis_is_down_are_stored_acked_and_processed_o
     assert statuses(stack) == [("wecom", "pending"), ("feishu", "pending")]
 
     stack.rt.queue = working
-    assert working.rq.count == 0  # nothing reached Redis: only the rows know
+    assert working.waiting() == 0  # nothing reached Redis: only the rows know
     assert sweep(later(minutes=1)) == {"inbound": 2, "outbox": 0}
     stack.work()
     assert sweep(later(minutes=2)) == {"inbound": 0, "outbox": 0}
@@ -114,7 +114,7 @@ def test_with_the_database_unreachable_the_webhook_answers_503_and_stores_nothin
     with stack.database_at(unreachable_database(db_url, tmp_path)):
         response = post("7441256903418734592" if platform == "wecom" else "om_aaaa0001")
     assert (response.status_code, response.get_json()) == (503, {"error": "database unavailable, try again"})
-    assert (stack.count(InboundEvent), stack.rt.queue.rq.count) == (0, 0)
+    assert (stack.count(InboundEvent), stack.rt.queue.waiting()) == (0, 0)
 
 
 # ---------------------------------------------------------------- workers killed with SIGKILL

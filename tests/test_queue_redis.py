@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis
 from rq import SimpleWorker
 from sqlalchemy import func, select
 
@@ -86,6 +87,35 @@ def test_a_stray_value_in_the_inbox_is_skipped_and_the_ids_around_it_still_becom
     queue.connection.lpush(INBOX, "41", "not-an-id", "43")
     assert queue.drain_inbox() == 2
     assert sorted(queue.rq.job_ids) == ["inbound-41", "inbound-43"]
+
+
+def test_an_id_that_cannot_be_enqueued_goes_back_to_the_inbox(redis_rt: runtime.Runtime, redis_url: str) -> None:
+    """A Redis user that may pop and push but not run RQ's enqueue (a Lua script and HSET)."""
+    event_id = deliver_note(redis_rt)
+    admin = redis_rt.queue.connection
+    admin.acl_setuser(
+        "salesbot-no-jobs",
+        enabled=True,
+        passwords=["+pw"],
+        keys=["*"],
+        categories=["+@all", "-@scripting"],
+        commands=["-hset"],
+    )
+    try:
+        limited = TaskQueue.from_url(redis_url.replace("redis://", "redis://salesbot-no-jobs:pw@", 1))
+        with pytest.raises(redis.RedisError, match="could not be enqueued"):
+            limited.drain_inbox()
+    finally:
+        admin.acl_deluser("salesbot-no-jobs")
+    assert (admin.lrange(INBOX, 0, -1), redis_rt.queue.rq.count) == ([str(event_id).encode()], 0)
+
+
+def test_a_stopping_feeder_finishes_the_id_in_hand_and_leaves_the_rest(redis_rt: runtime.Runtime) -> None:
+    queue, stop = redis_rt.queue, threading.Event()
+    queue.connection.lpush(INBOX, "41", "42", "43")
+    stop.set()
+    assert queue.drain_inbox(stop=stop) == 1
+    assert (queue.rq.job_ids, queue.connection.lrange(INBOX, 0, -1)) == (["inbound-41"], [b"43", b"42"])
 
 
 def test_the_feeder_thread_picks_up_an_id_while_it_waits_and_stops_when_told(redis_rt: runtime.Runtime) -> None:
