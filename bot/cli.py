@@ -135,8 +135,6 @@ def serve(host: str, port: int, threads: int) -> None:
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
 def worker(burst: bool) -> None:
     """Run an RQ worker with the scheduler and the inbox feeder (production; start as many as needed)."""
-    from rq import SimpleWorker
-
     from jobs.schedule import tick
 
     settings = _settings()
@@ -158,7 +156,7 @@ def worker(burst: bool) -> None:
         try:
             # Jobs run in this process (no fork per job): they are short, and the database pool and the
             # platform clients stay warm. Start more `salesbot worker` processes to scale out.
-            SimpleWorker([rt.queue.rq], connection=rt.queue.connection).work(
+            rt.queue.worker().work(
                 with_scheduler=True, burst=burst, logging_level=logging.getLogger("rq").getEffectiveLevel()
             )
         finally:

@@ -131,6 +131,16 @@ class TaskQueue:
             return False
         return True
 
+    def worker(self) -> SimpleWorker:
+        """An RQ worker (jobs run in this process) for this queue, on a Redis client of its own: RQ raises
+        its client's socket timeout to cover its blocking pop (minutes), and that must not reach the
+        feeder, the ticker or the tasks, which share `connection` and expect its timeout."""
+        pool = self.connection.connection_pool
+        own = redis.Redis(
+            connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **pool.connection_kwargs)
+        )
+        return SimpleWorker([Queue(QUEUE_NAME, connection=own, default_timeout=JOB_TIMEOUT)], connection=own)
+
     def waiting(self) -> int | None:
         """Work no worker has picked up yet (inbox ids and queued jobs); None when Redis is unreachable."""
         try:

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask.testing import FlaskClient
-from rq import SimpleWorker
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
@@ -95,7 +94,7 @@ class Stack:
             queue.drain()
         else:
             queue.drain_inbox()
-            SimpleWorker([queue.rq], connection=queue.connection).work(burst=True, logging_level="WARNING")
+            queue.worker().work(burst=True, logging_level="WARNING")
 
     @property
     def wecom_sends(self) -> list[dict[str, Any]]:

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
-from rq import SimpleWorker
 from sqlalchemy import func, select
 
 from bot.app import create_app
@@ -33,7 +32,7 @@ def redis_rt(db_url: str, redis_url: str) -> Iterator[runtime.Runtime]:
 
 def work(rt: runtime.Runtime) -> None:
     rt.queue.drain_inbox()
-    SimpleWorker([rt.queue.rq], connection=rt.queue.connection).work(burst=True, logging_level="WARNING")
+    rt.queue.worker().work(burst=True, logging_level="WARNING")
 
 
 def deliver_note(rt: runtime.Runtime, key: str = "7166436485912345678") -> int | None:
@@ -132,6 +131,16 @@ def test_the_feeder_thread_picks_up_an_id_while_it_waits_and_stops_when_told(red
         stop.set()
         feeder.join(timeout=5)
     assert not feeder.is_alive()
+
+
+def test_running_a_worker_leaves_the_shared_connections_timeout_alone(redis_rt: runtime.Runtime) -> None:
+    shared = redis_rt.queue.connection.connection_pool.connection_kwargs
+    worker = redis_rt.queue.worker()
+    worker.work(burst=True, logging_level="WARNING")
+    assert (shared["socket_timeout"], worker.connection.connection_pool.connection_kwargs["socket_timeout"]) == (
+        5,
+        worker.connection_timeout,
+    )
 
 
 def test_the_feeder_outlives_a_redis_outage_and_says_so_once(caplog: pytest.LogCaptureFixture) -> None:
