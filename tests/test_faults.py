@@ -32,10 +32,13 @@ from bot.platforms.base import InboundMessage
 from bot.platforms.wecom_client import WecomClient
 from bot.platforms.wecom_send import AppSender
 from jobs import runtime
+from jobs.periodic import escalate
 from jobs.queue import TaskQueue, ThreadWorker
 from jobs.tasks import sweep
-from storage.models import Activity, InboundEvent, OutboxMessage
+from storage.leads import add_assigned_lead
+from storage.models import Activity, Alert, InboundEvent, Lead, OutboxMessage
 from storage.outbox import BACKOFF, MAX_ATTEMPTS
+from storage.people import add_team, add_user
 from tests.conftest import make_runtime
 from tests.fake_wecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, Failure, FakeWecom
 from tests.stack import FEISHU_REP, Stack, build_stack
@@ -210,6 +213,23 @@ def wait_for(condition: Any, what: str, timeout: float = 30) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def kill_when_blocked(stack: Stack, tmp_path: Path, blocker: Session, table: str) -> None:
+    """Start a burst worker, SIGKILL it once it waits on a lock `blocker` holds while inserting into `table`
+    (so inside its transaction), release the lock, and wait until the killed transaction is gone."""
+    worker = Worker(stack, tmp_path)
+    try:
+        waiting = text("SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE :insert")
+        [(backend,)] = wait_for(
+            lambda: rows(stack, waiting, insert=f"INSERT INTO {table} %"), f"the worker to block on {table}"
+        )
+    finally:
+        worker.kill()
+        blocker.rollback()
+        blocker.close()
+    gone = text("SELECT pid FROM pg_stat_activity WHERE pid = :pid")
+    wait_for(lambda: not rows(stack, gone, pid=backend), "the killed worker's transaction to end")
+
+
 @POSTGRESQL_ONLY
 def test_a_running_worker_answers_a_message_that_arrives_while_it_waits(pg_stack: Stack, tmp_path: Path) -> None:
     """The long-running worker's feeder is blocked on the inbox when the webhook pushes the event id."""
@@ -249,24 +269,44 @@ def test_a_worker_killed_in_the_middle_of_a_message_leaves_no_trace_and_the_retr
         )
     )
     blocker.flush()  # holds the dedup key's index entry until rolled back
-    worker = Worker(stack, tmp_path)
-    try:
-        waiting = text(
-            "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO outbox %'"
-        )
-        [(backend,)] = wait_for(lambda: rows(stack, waiting), "the worker to block on the reply")
-    finally:
-        worker.kill()
-        blocker.rollback()
-        blocker.close()
-    gone = text("SELECT pid FROM pg_stat_activity WHERE pid = :pid")
-    wait_for(lambda: not rows(stack, gone, pid=backend), "the killed worker's transaction to end")
+    kill_when_blocked(stack, tmp_path, blocker, "outbox")
 
     assert (stack.count(Activity), stack.count(OutboxMessage), statuses(stack)) == (0, 0, [("wecom", "pending")])
     assert sweep(later(minutes=1)) == {"inbound": 1, "outbox": 0}
     Worker(stack, tmp_path).finish()
     assert (stack.count(Activity), statuses(stack)) == (1, [("wecom", "done")])
     assert outbox(stack) == [("wecom:zhangwei", "sent", 1)]
+    assert len(stack.wecom.calls("message/send")) == 1
+
+
+@POSTGRESQL_ONLY
+def test_a_worker_killed_in_the_middle_of_an_escalation_leaves_no_alert_and_the_rerun_alerts_once(
+    pg_stack: Stack, tmp_path: Path
+) -> None:
+    """The escalation job is killed inside its transaction, while inserting the alert (its foreign key check
+    waits on a lead row the test holds FOR UPDATE). Nothing of it survives; the next run alerts the manager
+    once, with one card, and a run after that adds nothing."""
+    stack = pg_stack
+    assigned = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+    with stack.rt.transaction() as s:
+        add_user(s, "wecom:zhangwei", name="张伟", role="manager", team=None, now=assigned)
+        add_team(s, "华东一组", manager_key="wecom:zhangwei", now=assigned)
+        rep = add_user(s, "wecom:lisi", name="李四", role="rep", team="华东一组", now=assigned)
+        lead = add_assigned_lead(
+            s, rep, company="上海申通包装", contact_name=None, phone=None, now=assigned, rules=stack.rt.rules
+        )
+        lead_id = lead.id
+    due = "2026-12-01T03:00:00+00:00"  # Tuesday 11:00 in Shanghai: more than 72 working hours later
+    blocker = Session(stack.rt.engine)
+    blocker.execute(select(Lead).where(Lead.id == lead_id).with_for_update())
+    stack.rt.queue.enqueue(escalate, due, job_id="escalate-1")
+    kill_when_blocked(stack, tmp_path, blocker, "alerts")
+    assert (stack.count(Alert), stack.count(OutboxMessage)) == (0, 0)
+
+    for run in (2, 3):
+        stack.rt.queue.enqueue(escalate, due, job_id=f"escalate-{run}")
+        Worker(stack, tmp_path).finish()
+    assert (stack.count(Alert), outbox(stack)) == (1, [("wecom:zhangwei", "sent", 1)])
     assert len(stack.wecom.calls("message/send")) == 1
 
 
