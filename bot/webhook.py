@@ -1,14 +1,15 @@
 """What every platform endpoint shares: errors that carry their HTTP status, and their one handler.
 
-| failure                                        | answer                  | stored? |
-|------------------------------------------------|-------------------------|---------|
-| forged signature, wrong app/corp id or token   | 403 Forbidden           | nothing |
-| timestamp outside the window (WeCom)           | 403 StaleRequest        | nothing |
-| undecryptable, malformed XML/JSON              | 400 Malformed           | nothing |
-| body over the limit, declared or chunked       | 413 Too Large           | nothing |
-| database unavailable                           | 503, the platform retries | nothing |
-| unsupported message type                       | 200, a polite reply     | the event row, for the record |
-| unknown event type                             | 200, logged             | nothing |
+| failure                                              | answer                    | stored? |
+|------------------------------------------------------|---------------------------|---------|
+| forged signature, wrong app/corp id or token         | 403 Forbidden             | nothing |
+| timestamp outside the window (WeCom 300 s,           | 403 StaleRequest          | nothing |
+|   Feishu its 8 h retry window)                       |                           |         |
+| undecryptable, malformed XML/JSON                    | 400 Malformed             | nothing |
+| body over the limit, declared or chunked             | 413 Too Large             | nothing |
+| database unavailable                                 | 503, the platform retries | nothing |
+| unsupported message type                             | 200, a polite reply       | the event row, for the record |
+| unknown event type                                   | 200, logged               | nothing |
 """
 
 from __future__ import annotations

@@ -49,9 +49,10 @@ def signature(timestamp: str, nonce: str, key: str, body: bytes) -> str:
 
 
 def event_request(
-    payload: dict[str, Any], *, key: str = ENCRYPT_KEY, timestamp: str = "1700000000", nonce: str = "8f3c1a"
+    payload: dict[str, Any], *, key: str = ENCRYPT_KEY, timestamp: str = "", nonce: str = "8f3c1a"
 ) -> tuple[bytes, dict[str, str]]:
-    """The body and headers Feishu would send for `payload` with encryption on."""
+    """The body and headers Feishu would send for `payload` with encryption on (signed now by default)."""
+    timestamp = timestamp or str(int(time.time()))
     body = json.dumps({"encrypt": encrypt(json.dumps(payload, ensure_ascii=False).encode(), key)}).encode()
     headers = {
         "Content-Type": "application/json",

@@ -18,6 +18,7 @@ import hmac
 import json
 import logging
 import re
+import time
 from base64 import b64decode
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -44,7 +45,7 @@ from bot.platforms.feishu_client import (
 )
 from bot.platforms.feishu_hook import RateLimit
 from bot.speech import build_recognizer
-from bot.webhook import Forbidden, Malformed, request_body
+from bot.webhook import Forbidden, Malformed, StaleRequest, request_body
 from config.settings import FeishuSettings, Settings
 
 __all__ = ["FeishuSpeechRecognizer", "feishu_blueprint", "feishu_preparer", "feishu_senders"]
@@ -52,6 +53,11 @@ __all__ = ["FeishuSpeechRecognizer", "feishu_blueprint", "feishu_preparer", "fei
 log = logging.getLogger(__name__)
 
 URL_VERIFICATION = "url_verification"
+# Feishu retries an unacknowledged event for about 7.1 hours (15 s, 5 min, 1 h, 6 h) and does not document
+# whether a retry is signed anew: a signed X-Lark-Request-Timestamp is accepted as long as a retry could
+# carry it. Older (or from the future beyond clock drift) is a replay.
+MAX_EVENT_AGE = 8 * 3600
+MAX_FUTURE_SKEW = 300
 # Events and card callbacks are a few KiB (a post message with its rich text a few tens); more is not Feishu.
 MAX_EVENT_BYTES = 1 << 20
 # Mentions arrive as placeholders in the text ("@_user_1 今天拜访…"); @所有人 as "@_all".
@@ -262,6 +268,11 @@ class EventVerifier:
         # Bytes: compare_digest raises TypeError on a str with non-ASCII characters, which anyone can send.
         if not hmac.compare_digest(expected.encode(), signature.encode()):
             raise Forbidden("bad X-Lark-Signature")
+        if not timestamp.isdigit():
+            raise Malformed("X-Lark-Request-Timestamp is not a number")
+        age = time.time() - int(timestamp)
+        if not -MAX_FUTURE_SKEW <= age <= MAX_EVENT_AGE:
+            raise StaleRequest(f"X-Lark-Request-Timestamp outside the {MAX_EVENT_AGE // 3600} h retry window")
 
 
 def _json_object(data: bytes) -> dict[str, Any]:
