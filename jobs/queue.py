@@ -5,7 +5,8 @@ flushed, enqueue failed, worker killed) is found again by the sweep, so enqueuei
 
 Stored inbound events take a shortcut on Redis: the webhook, which must answer fast, pushes the event id
 onto the inbox list with one LPUSH, and every `salesbot worker` runs a feeder that turns inbox ids into
-`process_inbound` jobs. Creating an RQ job costs several times more than the rest of the ack path.
+`process_inbound` jobs. Creating an RQ job in the request cost about as much as all the rest of the ack
+path together (docs/performance.md).
 """
 
 from __future__ import annotations
