@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -222,3 +223,12 @@ class Callbacks:
         )
         query = {"msg_signature": envelope.findtext("MsgSignature", ""), "timestamp": stamp, "nonce": nonce}
         return Signed(query, body)
+
+
+def running() -> Iterator[FakeWecom]:
+    """A started fake for the duration of a fixture: `yield from running()`."""
+    fake = FakeWecom().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()

@@ -10,16 +10,14 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from tests.fake_wecom import FakeWecom
+from tests.fake_wecom import FakeWecom, running
 
 NOTE = "今天拜访杭州华力机械王总 13912345678 嫌贵 要样机 下周三再约"
 
 
 @pytest.fixture
 def robot() -> Iterator[FakeWecom]:
-    server = FakeWecom().start()
-    yield server
-    server.stop()
+    yield from running()
 
 
 def test_a_week_of_jobs_each_pushes_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, robot: FakeWecom) -> None:

@@ -23,7 +23,7 @@ from jobs.queue import EmbeddedQueue
 from storage.models import Activity, InboundEvent, Lead, OutboxMessage, User
 from tests.audio_samples import amr_voice
 from tests.fake_asr import FakeSpeech
-from tests.fake_wecom import FIXTURES, Callbacks, FakeWecom, fixture
+from tests.fake_wecom import FIXTURES, Callbacks, FakeWecom, fixture, running
 
 NOTE = "今天拜访杭州华力机械王总 13912345678 嫌贵 要样机 下周三再约"
 MEDIA_ID = "1J03FqvqN_jWX6xe8F-VJr7QHVbPxcS1qWiJOUoSDfaTCj06ep5KrQkgTYGl7ZnRy"
@@ -56,9 +56,7 @@ class App:
 
 @pytest.fixture
 def fake() -> Iterator[FakeWecom]:
-    server = FakeWecom().start()
-    yield server
-    server.stop()
+    yield from running()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from bot.platforms.wecom import wecom_senders
 from bot.platforms.wecom_client import WecomClient
 from bot.platforms.wecom_send import AppSender, RobotSender, decode_button_key, render_markdown, task_id, trim
 from config.settings import Settings
-from tests.fake_wecom import AGENT_ID, Failure, FakeWecom
+from tests.fake_wecom import AGENT_ID, Failure, FakeWecom, running
 
 LOGGED = Card(
     title="已记录：杭州华力机械",
@@ -27,9 +27,7 @@ LOGGED = Card(
 
 @pytest.fixture
 def fake() -> Iterator[FakeWecom]:
-    server = FakeWecom().start()
-    yield server
-    server.stop()
+    yield from running()
 
 
 @pytest.fixture
