@@ -186,19 +186,18 @@ class Chat:
         self.rt, self.sent, self.who, self.now, self.n = rt, sent, who, now, 0
 
     def say(self, text: str, at: datetime | None = None, *, kind: str = "text") -> str:
-        at = at or self.now
         self.n += 1
-        before = len(self.sent.sent)
-        message = InboundMessage(channel="chat", sender=self.who, text=text, received_at=at, kind=kind)
-        accept(self.rt, message, platform="chat", dedup_key=f"{self.who}-{self.n}-{text}")
-        self.rt.queue.drain()
-        return "\n\n".join(self.sent.texts[before:])
+        message = InboundMessage(channel="chat", sender=self.who, text=text, received_at=at or self.now, kind=kind)
+        return self._answer(message, f"{self.who}-{self.n}-{text}")
 
     def click(self, action: str, value: dict, at: datetime | None = None) -> str:
-        at = at or self.now
         self.n += 1
+        click = CardAction(channel="chat", actor=self.who, action=action, value=value, received_at=at or self.now)
+        return self._answer(click, f"click-{self.who}-{self.n}")
+
+    def _answer(self, delivery: InboundMessage | CardAction, dedup_key: str) -> str:
+        """Deliver, run the queue, and return what the bot sent meanwhile."""
         before = len(self.sent.sent)
-        click = CardAction(channel="chat", actor=self.who, action=action, value=value, received_at=at)
-        accept(self.rt, click, platform="chat", dedup_key=f"click-{self.who}-{self.n}")
+        accept(self.rt, delivery, platform="chat", dedup_key=dedup_key)
         self.rt.queue.drain()
         return "\n\n".join(self.sent.texts[before:])
