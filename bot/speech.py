@@ -1,8 +1,9 @@
 """Speech-to-text behind one small interface: 16 kHz mono PCM in, Chinese text out.
 
 Providers: any OpenAI-compatible `/audio/transcriptions` server (SALESBOT_ASR_URL: a self-hosted FunASR or
-whisper), Feishu's `speech_to_text/file_recognize` (when Feishu is configured), or none — then the bot asks
-the rep to type or use the phone keyboard's voice input.
+whisper) for every platform; without it, each platform's own recognition if it has one (Feishu's
+`speech_to_text/file_recognize`, in its adapter), or none — then the bot asks the rep to type or use the
+phone keyboard's voice input.
 """
 
 from __future__ import annotations
@@ -76,11 +77,5 @@ class OpenAICompatibleRecognizer:
 
 
 def build_recognizer(settings: Settings) -> SpeechRecognizer | None:
-    """The configured provider: SALESBOT_ASR_URL first, else Feishu's when Feishu is set up, else None."""
-    if settings.asr is not None:
-        return OpenAICompatibleRecognizer(settings.asr)
-    if settings.feishu is not None:
-        from bot.platforms.feishu import FeishuSpeechRecognizer
-
-        return FeishuSpeechRecognizer(settings.feishu)
-    return None
+    """The configured provider (SALESBOT_ASR_URL), or None: a platform then falls back on its own, if any."""
+    return OpenAICompatibleRecognizer(settings.asr) if settings.asr is not None else None

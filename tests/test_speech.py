@@ -1,4 +1,4 @@
-"""The OpenAI-compatible speech-to-text provider against a fake server on loopback."""
+"""Speech-to-text: the OpenAI-compatible provider against a fake server on loopback, and who uses which."""
 
 from __future__ import annotations
 
@@ -6,13 +6,18 @@ import io
 import wave
 from collections.abc import Iterator
 
+import fakeredis
 import pytest
 
 from bot.audio import to_pcm16k
+from bot.platforms import build_preparers
 from bot.speech import OpenAICompatibleRecognizer, SpeechError, build_recognizer
-from config.settings import AsrSettings, Settings
+from config.settings import AsrSettings, FeishuSettings, Settings, WecomSettings
 from tests.audio_samples import amr_voice
 from tests.fake_asr import FakeSpeech
+
+WECOM = WecomSettings(corp_id="ww1", agent_id=1000002, secret="s", token="t", aes_key="k" * 43)
+FEISHU = FeishuSettings(app_id="cli_1", app_secret="s", verification_token="t", encrypt_key="")
 
 
 @pytest.fixture
@@ -63,8 +68,22 @@ def test_an_unreachable_service_is_a_transient_failure() -> None:
     assert refused.value.transient
 
 
-def test_without_asr_or_feishu_settings_there_is_no_recognizer() -> None:
+def test_only_an_asr_url_configures_a_provider() -> None:
     assert build_recognizer(Settings()) is None
+    assert build_recognizer(Settings(feishu=FEISHU)) is None
     assert isinstance(
         build_recognizer(Settings(asr=AsrSettings(url="http://asr.internal/v1"))), OpenAICompatibleRecognizer
     )
+
+
+def recognizers(settings: Settings) -> dict[str, str | None]:
+    """The speech provider each configured platform's preparer uses, by name."""
+    preparers = build_preparers(settings, fakeredis.FakeRedis())
+    return {channel: getattr(p.recognizer, "name", None) for channel, p in preparers.items()}
+
+
+def test_each_platform_transcribes_with_the_configured_provider_or_its_own() -> None:
+    both = Settings(wecom=WECOM, feishu=FEISHU)
+    assert recognizers(both) == {"wecom": None, "feishu": "feishu"}  # WeCom does not borrow Feishu's
+    with_asr = Settings(wecom=WECOM, feishu=FEISHU, asr=AsrSettings(url="http://asr.internal/v1"))
+    assert recognizers(with_asr) == {"wecom": "openai-compatible", "feishu": "openai-compatible"}

@@ -48,7 +48,7 @@ from bot.speech import build_recognizer
 from bot.webhook import Forbidden, Malformed, StaleRequest, request_body
 from config.settings import FeishuSettings, Settings
 
-__all__ = ["FeishuSpeechRecognizer", "feishu_blueprint", "feishu_preparer", "feishu_senders"]
+__all__ = ["feishu_blueprint", "feishu_preparer", "feishu_senders"]
 
 log = logging.getLogger(__name__)
 
@@ -367,8 +367,5 @@ def feishu_preparer(settings: Settings, connection: redis.Redis) -> Preparer:
     assert settings.feishu is not None
     cache = RedisTokenCache(connection)
     api = Api(build_client(settings.feishu, cache), cache)
-    # Feishu's own speech-to-text shares the client (and its token); SALESBOT_ASR_URL takes precedence.
-    recognizer = (
-        build_recognizer(settings) if settings.asr is not None else FeishuSpeechRecognizer(settings.feishu, api)
-    )
-    return FeishuPreparer(api, recognizer, connection)
+    # SALESBOT_ASR_URL takes precedence; else Feishu's own speech-to-text, sharing the client (and its token).
+    return FeishuPreparer(api, build_recognizer(settings) or FeishuSpeechRecognizer(settings.feishu, api), connection)
