@@ -4,7 +4,7 @@
     .venv/bin/python bench/scale.py [--database bench_scale] [--repeat 3] [--plans]
 
 Measured through the project's own functions, each in a fresh session, at the generator's --now:
-- escalation scan: storage.alerts.untouched_leads + red_leads (what jobs.periodic.escalate calls),
+- escalation scan: storage.alerts.untouched_leads + red_leads (what bot.periodic.escalate calls),
 - reminders scan: storage.reminders.due_reminders (FOR UPDATE SKIP LOCKED, rolled back),
 - one team's leaderboard for the previous ISO week: storage.reports.leaderboard (the weekly job runs it
   once per team).

@@ -11,10 +11,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from bot.platforms import register_webhooks
+from bot.runtime import Runtime, build_runtime
 from bot.webhook import register_error_handlers
 from config.settings import Settings
 from config.workdays import default_calendar
-from jobs.runtime import Runtime, build_runtime
 from storage.db import is_sqlite
 
 log = logging.getLogger(__name__)

@@ -43,7 +43,7 @@ def _now(value: str | None, settings: Settings) -> datetime:
 
 @contextmanager
 def _runtime(settings: Settings, **kwargs: Any) -> Iterator[Any]:
-    from jobs import runtime
+    from bot import runtime
     from storage.migrate import SchemaOutOfDate
 
     try:
@@ -110,8 +110,8 @@ def serve(host: str, port: int, threads: int) -> None:
     import waitress
 
     from bot.app import create_app
+    from bot.periodic import tick
     from bot.platforms.chat import TerminalSender
-    from jobs.schedule import tick
 
     settings = _settings()
     with _runtime(settings) as rt:
@@ -135,7 +135,7 @@ def serve(host: str, port: int, threads: int) -> None:
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
 def worker(burst: bool) -> None:
     """Run an RQ worker with the scheduler and the inbox feeder (production; start as many as needed)."""
-    from jobs.schedule import tick
+    from bot.periodic import tick
 
     settings = _settings()
     if not settings.redis_url:
@@ -194,7 +194,7 @@ def chat(identity: str, now_text: str | None, name: str | None) -> None:
     from bot.inbound import accept
     from bot.platforms.base import InboundMessage
     from bot.platforms.chat import TerminalSender
-    from jobs.queue import EmbeddedQueue
+    from bot.runtime import make_queue
     from storage.people import IdentityKey, InvalidInput
 
     settings = _settings()
@@ -204,7 +204,7 @@ def chat(identity: str, now_text: str | None, name: str | None) -> None:
         raise click.BadParameter(str(exc), param_hint="--as") from exc
     fixed_now = _parse_now(now_text, settings)
     interactive = sys.stdin.isatty()
-    with _runtime(settings, queue=EmbeddedQueue()) as rt:
+    with _runtime(settings, queue=make_queue(redis_url=None)) as rt:
         rt.senders["chat"] = TerminalSender(sys.stdout)
         if interactive:
             click.echo("销售助手（终端）。发「帮助」查看用法，Ctrl-D 退出。\n")
@@ -447,7 +447,7 @@ def jobs() -> None:
 @click.option("--now", "now_text", help="Run as if it were this ISO instant.")
 def jobs_run(name: str, now_text: str | None) -> None:
     """Run one job once, now or at a given instant, and send what it produces."""
-    from jobs.schedule import JOBS
+    from bot.periodic import JOBS
 
     if name not in JOBS:
         raise click.BadParameter(f"unknown job {name!r}; one of: {', '.join(sorted(JOBS))}", param_hint="NAME")

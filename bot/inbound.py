@@ -14,7 +14,7 @@ from typing import Any
 from bot import conversation
 from bot.cards import Card
 from bot.platforms.base import CardAction, InboundMessage
-from jobs.runtime import Runtime
+from bot.runtime import Runtime
 from storage.db import single_statement
 from storage.inbound import lock_pending, record_inbound
 

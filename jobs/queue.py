@@ -5,8 +5,10 @@ flushed, enqueue failed, worker killed) is found again by the sweep, so enqueuei
 
 Stored inbound events take a shortcut on Redis: the webhook, which must answer fast, pushes the event id
 onto the inbox list with one LPUSH, and every `salesbot worker` runs a feeder that turns inbox ids into
-`process_inbound` jobs. Creating an RQ job in the request cost about as much as all the rest of the ack
-path together (docs/performance.md).
+jobs of the queue's `inbound_task`. Creating an RQ job in the request cost about as much as all the rest of
+the ack path together (docs/performance.md).
+
+This package runs whatever task functions it is handed, by reference or dotted name; it imports none.
 """
 
 from __future__ import annotations
@@ -28,27 +30,30 @@ log = logging.getLogger(__name__)
 
 QUEUE_NAME = "salesbot"
 INBOX = "salesbot:inbox"
-# By name, so the web side does not import the worker's task code.
-PROCESS_INBOUND = "jobs.tasks.process_inbound"
 JOB_TIMEOUT = 120
 # A failed job's id stays taken this long, so the sweep can re-enqueue the same work soon after.
 FAILURE_TTL = 300
 
 
 class TaskQueue:
-    """Enqueue task functions by reference, with a deterministic job id as a second dedup guard."""
+    """Enqueue task functions by reference, with a deterministic job id as a second dedup guard.
+
+    `inbound_task` is the dotted name of the task that processes one stored inbound event (given its id):
+    by name, so the web side, which only enqueues, does not import the worker's task code.
+    """
 
     embedded = False
 
-    def __init__(self, connection: redis.Redis) -> None:
+    def __init__(self, connection: redis.Redis, *, inbound_task: str) -> None:
         self.connection = connection
+        self.inbound_task = inbound_task
         self.rq = Queue(QUEUE_NAME, connection=connection, default_timeout=JOB_TIMEOUT)
 
     @classmethod
-    def from_url(cls, url: str) -> TaskQueue:
-        return cls(redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5))
+    def from_url(cls, url: str, *, inbound_task: str) -> TaskQueue:
+        return cls(redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5), inbound_task=inbound_task)
 
-    def enqueue(self, func: Callable[..., Any], *args: Any, job_id: str) -> bool:
+    def enqueue(self, func: Callable[..., Any] | str, *args: Any, job_id: str) -> bool:
         """Queue `func(*args)`. False (logged) when Redis is unreachable; the sweep will catch up."""
         return self._submit(
             lambda: self.rq.enqueue_call(
@@ -57,7 +62,7 @@ class TaskQueue:
             job_id,
         )
 
-    def enqueue_at(self, when: datetime, func: Callable[..., Any], *args: Any, job_id: str) -> bool:
+    def enqueue_at(self, when: datetime, func: Callable[..., Any] | str, *args: Any, job_id: str) -> bool:
         """Queue `func(*args)` to run at `when` (aware). False when Redis is unreachable."""
         return self._submit(
             lambda: self.rq.enqueue_at(
@@ -67,7 +72,7 @@ class TaskQueue:
         )
 
     def enqueue_inbound(self, event_id: int) -> bool:
-        """Queue `process_inbound(event_id)` through the inbox (a worker's feeder makes the job).
+        """Queue the inbound task for `event_id` through the inbox (a worker's feeder makes the job).
         False (logged) when Redis is unreachable; the sweep will catch up."""
         try:
             self.connection.lpush(INBOX, event_id)
@@ -77,7 +82,7 @@ class TaskQueue:
         return True
 
     def drain_inbox(self, wait: float = 0, stop: threading.Event | None = None) -> int:
-        """Turn the ids in the inbox into `process_inbound` jobs, one at a time, until it is empty or `stop`
+        """Turn the ids in the inbox into inbound-task jobs, one at a time, until it is empty or `stop`
         is set; how many. With `wait`, block up to that many seconds (whole, as Redis < 6 wants) for the
         first id. Raises RedisError when Redis is unreachable; an id that could not be enqueued is pushed
         back first. An id lost anyway (process killed in between, Redis gone before the push back) stays
@@ -91,7 +96,7 @@ class TaskQueue:
         while raw is not None:
             if not raw.isdigit():
                 log.warning("inbox: skipped %r, which is not an event id", raw[:40])
-            elif self.enqueue(PROCESS_INBOUND, int(raw), job_id=f"inbound-{int(raw)}"):
+            elif self.enqueue(self.inbound_task, int(raw), job_id=f"inbound-{int(raw)}"):
                 moved += 1
             else:
                 self.connection.rpush(INBOX, raw)  # next out again
@@ -173,16 +178,16 @@ class EmbeddedQueue(TaskQueue):
 
     embedded = True
 
-    def __init__(self) -> None:
+    def __init__(self, *, inbound_task: str) -> None:
         import fakeredis
 
-        super().__init__(fakeredis.FakeRedis(server=fakeredis.FakeServer()))
+        super().__init__(fakeredis.FakeRedis(server=fakeredis.FakeServer()), inbound_task=inbound_task)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
     def enqueue_inbound(self, event_id: int) -> bool:
         """In-process: straight onto the queue, no feeder needed."""
-        return self.enqueue(PROCESS_INBOUND, event_id, job_id=f"inbound-{event_id}")
+        return self.enqueue(self.inbound_task, event_id, job_id=f"inbound-{event_id}")
 
     def _worker(self) -> ThreadWorker:
         return ThreadWorker([self.rq], connection=self.connection)

@@ -1,9 +1,9 @@
-"""Every periodic job, in one list, and the tick that enqueues each one once per time slot.
+"""Periodic jobs and the tick that enqueues each one once per time slot.
 
-Any number of processes may tick (the embedded loop in `salesbot serve`, a thread in each
-`salesbot worker`): a Redis SET NX per slot lets exactly one of them enqueue, and the jobs are
-idempotent through the database anyway. Daily jobs run at a local time (SALESBOT_TIMEZONE) and catch
-up the same day if no scheduler was running at that moment.
+`tick` is handed the list of jobs by its caller. Any number of processes may tick (the embedded loop in
+`salesbot serve`, a thread in each `salesbot worker`): a Redis SET NX per slot lets exactly one of them
+enqueue, and the jobs are idempotent through the database anyway. Daily jobs run at a local time
+(SALESBOT_TIMEZONE) and catch up the same day if no scheduler was running at that moment.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 
 import redis
 
-from jobs import periodic, tasks
-from jobs.runtime import Runtime
+from config.rules import Rules
+from jobs.queue import TaskQueue
 
 log = logging.getLogger(__name__)
 
@@ -26,45 +26,34 @@ class Periodic:
     name: str
     func: Callable[..., object]
     every: timedelta | None = None
-    daily_at: Callable[[Runtime], time] | None = None
+    daily_at: Callable[[Rules], time] | None = None
 
-    def slot(self, now: datetime, tz: tzinfo, rt: Runtime) -> datetime | None:
+    def slot(self, now: datetime, tz: tzinfo, rules: Rules) -> datetime | None:
         """The start of the slot `now` falls in, or None before today's daily time."""
         if self.every is not None:
             epoch = datetime(2000, 1, 3, tzinfo=UTC)
             return now - (now - epoch) % self.every
         assert self.daily_at is not None
         local = now.astimezone(tz)
-        start = datetime.combine(local.date(), self.daily_at(rt), tzinfo=tz)
+        start = datetime.combine(local.date(), self.daily_at(rules), tzinfo=tz)
         return start if local >= start else None
 
 
-PERIODIC: tuple[Periodic, ...] = (
-    Periodic("reminders", periodic.reminders, every=timedelta(minutes=1)),
-    Periodic("escalate", periodic.escalate, every=timedelta(minutes=15)),
-    Periodic("sweep", tasks.sweep, every=timedelta(minutes=5)),
-    Periodic("digest", periodic.digest, daily_at=lambda rt: rt.rules.morning),
-    Periodic("leaderboard", periodic.leaderboard, daily_at=lambda rt: rt.rules.leaderboard_time),
-)
-
-JOBS: dict[str, Callable[..., object]] = {p.name: p.func for p in PERIODIC}
-
-
-def tick(rt: Runtime, now: datetime) -> list[str]:
-    """Enqueue each periodic job whose current slot nobody has claimed yet; returns their job ids."""
+def tick(jobs: tuple[Periodic, ...], queue: TaskQueue, now: datetime, *, tz: tzinfo, rules: Rules) -> list[str]:
+    """Enqueue each of `jobs` whose current slot nobody has claimed yet; returns their job ids."""
     started = []
-    for job in PERIODIC:
-        slot = job.slot(now, rt.settings.tz, rt)
+    for job in jobs:
+        slot = job.slot(now, tz, rules)
         if slot is None:
             continue
         job_id = f"{job.name}-{slot.astimezone(UTC):%Y%m%dT%H%M}"
         try:
-            claimed = rt.queue.connection.set(f"salesbot:tick:{job_id}", 1, nx=True, ex=timedelta(days=2))
+            claimed = queue.connection.set(f"salesbot:tick:{job_id}", 1, nx=True, ex=timedelta(days=2))
         except redis.RedisError as exc:
             log.warning("scheduler tick skipped: %s", exc)
             return started
         # Interval jobs run as of their slot; daily jobs as of now (a late start still counts as today).
         as_of = slot if job.every is not None else now
-        if claimed and rt.queue.enqueue(job.func, as_of.isoformat(), job_id=job_id):
+        if claimed and queue.enqueue(job.func, as_of.isoformat(), job_id=job_id):
             started.append(job_id)
     return started

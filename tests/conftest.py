@@ -20,12 +20,12 @@ import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bot import runtime
 from bot.cards import Card
 from bot.inbound import accept
 from bot.platforms.base import CardAction, InboundMessage, SendError
 from config.settings import Settings
-from jobs import runtime
-from jobs.queue import EmbeddedQueue, TaskQueue
+from jobs.queue import TaskQueue
 from storage.db import Base, make_engine
 from storage.migrate import upgrade
 
@@ -158,7 +158,7 @@ class RecordingSender:
 
 
 def make_runtime(url: str, queue: TaskQueue | None = None) -> runtime.Runtime:
-    rt = runtime.build_runtime(Settings(database_url=url), queue=queue or EmbeddedQueue())
+    rt = runtime.build_runtime(Settings(database_url=url), queue=queue)
     rt.senders["chat"] = RecordingSender()
     return rt
 

@@ -17,10 +17,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
+from bot import runtime
 from bot.app import create_app
 from config.settings import FeishuSettings, Settings
-from jobs import runtime
-from jobs.queue import EmbeddedQueue, TaskQueue
+from jobs.queue import EmbeddedQueue
 from storage.db import make_engine, make_session_factory
 from tests import fake_feishu, fake_wecom
 from tests.fake_feishu import FakeFeishu
@@ -111,9 +111,8 @@ def build_stack(database_url: str, *, redis_url: str | None = None, wecom: FakeW
         settings = Settings(
             database_url=database_url, redis_url=redis_url, wecom=wecom.settings(), feishu=feishu_settings(feishu)
         )
-        queue = TaskQueue.from_url(redis_url) if redis_url else EmbeddedQueue()
         try:
-            with runtime.installed(runtime.build_runtime(settings, queue=queue)) as rt:
+            with runtime.installed(runtime.build_runtime(settings)) as rt:
                 yield Stack(rt, create_app(settings, rt).test_client(), wecom, feishu)
         finally:
             if own_wecom:

@@ -8,12 +8,11 @@ from datetime import date
 import pytest
 from flask.testing import FlaskClient
 
+from bot import runtime
 from bot.app import create_app
 from config.rules import default_rules
 from config.settings import Settings
 from config.workdays import default_calendar
-from jobs import runtime
-from jobs.queue import EmbeddedQueue
 from storage.db import make_engine, make_session_factory
 from tests.conftest import make_runtime
 
@@ -41,7 +40,9 @@ def test_healthz_names_database_queue_and_platforms(client: FlaskClient, db_url:
 def test_healthz_answers_503_when_the_database_is_down() -> None:
     settings = Settings(database_url="postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
     engine = make_engine(settings.database_url)
-    rt = runtime.Runtime(settings, engine, make_session_factory(engine), EmbeddedQueue(), rules=default_rules())
+    rt = runtime.Runtime(
+        settings, engine, make_session_factory(engine), runtime.make_queue(redis_url=None), rules=default_rules()
+    )
     response = create_app(settings, rt).test_client().get("/healthz")
     assert (response.status_code, response.get_json()["status"], response.get_json()["database"]["ok"]) == (
         503,
@@ -53,7 +54,9 @@ def test_healthz_answers_503_when_the_database_is_down() -> None:
 def test_healthz_shows_no_database_address_or_password() -> None:
     settings = Settings(database_url="postgresql+psycopg://crm:hunter2@db.internal:1/crm")
     engine = make_engine(settings.database_url)
-    rt = runtime.Runtime(settings, engine, make_session_factory(engine), EmbeddedQueue(), rules=default_rules())
+    rt = runtime.Runtime(
+        settings, engine, make_session_factory(engine), runtime.make_queue(redis_url=None), rules=default_rules()
+    )
     body = create_app(settings, rt).test_client().get("/healthz").get_data(as_text=True)
     assert "hunter2" not in body and "db.internal" not in body and "crm" not in body
 

@@ -167,12 +167,11 @@ def test_an_event_left_unprocessed_by_a_dead_worker_is_picked_up_by_jobs_run_swe
 
     from bot.inbound import accept
     from bot.platforms.base import InboundMessage
+    from bot.runtime import build_runtime
     from config.settings import Settings
-    from jobs.queue import EmbeddedQueue
-    from jobs.runtime import build_runtime
 
     run("db", "upgrade")
-    rt = build_runtime(Settings(database_url=f"sqlite:///{tmp_path / 'cli.db'}"), queue=EmbeddedQueue())
+    rt = build_runtime(Settings(database_url=f"sqlite:///{tmp_path / 'cli.db'}"))
     message = InboundMessage(
         channel="wecom", sender="wecom:zhangwei", text=NOTE, received_at=datetime.fromisoformat(NOW)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from jobs.runtime import Runtime
+from bot.runtime import Runtime
 from tests.conftest import Chat, RecordingSender
 
 TZ = ZoneInfo("Asia/Shanghai")

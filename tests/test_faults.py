@@ -26,15 +26,15 @@ from click.testing import CliRunner
 from sqlalchemy import distinct, func, select, text
 from sqlalchemy.orm import Session
 
+from bot import runtime
 from bot.cli import main
 from bot.inbound import accept
+from bot.periodic import escalate
 from bot.platforms.base import InboundMessage
 from bot.platforms.wecom_client import WecomClient
 from bot.platforms.wecom_send import AppSender
-from jobs import runtime
-from jobs.periodic import escalate
-from jobs.queue import TaskQueue, ThreadWorker
-from jobs.tasks import sweep
+from bot.tasks import sweep
+from jobs.queue import ThreadWorker
 from storage.leads import add_assigned_lead
 from storage.models import Activity, Alert, InboundEvent, Lead, OutboxMessage
 from storage.outbox import BACKOFF, MAX_ATTEMPTS
@@ -76,7 +76,7 @@ def test_callbacks_arriving_while_redis_is_down_are_stored_acked_and_processed_o
     stack: Stack,
 ) -> None:
     working = stack.rt.queue
-    stack.rt.queue = TaskQueue.from_url(DEAD_REDIS)
+    stack.rt.queue = runtime.make_queue(DEAD_REDIS)
     answers = [
         stack.wecom_text("7441256903418734592").status_code,
         stack.wecom_text("7441256903418734592").status_code,  # WeCom's retry of the same MsgId
@@ -517,7 +517,7 @@ def test_a_thousand_messages_from_fifty_reps_delivered_up_to_three_times_give_on
 ) -> None:
     """Deliveries (each message once to three times, shuffled) are accepted from eight threads at once and
     processed by four worker threads, on PostgreSQL and a real Redis."""
-    with runtime.installed(make_runtime(db_url, TaskQueue.from_url(redis_url))) as rt:
+    with runtime.installed(make_runtime(db_url, runtime.make_queue(redis_url))) as rt:
         messages = load()
         rng = random.Random(11)
         deliveries = [m for m in messages for _ in range(rng.randint(1, 3))]

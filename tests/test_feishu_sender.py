@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import fakeredis
 import pytest
 
+from bot import runtime
 from bot.cards import Button, Card, Field
 from bot.platforms.base import Sender, SendError
 from bot.platforms.feishu import feishu_senders
@@ -18,8 +19,6 @@ from bot.platforms.feishu_client import FeishuSpeechRecognizer
 from bot.platforms.feishu_hook import webhook_sign
 from bot.speech import SpeechError
 from config.settings import FeishuSettings, Settings
-from jobs import runtime
-from jobs.queue import EmbeddedQueue
 from storage.people import add_group_target, add_team, add_user
 from tests.fake_feishu import APP_ID, APP_SECRET, ENCRYPT_KEY, VERIFICATION_TOKEN, FakeFeishu, serve
 
@@ -163,7 +162,7 @@ def test_the_custom_bot_signature_matches_the_documented_example() -> None:
 
 @pytest.fixture
 def rt(db_url: str, fake: FakeFeishu) -> Iterator[runtime.Runtime]:
-    with runtime.installed(runtime.build_runtime(settings(fake, db_url), queue=EmbeddedQueue())) as built:
+    with runtime.installed(runtime.build_runtime(settings(fake, db_url))) as built:
         yield built
 
 

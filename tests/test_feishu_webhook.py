@@ -13,11 +13,10 @@ from flask.testing import FlaskClient
 from lark_oapi.core.utils import AESCipher
 from sqlalchemy import func, select
 
+from bot import runtime
 from bot.app import create_app
 from bot.platforms.feishu import EVENT_HANDLERS, IGNORED_EVENTS
 from config.settings import FeishuSettings, Settings
-from jobs import runtime
-from jobs.queue import EmbeddedQueue
 from storage.models import Activity, InboundEvent, Lead, OutboxMessage, User
 from tests.audio_samples import opus_voice
 from tests.fake_feishu import (
@@ -44,9 +43,7 @@ def fake() -> Iterator[FakeFeishu]:
 @pytest.fixture
 def rt(db_url: str, fake: FakeFeishu) -> Iterator[runtime.Runtime]:
     feishu = FeishuSettings(APP_ID, APP_SECRET, VERIFICATION_TOKEN, ENCRYPT_KEY, api_base=fake.url)
-    with runtime.installed(
-        runtime.build_runtime(Settings(database_url=db_url, feishu=feishu), queue=EmbeddedQueue())
-    ) as built:
+    with runtime.installed(runtime.build_runtime(Settings(database_url=db_url, feishu=feishu))) as built:
         yield built
 
 

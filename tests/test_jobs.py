@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from jobs.periodic import digest, escalate, leaderboard, reminders
-from jobs.runtime import Runtime
+from bot.periodic import digest, escalate, leaderboard, reminders
+from bot.runtime import Runtime
 from storage.leads import add_assigned_lead
 from storage.models import Alert, GroupTarget, Lead, Reminder
 from storage.people import add_group_target, add_team, add_user, find_user

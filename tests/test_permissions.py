@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from bot import runtime
 from bot.conversation import ACTIONS, COMMANDS, EXAMPLE
-from jobs import runtime
-from jobs.periodic import escalate, reminders
+from bot.periodic import escalate, reminders
 from storage.leads import add_assigned_lead
 from storage.models import Activity, Alert, Lead, OutboxMessage, Reminder, User
 from storage.people import add_team, add_user, find_user

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from bot.inbound import accept
 from bot.platforms.base import InboundMessage, SendError
-from jobs.runtime import Runtime
-from jobs.tasks import process_inbound, sweep
+from bot.runtime import Runtime
+from bot.tasks import process_inbound, sweep
 from storage.models import Activity, InboundEvent, OutboxMessage
 from tests.conftest import RecordingSender
 

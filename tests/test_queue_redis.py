@@ -11,13 +11,13 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
+from bot import runtime
 from bot.app import create_app
 from bot.inbound import accept
+from bot.periodic import tick
 from bot.platforms.base import InboundMessage
-from jobs import runtime
-from jobs.queue import INBOX, TaskQueue
-from jobs.schedule import tick
-from jobs.tasks import sweep
+from bot.tasks import sweep
+from jobs.queue import INBOX
 from storage.models import Activity, InboundEvent
 from tests.conftest import RecordingSender, make_runtime
 
@@ -26,7 +26,7 @@ NOTE = "今天拜访杭州华力机械王总 13912345678 嫌贵 要样机 下周
 
 @pytest.fixture
 def redis_rt(db_url: str, redis_url: str) -> Iterator[runtime.Runtime]:
-    with runtime.installed(make_runtime(db_url, TaskQueue.from_url(redis_url))) as rt:
+    with runtime.installed(make_runtime(db_url, runtime.make_queue(redis_url))) as rt:
         yield rt
 
 
@@ -101,7 +101,7 @@ def test_an_id_that_cannot_be_enqueued_goes_back_to_the_inbox(redis_rt: runtime.
         commands=["-hset"],
     )
     try:
-        limited = TaskQueue.from_url(redis_url.replace("redis://", "redis://salesbot-no-jobs:pw@", 1))
+        limited = runtime.make_queue(redis_url.replace("redis://", "redis://salesbot-no-jobs:pw@", 1))
         with pytest.raises(redis.RedisError, match="could not be enqueued"):
             limited.drain_inbox()
     finally:
@@ -144,7 +144,7 @@ def test_running_a_worker_leaves_the_shared_connections_timeout_alone(redis_rt: 
 
 
 def test_the_feeder_outlives_a_redis_outage_and_says_so_once(caplog: pytest.LogCaptureFixture) -> None:
-    queue, stop = TaskQueue.from_url("redis://127.0.0.1:1/0"), threading.Event()  # nothing listens there
+    queue, stop = runtime.make_queue("redis://127.0.0.1:1/0"), threading.Event()  # nothing listens there
     feeder = threading.Thread(target=queue.feed, args=(stop,), kwargs={"wait": 0.05})
     feeder.start()
     time.sleep(0.5)  # several retries
@@ -160,7 +160,7 @@ def test_while_redis_is_down_messages_are_still_stored_then_processed_after_it_r
     redis_rt: runtime.Runtime,
 ) -> None:
     working_queue = redis_rt.queue
-    redis_rt.queue = TaskQueue.from_url("redis://127.0.0.1:1/0")  # nothing listens there
+    redis_rt.queue = runtime.make_queue("redis://127.0.0.1:1/0")  # nothing listens there
     assert redis_rt.queue.ping() is False
     event_id = deliver_note(redis_rt)
     assert event_id is not None
@@ -203,7 +203,7 @@ def test_daily_jobs_wait_for_their_local_time(redis_rt: runtime.Runtime) -> None
 
 
 def test_a_periodic_job_runs_on_an_rq_worker_and_its_card_is_delivered(redis_rt: runtime.Runtime) -> None:
-    from jobs.periodic import escalate
+    from bot.periodic import escalate
     from storage.leads import add_assigned_lead
     from storage.people import add_team, add_user
 

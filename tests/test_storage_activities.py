@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.runtime import Runtime
 from config.rules import default_rules
-from jobs.runtime import Runtime
 from storage.activities import NoteFacts, lead_tag_ids, log_activity, undo_activity
 from storage.leads import match_or_create_lead
 from storage.models import Lead, Reminder

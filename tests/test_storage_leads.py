@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.runtime import Runtime
 from config.rules import default_rules
-from jobs.runtime import Runtime
 from storage.leads import Refusal, company_key, lead_for_actor, light, match_or_create_lead
 from storage.people import add_team, add_user, ensure_user
 

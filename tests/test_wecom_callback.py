@@ -15,11 +15,10 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from bot import runtime
 from bot.app import create_app
 from bot.platforms.wecom import EVENT_PARSERS, IGNORED_EVENTS, Envelope
 from config.settings import AsrSettings, Settings
-from jobs import runtime
-from jobs.queue import EmbeddedQueue
 from storage.models import Activity, InboundEvent, Lead, OutboxMessage, User
 from tests.audio_samples import amr_voice
 from tests.fake_asr import FakeSpeech
@@ -69,7 +68,7 @@ def speech() -> Iterator[FakeSpeech]:
 @pytest.fixture
 def app(db_url: str, fake: FakeWecom, speech: FakeSpeech) -> Iterator[App]:
     settings = Settings(database_url=db_url, wecom=fake.settings(), asr=AsrSettings(url=speech.url))
-    with runtime.installed(runtime.build_runtime(settings, queue=EmbeddedQueue())) as rt:
+    with runtime.installed(runtime.build_runtime(settings)) as rt:
         yield App(rt, create_app(settings, rt).test_client(), fake, Callbacks())
 
 
@@ -165,7 +164,7 @@ def test_a_voice_note_is_downloaded_transcribed_and_answered_with_what_was_heard
 
 def test_a_voice_note_without_a_speech_provider_gets_a_polite_request_to_type(db_url: str, fake: FakeWecom) -> None:
     settings = Settings(database_url=db_url, wecom=fake.settings())
-    with runtime.installed(runtime.build_runtime(settings, queue=EmbeddedQueue())) as rt:
+    with runtime.installed(runtime.build_runtime(settings)) as rt:
         app = App(rt, create_app(settings, rt).test_client(), fake, Callbacks())
         assert app.post("voice__amr") == (200, "")
         rt.queue.drain()

@@ -1,4 +1,4 @@
-"""The objects a process needs to do work: settings, database, queue, senders and rules.
+"""The wiring of a process: settings, database, queue, senders, preparers and rules, built in one place.
 
 Web processes keep theirs in `app.extensions["salesbot"]`; task functions find the process's runtime
 with `current()` (installed by `salesbot serve/worker/chat`, or built from the environment on first use
@@ -24,8 +24,9 @@ from storage.db import is_sqlite, make_engine, make_session_factory
 from storage.migrate import check_current, upgrade
 from storage.outbox import new_message_ids
 
-# By name: jobs.tasks imports this module.
-DELIVER = "jobs.tasks.deliver"
+# By name: bot.tasks imports this module, and a web process need not load the task code.
+DELIVER = "bot.tasks.deliver"
+PROCESS_INBOUND = "bot.tasks.process_inbound"
 
 
 @dataclass
@@ -67,7 +68,7 @@ def build_runtime(settings: config_settings.Settings, *, queue: TaskQueue | None
     else:
         check_current(engine)
     if queue is None:
-        queue = TaskQueue.from_url(settings.redis_url) if settings.redis_url else EmbeddedQueue()
+        queue = make_queue(settings.redis_url)
     return Runtime(
         settings=settings,
         engine=engine,
@@ -77,6 +78,13 @@ def build_runtime(settings: config_settings.Settings, *, queue: TaskQueue | None
         senders=build_senders(settings, queue.connection),
         preparers=build_preparers(settings, queue.connection),
     )
+
+
+def make_queue(redis_url: str | None) -> TaskQueue:
+    """RQ on the Redis at `redis_url`, or the embedded queue when there is none."""
+    if redis_url:
+        return TaskQueue.from_url(redis_url, inbound_task=PROCESS_INBOUND)
+    return EmbeddedQueue(inbound_task=PROCESS_INBOUND)
 
 
 _lock = threading.Lock()

@@ -12,10 +12,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot import conversation
+from bot import conversation, runtime
 from bot.cards import Card
 from bot.platforms.base import CardAction, InboundMessage, SendError
-from jobs import runtime
 from storage.inbound import lock_pending, start_attempt, unfinished_inbound
 from storage.models import InboundEvent
 from storage.outbox import MAX_ATTEMPTS, add_message, claim_message, due_messages, mark_attempt_failed, mark_sent

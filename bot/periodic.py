@@ -2,21 +2,22 @@
 
 Each takes `now` (ISO) and is idempotent: a second run at the same moment finds nothing new, because every
 push is an outbox row with a dedup key and every alert a row unique per episode. Who gets what is decided
-in storage/; the cards are built in bot/notices.py.
+in storage/; the cards are built in bot/notices.py. `PERIODIC` is the one list of periodic jobs.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import notices
+from bot import notices, runtime, tasks
+from bot.tasks import parse_now
 from config.workdays import default_calendar
-from jobs import runtime
-from jobs.tasks import parse_now
+from jobs import schedule
 from storage.alerts import alerts_to_notify, open_alerts, red_leads, untouched_leads
 from storage.models import Alert, GroupTarget, Lead, Team, User
 from storage.outbox import add_message
@@ -177,3 +178,19 @@ def leaderboard(now: str | None = None) -> dict[str, int]:
                     dedup_key=f"leaderboard:rep{row.rep.id}:{year}-W{week:02d}",
                 )
     return {"posts": posts, "private": private}
+
+
+PERIODIC: tuple[schedule.Periodic, ...] = (
+    schedule.Periodic("reminders", reminders, every=timedelta(minutes=1)),
+    schedule.Periodic("escalate", escalate, every=timedelta(minutes=15)),
+    schedule.Periodic("sweep", tasks.sweep, every=timedelta(minutes=5)),
+    schedule.Periodic("digest", digest, daily_at=lambda rules: rules.morning),
+    schedule.Periodic("leaderboard", leaderboard, daily_at=lambda rules: rules.leaderboard_time),
+)
+
+JOBS: dict[str, Callable[..., object]] = {p.name: p.func for p in PERIODIC}
+
+
+def tick(rt: runtime.Runtime, now: datetime) -> list[str]:
+    """This process's scheduler tick: enqueue every periodic job due in `now`'s slot (see jobs.schedule)."""
+    return schedule.tick(PERIODIC, rt.queue, now, tz=rt.settings.tz, rules=rt.rules)
