@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint eval bench clean
+.PHONY: run test lint eval train bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ lint: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/python -m tests.nlp_eval
+
+train: $(STAMP)
+	$(BIN)/salesbot nlp train --shipped
 
 bench: $(STAMP)
 	$(BIN)/python bench/parse.py

@@ -23,7 +23,7 @@ import jieba  # noqa: E402
 
 from nlp import parse_note  # noqa: E402
 
-CORPUS = ROOT / "tests" / "data" / "notes.jsonl"
+CORPUS = ROOT / "tests" / "data" / "corpus" / "project.jsonl"
 ROUNDS = 10
 
 

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -232,8 +233,10 @@ def chat(identity: str, now_text: str | None, name: str | None) -> None:
 def parse(now_text: str | None) -> None:
     """Parse one note per stdin line (text, or JSON with `text` and optional `now`) into JSON lines."""
     from nlp import parse_note
+    from nlp.model import use_data_dir
 
     settings = _settings()
+    use_data_dir(settings.data_dir)
     default_now = _now(now_text, settings)
     for line in sys.stdin:
         line = line.rstrip("\n")
@@ -461,3 +464,59 @@ def jobs_run(name: str, now_text: str | None) -> None:
         if rt.queue.embedded:
             rt.queue.drain()
     click.echo(json.dumps({"job": name, "result": result}, ensure_ascii=False))
+
+
+# ---------------------------------------------------------------- the trained reader
+
+
+@main.group("nlp")
+def nlp_group() -> None:
+    """The trained note reader: rebuild it, and say which model is in use."""
+
+
+@nlp_group.command("train")
+@click.option("--shipped", is_flag=True, help="Rebuild the model shipped in the package (make train).")
+@click.option(
+    "--corpus",
+    "corpus_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of labelled JSONL notes (default: tests/data/corpus of the source checkout).",
+)
+def nlp_train(shipped: bool, corpus_dir: Path | None) -> None:
+    """Train the reader on the labelled corpus and save it (the deployment's data dir, or --shipped)."""
+    from nlp import model as reader
+    from nlp.training import CORPUS_DIR, corpus_records, train_model
+
+    settings = _settings()
+    try:
+        records = corpus_records(corpus_dir or CORPUS_DIR)
+    except FileNotFoundError as exc:
+        raise click.ClickException(f"{exc}; pass --corpus DIR") from exc
+    trained = train_model(records, sources={"corpus": len(records)})
+    path = reader.SHIPPED if shipped else settings.data_dir / reader.DEPLOYMENT_FILE
+    trained.to_file(path)
+    click.echo(f"trained on {trained.examples} examples ({len(trained.features)} features): {path}")
+
+
+@nlp_group.command("status")
+def nlp_status() -> None:
+    """Which model reads notes here, when it was trained and on how many examples."""
+    from nlp import model as reader
+
+    settings = _settings()
+    reader.use_data_dir(settings.data_dir)
+    path = reader.model_path(settings.data_dir)
+    loaded = reader.default_model()
+    if loaded is None:
+        click.echo(json.dumps({"model": None, "reader": "rules only"}, ensure_ascii=False))
+        return
+    status = {
+        "model": str(path),
+        "kind": "shipped" if path == reader.SHIPPED else "deployment",
+        "trained_at": loaded.trained_at,
+        "examples": loaded.examples,
+        "sources": loaded.sources,
+        "features": len(loaded.features),
+        "tags": list(loaded.tags),
+    }
+    click.echo(json.dumps(status, ensure_ascii=False))

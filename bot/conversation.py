@@ -202,6 +202,7 @@ def _note(turn: Turn, text: str) -> Card:
             follow_up_at=parsed.follow_up_at,
             follow_up_has_time=parsed.follow_up_has_time,
             amount=parsed.amount,
+            stage_signal=parsed.stage_signal,
         ),
         source=turn.source,
         now=turn.now,

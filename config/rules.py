@@ -23,7 +23,7 @@ class Stage:
     closed: bool = False
     on_activity: tuple[str, ...] = ()
     on_tags: tuple[str, ...] = ()
-    on_words: tuple[str, ...] = ()
+    on_signals: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def load_rules(directory: Path = DATA_DIR) -> Rules:
                 closed=bool(stage.get("closed", False)),
                 on_activity=_strings(stage, "on_activity", where),
                 on_tags=_strings(stage, "on_tags", where),
-                on_words=_strings(stage, "on_words", where),
+                on_signals=_strings(stage, "on_signals", where),
             )
         )
     if not stages:

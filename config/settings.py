@@ -61,6 +61,8 @@ class Settings:
     wecom: WecomSettings | None = None
     feishu: FeishuSettings | None = None
     asr: AsrSettings | None = None
+    # Where the deployment keeps files of its own, such as the reader model trained on its corrections.
+    data_dir: Path = Path(".")
 
     @property
     def tz(self) -> ZoneInfo:
@@ -195,4 +197,5 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         wecom=wecom,
         feishu=feishu,
         asr=asr,
+        data_dir=Path(_env(values, "DATA_DIR") or "."),
     )

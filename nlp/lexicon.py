@@ -39,6 +39,9 @@ FOLLOW_UP = "follow_up"
 RESCHEDULE = "reschedule"
 NOT_FOLLOW_UP = "not_follow_up"
 VAGUE = "vague"
+STAGE = "stage"
+# Stage signals in order of precedence: a note that says both 合同发了 and 签了 was won.
+STAGE_SIGNALS = ("won", "lost", "contract", "quote_sent")
 
 GAP = "~"
 GAP_REGEX = "[^,.;!?，。；！？、\\s不没无未]{0,4}"
@@ -155,6 +158,9 @@ def load_lexicon(directory: Path = DATA_DIR) -> Lexicon:
     add(RESCHEDULE, _words(cues, "reschedule", "nlp.toml [time.cues]"))
     add(NOT_FOLLOW_UP, _words(cues, "not_follow_up", "nlp.toml [time.cues]"))
     add(VAGUE, _words(cues, "vague", "nlp.toml [time.cues]"))
+    signals = nlp.get("stage_signal", {})
+    for signal in STAGE_SIGNALS:
+        add(STAGE, _words(signals, signal, "nlp.toml [stage_signal]"), signal)
     for word, pos in read_userdict(directory / "userdict.txt"):
         add(SUFFIX if pos == "nt" else TERM, [word])
         if pos == "ns":

@@ -29,9 +29,16 @@ class ParsedNote:
     risk_words: tuple[str, ...] = ()
     follow_up_vague: bool = False
     truncated: bool = False
+    stage_signal: str | None = None
+    # One note per customer the note is about, in text order (the note itself when it is about one).
+    parts: tuple[ParsedNote, ...] = ()
 
     def to_json(self) -> dict:
-        """The JSON object of the `salesbot parse` contract (DESIGN.md)."""
+        """The JSON object of the `salesbot parse` contract (docs/nlp.md): the first customer's fields,
+        and `parts` with the same fields for each customer."""
+        return {**self._fields(), "parts": [part._fields() for part in self.parts or (self,)]}
+
+    def _fields(self) -> dict:
         return {
             "tags": list(self.tags),
             "activity_type": self.activity_type,
@@ -42,4 +49,5 @@ class ParsedNote:
             "follow_up_at": self.follow_up_at.isoformat() if self.follow_up_at else None,
             "follow_up_has_time": self.follow_up_has_time,
             "risk_words": list(self.risk_words),
+            "stage_signal": self.stage_signal,
         }

@@ -3,58 +3,103 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 
-from nlp.entities import (
-    choose_company,
-    find_activity,
-    find_amount,
-    find_company,
-    find_company_fallback,
-    find_contact,
-    find_header_company,
-    find_phone,
-    find_place_company,
-    phone_digits,
-)
+from nlp.entities import find_amount, phone_digits
 from nlp.followup import find_follow_up
 from nlp.lexicon import default_lexicon
+from nlp.model import ReaderModel, default_model
 from nlp.note import ParsedNote
-from nlp.scan import Scan
-from nlp.tags import find_tags
+from nlp.outcome import rule_signal
+from nlp.parts import customer_parts
+from nlp.reading import Reading, company_in, read
+from nlp.spans import COMPANY, CONTACT, first_span
+from nlp.tags import risk_words
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
+THRESHOLD = 0.5
 
 
-def parse_note(text: str, now: datetime) -> ParsedNote:
+class _InUse:
+    """The model in use (nlp.model.default_model), unless the caller names one."""
+
+
+IN_USE = _InUse()
+
+
+def parse_note(text: str, now: datetime, *, model: ReaderModel | _InUse | None = IN_USE) -> ParsedNote:
     """Read a note. `now` must be timezone-aware; relative times are read in `now.tzinfo`.
 
-    Notes longer than `max_chars` (config/nlp.toml, default 2000) are cut there first."""
+    Notes longer than `max_chars` (config/nlp.toml, default 2000) are cut there first. A note about
+    several customers is read part by part (`parts`); its top-level fields are the first part's.
+    `model` is for measuring: another trained model, or None for the rule layer alone."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be a timezone-aware datetime")
     lexicon = default_lexicon()
     text = text if isinstance(text, str) else str(text)
     truncated = len(text) > lexicon.max_chars
-    scan = Scan(_SURROGATES.sub(" ", text[: lexicon.max_chars]), lexicon)
-    company = choose_company(scan, find_company(scan, lexicon), find_place_company(scan, lexicon))
-    phone = find_phone(scan, lexicon)
-    contact = find_contact(scan, lexicon, company, phone)
-    header = find_header_company(scan, lexicon, contact, strict=company is not None)
-    if header and (company is None or header.end <= company.start):
-        company = header
-    company = company or find_company_fallback(scan, lexicon, contact)
-    tags, risk_words = find_tags(scan, lexicon, (company.start, company.end) if company else None)
+    cut = _SURROGATES.sub(" ", text[: lexicon.max_chars])
+    chosen = default_model() if isinstance(model, _InUse) else model
+    spans = customer_parts(cut, lambda piece: company_in(piece, lexicon))
+    if not spans:
+        note = _read_part(read(cut, lexicon), chosen, now)
+        return replace(note, truncated=truncated, parts=(note,))
+    parts = tuple(_read_part(read(cut[s:e], lexicon), chosen, now) for s, e in spans)
+    return replace(parts[0], truncated=truncated, parts=parts)
+
+
+def _read_part(reading: Reading, model: ReaderModel | None, now: datetime) -> ParsedNote:
+    scan, lexicon = reading.scan, reading.lexicon
+    tags, activity, signal = judge(reading, model, reading.whole)
     follow_up = find_follow_up(scan, lexicon, now)
+    company, contact = reading.company, reading.contact
+    if model is not None and model.spans is not None:
+        labels = model.spans.tag(reading.span_features())
+        company, contact = first_span(labels, COMPANY), first_span(labels, CONTACT)
     return ParsedNote(
         tags=tags,
-        activity_type=find_activity(scan, lexicon, company),
+        activity_type=activity,
         contact_name=contact.text(scan) if contact else None,
         company=company.text(scan) if company else None,
-        phone=phone_digits(scan, phone) if phone else None,
+        phone=phone_digits(scan, reading.phone) if reading.phone else None,
         amount=find_amount(scan, lexicon),
         follow_up_at=follow_up.at,
         follow_up_has_time=follow_up.has_time,
-        risk_words=risk_words,
+        risk_words=risk_words(scan, lexicon, tags, reading.evidence),
         follow_up_vague=follow_up.vague,
-        truncated=truncated,
+        stage_signal=signal,
     )
+
+
+def judge(
+    reading: Reading, model: ReaderModel | None, span: tuple[int, int]
+) -> tuple[tuple[str, ...], str, str | None]:
+    """(tags in taxonomy order, activity type, stage signal) of text[span]: the model's verdict where it has
+    one, with the rules' sure words on top. A tag the model was not trained on, or a keyword added to
+    config/tags.toml after training, counts as the rules say; a tag whose every word is explicitly negated
+    (不需要样机) is off whatever the model thinks."""
+    if model is None:
+        kept = tuple(rule.id for rule in reading.lexicon.tags if _kept(reading, rule.id, span))
+        return kept, reading.activity, rule_signal(reading.stages(span))
+    prediction = model.predict(reading.features(span))
+    tags = []
+    for rule in reading.lexicon.tags:
+        ev = reading.evidence.get(rule.id)
+        kept = _kept(reading, rule.id, span)
+        if rule.id not in model.tags:
+            on = kept
+        elif not kept and ev is not None and any(span[0] <= h.start < span[1] for h in ev.cancelled):
+            on = False
+        elif kept and ev is not None and not ev.sources <= model.keywords.get(rule.id, frozenset()):
+            on = True
+        else:
+            on = prediction.tag_probability[rule.id] >= THRESHOLD
+        if on:
+            tags.append(rule.id)
+    return tuple(tags), prediction.activity, prediction.stage_signal
+
+
+def _kept(reading: Reading, tag: str, span: tuple[int, int]) -> bool:
+    ev = reading.evidence.get(tag)
+    return ev is not None and any(span[0] <= h.start < span[1] for h in ev.kept)

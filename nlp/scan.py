@@ -17,6 +17,7 @@ _MASKED_BY = {
     lx.SUFFIX: (lx.TERM,),
     lx.TAG: (lx.TERM,),
     lx.ACTIVITY: (lx.TERM,),
+    lx.STAGE: (lx.TERM,),
     lx.COMPANY_STOP: (lx.TERM,),
 }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from nlp import lexicon as lx
 from nlp.scan import Hit, Scan
 
@@ -43,33 +45,49 @@ def _longest_first(hits: list[Hit]) -> list[Hit]:
     return [h for h in hits if not any(o is not h and o.start <= h.start and h.end <= o.end for o in hits)]
 
 
-def find_tags(
-    scan: Scan, lexicon: lx.Lexicon, skip: tuple[int, int] | None = None
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(tag ids in taxonomy order, risk words in text order). Words inside `skip` (the customer's
-    company name, e.g. 老板电器) and keywords inside a longer keyword of another tag (催 in 催款) do
-    not count."""
-    literal = _longest_first(scan.hits(lx.TAG))
-    found: dict[str, list[Hit]] = {}
-    for hit in literal:
-        found.setdefault(hit.payload, []).append(hit)
+@dataclass(frozen=True)
+class TagEvidence:
+    """What the taxonomy's words say about one tag in one note. `kept` hits stand; `cancelled` ones are
+    negated, cancelled or hypothetical; `sources` are the keywords and pattern texts behind the kept hits."""
+
+    kept: tuple[Hit, ...]
+    cancelled: tuple[Hit, ...]
+    sources: frozenset[str]
+
+
+def tag_evidence(scan: Scan, lexicon: lx.Lexicon, skip: tuple[int, int] | None = None) -> dict[str, TagEvidence]:
+    """Per tag id that has any hit: its evidence. Words inside `skip` (the customer's company name, e.g.
+    老板电器) and keywords inside a longer keyword of another tag (催 in 催款) do not count."""
+    found: dict[str, list[tuple[Hit, str]]] = {}
+    for hit in _longest_first(scan.hits(lx.TAG)):
+        found.setdefault(hit.payload, []).append((hit, hit.word))
     for rule in lexicon.tags:
         for pattern in rule.patterns:
             for m in pattern.finditer(scan.text):
-                found.setdefault(rule.id, []).append(Hit(m.start(), m.end(), m.group(), rule.id))
-    tags, risk = [], []
+                found.setdefault(rule.id, []).append((Hit(m.start(), m.end(), m.group(), rule.id), pattern.pattern))
+    evidence = {}
     for rule in lexicon.tags:
-        kept = [
-            h
-            for h in found.get(rule.id, ())
-            if not (skip and skip[0] <= h.start and h.end <= skip[1])
-            and not is_cancelled(scan, lexicon, h.start, h.end)
-        ]
-        if kept:
-            tags.append(rule.id)
-            if rule.risk:
-                risk.extend(kept)
-    return tuple(tags), _risk_words(risk, literal)
+        hits = [(h, src) for h, src in found.get(rule.id, ()) if not (skip and skip[0] <= h.start and h.end <= skip[1])]
+        if not hits:
+            continue
+        kept, cancelled, sources = [], [], set()
+        for h, src in hits:
+            if is_cancelled(scan, lexicon, h.start, h.end):
+                cancelled.append(h)
+            else:
+                kept.append(h)
+                sources.add(src)
+        evidence[rule.id] = TagEvidence(tuple(kept), tuple(cancelled), frozenset(sources))
+    return evidence
+
+
+def risk_words(
+    scan: Scan, lexicon: lx.Lexicon, tags: tuple[str, ...], evidence: dict[str, TagEvidence]
+) -> tuple[str, ...]:
+    """The words behind the kept hits of the given risk tags, in text order."""
+    risky = {rule.id for rule in lexicon.tags if rule.risk}
+    hits = [h for tag in tags if tag in risky and tag in evidence for h in evidence[tag].kept]
+    return _risk_words(hits, _longest_first(scan.hits(lx.TAG)))
 
 
 def _risk_words(hits: list[Hit], literal: list[Hit]) -> tuple[str, ...]:

@@ -24,6 +24,7 @@ class NoteFacts:
     follow_up_at: datetime | None
     follow_up_has_time: bool
     amount: int | None
+    stage_signal: str | None = None
 
 
 def _tags(session: Session, ids: Iterable[str], rules: Rules) -> list[Tag]:
@@ -90,7 +91,7 @@ def log_activity(
         .values(status="resolved", handled_at=now, handled_action="activity")
         .execution_options(synchronize_session=False)
     )
-    to_stage = stage_implied(lead.stage, activity, facts.tags, rules)
+    to_stage = stage_implied(lead.stage, activity, facts.tags, facts.stage_signal, rules)
     if to_stage is not None:
         move_stage(session, lead, to_stage, actor=actor, now=now, activity=activity)
     if facts.amount:

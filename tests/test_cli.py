@@ -102,6 +102,8 @@ def test_parse_prints_one_contract_object_per_line(run) -> None:
         "follow_up_at",
         "follow_up_has_time",
         "risk_words",
+        "stage_signal",
+        "parts",
     }
     assert (first["follow_up_at"], first["follow_up_has_time"]) == ("2026-11-26T15:00:00+08:00", True)
     assert (second["follow_up_at"], second["follow_up_has_time"]) == ("2026-12-02T10:00:00+08:00", False)

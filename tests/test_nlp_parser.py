@@ -47,7 +47,7 @@ def test_relative_times_are_read_in_the_zone_of_now() -> None:
 
 def test_to_json_matches_the_parse_contract() -> None:
     data = parse("今天拜访杭州华力机械王总 13912345678 嫌贵 预算50万 下周三再约").to_json()
-    assert data == {
+    fields = {
         "tags": ["price_sensitive", "budget_confirmed"],
         "activity_type": "visit",
         "contact_name": "王总",
@@ -57,4 +57,6 @@ def test_to_json_matches_the_parse_contract() -> None:
         "follow_up_at": "2026-12-02T10:00:00+08:00",
         "follow_up_has_time": False,
         "risk_words": ["嫌贵"],
+        "stage_signal": None,
     }
+    assert data == {**fields, "parts": [fields]}

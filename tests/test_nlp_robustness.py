@@ -38,7 +38,7 @@ def test_any_text_parses_to_a_note_with_valid_fields(text: str) -> None:
 
 def test_empty_and_whitespace_notes_read_nothing() -> None:
     for text in ("", "   ", "\n\t　"):
-        assert parse_note(text, NOW) == ParsedNote()
+        assert parse_note(text, NOW).to_json() == ParsedNote().to_json()
 
 
 def test_emoji_and_markup_do_not_hide_the_note() -> None:

@@ -1,4 +1,5 @@
-"""Tagging: keywords from config/tags.toml, with negation, contrast and hypothetical scope."""
+"""The rule layer's tagging (the reader without its model): keywords from config/tags.toml, with negation,
+contrast and hypothetical scope. tests/test_nlp_reader.py covers the model on top."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ NOW = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 def tags(text: str) -> tuple[str, ...]:
-    return parse_note(text, NOW).tags
+    return parse_note(text, NOW, model=None).tags
 
 
 def test_negated_sample_request_is_not_needs_sample() -> None:

@@ -1,0 +1,86 @@
+"""What the rule layer reads in a note before the model weighs it: words, entities and evidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nlp import lexicon as lx
+from nlp.entities import (
+    Span,
+    choose_company,
+    find_activity,
+    find_company,
+    find_company_fallback,
+    find_contact,
+    find_header_company,
+    find_phone,
+    find_place_company,
+)
+from nlp.features import note_features
+from nlp.outcome import stage_words
+from nlp.scan import Scan
+from nlp.segment import Token, default_segmenter
+from nlp.spans import char_features
+from nlp.tags import TagEvidence, tag_evidence
+
+
+@dataclass(frozen=True)
+class Reading:
+    scan: Scan
+    lexicon: lx.Lexicon
+    tokens: tuple[Token, ...]
+    company: Span | None
+    contact: Span | None
+    phone: Span | None
+    evidence: dict[str, TagEvidence]
+    activity: str
+
+    @property
+    def whole(self) -> tuple[int, int]:
+        return (0, len(self.scan.text))
+
+    def stages(self, span: tuple[int, int]) -> dict[str, bool]:
+        return stage_words(self.scan, self.lexicon, span)
+
+    def span_features(self) -> list[list[str]]:
+        """Per character, what the span tagger (nlp/spans.py) sees."""
+        return char_features(self.scan, self.lexicon, self.tokens, self.company, self.contact)
+
+    def features(self, span: tuple[int, int]) -> list[str]:
+        return note_features(
+            self.scan, self.lexicon, self.tokens, self.evidence, self.activity, self.stages(span), span
+        )
+
+
+def _entities(scan: Scan, lexicon: lx.Lexicon) -> tuple[Span | None, Span | None, Span | None]:
+    """(company, contact, phone) of a scanned note."""
+    company = choose_company(scan, find_company(scan, lexicon), find_place_company(scan, lexicon))
+    phone = find_phone(scan, lexicon)
+    contact = find_contact(scan, lexicon, company, phone)
+    header = find_header_company(scan, lexicon, contact, strict=company is not None)
+    if header and (company is None or header.end <= company.start):
+        company = header
+    return company or find_company_fallback(scan, lexicon, contact), contact, phone
+
+
+def company_in(text: str, lexicon: lx.Lexicon) -> str | None:
+    """The customer company a piece of a note names, as normalised text."""
+    scan = Scan(text, lexicon)
+    company = _entities(scan, lexicon)[0]
+    return scan.text[company.start : company.end] if company else None
+
+
+def read(text: str, lexicon: lx.Lexicon) -> Reading:
+    """Scan, segment and find the entities of an already cut note."""
+    scan = Scan(text, lexicon)
+    company, contact, phone = _entities(scan, lexicon)
+    return Reading(
+        scan=scan,
+        lexicon=lexicon,
+        tokens=tuple(default_segmenter().tokens(scan.text)),
+        company=company,
+        contact=contact,
+        phone=phone,
+        evidence=tag_evidence(scan, lexicon, (company.start, company.end) if company else None),
+        activity=find_activity(scan, lexicon, company),
+    )

@@ -1,0 +1,57 @@
+"""jieba word segmentation with the operators' user dictionary (config/userdict.txt), loaded once per process."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from config import DATA_DIR
+
+
+@dataclass(frozen=True)
+class Token:
+    word: str
+    pos: str
+    start: int
+    end: int
+
+
+class Segmenter:
+    """A jieba tokenizer of its own (the global one is left alone) with part-of-speech tags.
+
+    HMM discovery of unknown words is off: it costs 8x the time, and names are found by rules."""
+
+    def __init__(self, userdict: Path) -> None:
+        import jieba
+        import jieba.posseg
+
+        jieba.setLogLevel(logging.WARNING)
+        self._tokenizer = jieba.Tokenizer()
+        self._tokenizer.initialize()
+        self._tokenizer.load_userdict(str(userdict))
+        self._pos = jieba.posseg.POSTokenizer(self._tokenizer)
+
+    def tokens(self, text: str) -> list[Token]:
+        """The words of `text` with their part of speech and offsets; whitespace is dropped."""
+        out, pos = [], 0
+        for pair in self._pos.lcut(text, HMM=False):
+            end = pos + len(pair.word)
+            if not pair.word.isspace():
+                out.append(Token(pair.word, pair.flag, pos, end))
+            pos = end
+        return out
+
+
+_lock = threading.Lock()
+_cached: list[Segmenter] = []
+
+
+def default_segmenter() -> Segmenter:
+    """The segmenter with config/userdict.txt, built on first use (thread-safe)."""
+    if not _cached:
+        with _lock:
+            if not _cached:
+                _cached.append(Segmenter(DATA_DIR / "userdict.txt"))
+    return _cached[0]

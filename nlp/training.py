@@ -1,0 +1,182 @@
+"""Train the reader model (nlp/model.py) from labelled notes with scikit-learn. Deterministic: the same
+examples give the same file.
+
+An example is one stretch of a note with what a person said it holds: its tags, and for a whole note
+its activity type and stage signal. Corpus records (tests/data/*.jsonl) and reps' corrections both
+become examples.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from nlp import lexicon as lx
+from nlp.lexicon import default_lexicon
+from nlp.model import NO_SIGNAL, ReaderModel
+from nlp.parts import customer_parts
+from nlp.reading import company_in, read
+from nlp.spans import SpanTagger, gold_labels, train_tagger
+
+# Inverse regularisation strength of the logistic regressions, and how many examples a feature needs.
+C = 1.0
+MIN_COUNT = 2
+CLASS_WEIGHT = "balanced"
+ACTIVITIES = ("visit", "call", "wechat", "meeting", "demo", "quote", "sample", "contract", "other")
+STAGES = (NO_SIGNAL, *lx.STAGE_SIGNALS)
+# The labelled corpus, in a source checkout (`make train` builds the shipped model from it).
+CORPUS_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "corpus"
+
+
+@dataclass(frozen=True)
+class Example:
+    features: tuple[str, ...]
+    tags: frozenset[str]
+    activity: str | None = None
+    stage: str | None = None
+    # Per character: the span tagger's features and the labelled company/contact (nlp/spans.py).
+    spans: tuple[list[list[str]], list[str]] | None = None
+
+
+def examples_from_record(record: dict) -> list[Example]:
+    """The examples of one corpus record: the whole note, or one per customer part when the record
+    labels parts and the reader cuts the note into as many (activity and stage go with the first)."""
+    lexicon = default_lexicon()
+    text = record["text"][: lexicon.max_chars]
+    stage = (record["stage_signal"] or NO_SIGNAL) if "stage_signal" in record else None
+    activity = record.get("activity_type")
+    labelled = record.get("parts") or []
+    spans = customer_parts(text, lambda piece: company_in(piece, lexicon)) if labelled else []
+    if labelled and len(spans) == len(labelled):
+        examples = []
+        for i, ((start, end), part) in enumerate(zip(spans, labelled, strict=True)):
+            reading = read(text[start:end], lexicon)
+            first = i == 0
+            spans = gold_labels(text[start:end], [part["company"]], [part["contact_name"]])
+            examples.append(
+                Example(
+                    tuple(reading.features(reading.whole)),
+                    frozenset(part["tags"]),
+                    activity if first else None,
+                    stage if first else None,
+                    (reading.span_features(), spans),
+                )
+            )
+        return examples
+    tags = frozenset(t for part in labelled for t in part["tags"]) | frozenset(record["tags"])
+    reading = read(text, lexicon)
+    companies = [p["company"] for p in labelled] or [record.get("company")]
+    contacts = [p["contact_name"] for p in labelled] or [record.get("contact_name")]
+    spans = (reading.span_features(), gold_labels(text, companies, contacts))
+    return [Example(tuple(reading.features(reading.whole)), tags, activity, stage, spans)]
+
+
+def train(examples: Sequence[Example], tags: Iterable[str], *, trained_at: str, sources: dict[str, int]) -> ReaderModel:
+    """Fit one logistic regression per tag and one each for activity type and stage signal."""
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+
+    tag_ids = tuple(tags)
+    counts: dict[str, int] = {}
+    for ex in examples:
+        for f in ex.features:
+            counts[f] = counts.get(f, 0) + 1
+    names = sorted(f for f, n in counts.items() if n >= MIN_COUNT)
+    index = {f: i for i, f in enumerate(names)}
+    rows, cols = [], []
+    for r, ex in enumerate(examples):
+        for f in ex.features:
+            if f in index:
+                rows.append(r)
+                cols.append(index[f])
+    x = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(examples), len(names)))
+
+    columns: list[np.ndarray] = []
+    biases: list[float] = []
+
+    def fit(target: np.ndarray, classes: Sequence[str], subset: np.ndarray) -> None:
+        present = sorted(set(target[subset].tolist()))
+        model = LogisticRegression(
+            C=C, solver="liblinear" if len(classes) == 1 else "lbfgs", max_iter=2000, class_weight=CLASS_WEIGHT
+        )
+        if len(present) < 2:
+            # A head with one class only: it always answers that class.
+            for cls in classes:
+                columns.append(np.zeros(len(names)))
+                biases.append(10.0 if cls == (present[0] if present else classes[0]) else -10.0)
+            return
+        model.fit(x[subset], target[subset])
+        learned = list(model.classes_)
+        for cls in classes:
+            if len(classes) == 1:
+                columns.append(model.coef_[0])
+                biases.append(float(model.intercept_[0]))
+            elif cls in learned and len(learned) > 2:
+                k = learned.index(cls)
+                columns.append(model.coef_[k])
+                biases.append(float(model.intercept_[k]))
+            elif cls in learned:
+                sign = 1.0 if learned.index(cls) == 1 else -1.0
+                columns.append(sign * model.coef_[0] / 2)
+                biases.append(sign * float(model.intercept_[0]) / 2)
+            else:
+                columns.append(np.zeros(len(names)))
+                biases.append(-10.0)
+
+    every = np.arange(len(examples))
+    for tag in tag_ids:
+        fit(np.array([int(tag in ex.tags) for ex in examples]), ("yes",), every)
+    activity = np.array([ex.activity or "" for ex in examples])
+    fit(activity, ACTIVITIES, np.flatnonzero(activity != ""))
+    stage = np.array([ex.stage or "" for ex in examples])
+    fit(stage, STAGES, np.flatnonzero(stage != ""))
+
+    lexicon = default_lexicon()
+    sequences = [ex.spans for ex in examples if ex.spans is not None]
+    return ReaderModel(
+        tags=tag_ids,
+        activities=ACTIVITIES,
+        stages=STAGES,
+        features=index,
+        weights=np.column_stack(columns).astype(np.float32) if names else np.zeros((0, len(biases)), np.float32),
+        bias=np.asarray(biases, dtype=np.float32),
+        keywords=taxonomy_words(lexicon),
+        trained_at=trained_at,
+        examples=len(examples),
+        sources=sources,
+        spans=SpanTagger(train_tagger(sequences)) if sequences else None,
+    )
+
+
+def taxonomy_words(lexicon: lx.Lexicon) -> dict[str, frozenset[str]]:
+    """Per tag, the keywords and pattern texts of config/tags.toml as they are now."""
+    words: dict[str, set[str]] = {rule.id: {p.pattern for p in rule.patterns} for rule in lexicon.tags}
+    for word, kinds in lexicon.automaton.items():
+        for kind, payload in kinds[1]:
+            if kind == lx.TAG:
+                words.setdefault(payload, set()).add(word)
+    return {tag: frozenset(w) for tag, w in words.items()}
+
+
+def corpus_records(directory: Path = CORPUS_DIR) -> list[dict]:
+    """Every labelled note of the corpus (one JSONL file per writer), in file order."""
+    files = sorted(directory.glob("*.jsonl"))
+    if not files:
+        raise FileNotFoundError(f"no labelled notes (*.jsonl) in {directory}")
+    records = []
+    for path in files:
+        with path.open(encoding="utf-8") as fh:
+            records.extend(json.loads(line) for line in fh if line.strip())
+    return records
+
+
+def train_model(records: Sequence[dict], extra: Sequence[Example] = (), *, sources: dict[str, int]) -> ReaderModel:
+    """A model trained on corpus records plus extra examples (reps' corrections), stamped with the time."""
+    examples = [ex for r in records for ex in examples_from_record(r)] + list(extra)
+    trained_at = datetime.now(UTC).isoformat(timespec="seconds")
+    return train(examples, [rule.id for rule in default_lexicon().tags], trained_at=trained_at, sources=sources)

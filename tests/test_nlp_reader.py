@@ -1,0 +1,142 @@
+"""The trained reader on top of the rule layer: where the rules still decide, stage signals, notes about
+several customers, and the model file."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from config import DATA_DIR
+from nlp import lexicon, parse_note
+from nlp.model import SHIPPED, ReaderModel, default_model
+from nlp.training import examples_from_record, train
+
+NOW = datetime(2026, 12, 1, 18, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def record(text: str, tags: list[str], activity: str = "other", stage: str | None = None) -> dict:
+    return {"text": text, "tags": tags, "activity_type": activity, "stage_signal": stage}
+
+
+def tiny_model(records: list[dict], tags: tuple[str, ...]) -> ReaderModel:
+    examples = [ex for r in records for ex in examples_from_record(r)]
+    return train(examples, tags, trained_at="2026-12-01T00:00:00+00:00", sources={"corpus": len(examples)})
+
+
+@pytest.fixture
+def sample_happy_model() -> ReaderModel:
+    """A model that learned 样机 means needs_sample and knows nothing of negation."""
+    notes = [record(f"{name}要样机", ["needs_sample"]) for name in ("华力", "恒通", "东升", "瑞丰", "新锐", "博众")]
+    notes += [record(f"{name}嫌贵", ["price_sensitive"]) for name in ("华力", "恒通", "东升", "瑞丰", "新锐", "博众")]
+    return tiny_model(notes, ("needs_sample", "price_sensitive"))
+
+
+def test_explicit_negation_removes_a_tag_the_model_would_set(sample_happy_model) -> None:
+    assert sample_happy_model.predict(["c:样机"]).tag_probability["needs_sample"] > 0.5
+    assert "needs_sample" not in parse_note("客户说不需要样机", NOW, model=sample_happy_model).tags
+
+
+def test_a_tag_the_model_was_not_trained_on_is_read_by_the_rules(sample_happy_model) -> None:
+    assert "urgent" not in sample_happy_model.tags
+    assert "urgent" in parse_note("客户很急 越快越好", NOW, model=sample_happy_model).tags
+
+
+def test_a_keyword_added_after_training_counts_as_sure(sample_happy_model) -> None:
+    forgot = replace(sample_happy_model, keywords={**sample_happy_model.keywords, "price_sensitive": frozenset()})
+    assert "price_sensitive" in parse_note("客户嫌贵", NOW, model=forgot).tags
+
+
+@pytest.fixture
+def operator_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of config/ as an operator edits it, read by the parser instead of the shipped one."""
+    directory = tmp_path / "config"
+    shutil.copytree(DATA_DIR, directory, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    yield directory
+    monkeypatch.setattr(lexicon, "_cached", [])
+
+
+def use(directory: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lexicon, "_cached", [lexicon.load_lexicon(directory)])
+
+
+def test_an_operators_keyword_only_tag_works_without_training(operator_config, monkeypatch) -> None:
+    tags = operator_config / "tags.toml"
+    tags.write_text(
+        tags.read_text(encoding="utf-8") + '\n[[tag]]\nid = "wants_training"\nlabel = "要培训"\nkeywords = ["培训"]\n',
+        encoding="utf-8",
+    )
+    use(operator_config, monkeypatch)
+    note = parse_note("华力机械王总说设备到了要安排培训", NOW)
+    assert "wants_training" in note.tags
+    assert "wants_training" not in parse_note("华力机械王总说不用培训", NOW).tags
+
+
+def test_an_operators_new_keyword_for_a_trained_tag_works_without_training(operator_config, monkeypatch) -> None:
+    note = "华力机械王总说这个数过红线了"
+    assert "price_sensitive" not in parse_note(note, NOW).tags
+    tags = operator_config / "tags.toml"
+    body = tags.read_text(encoding="utf-8")
+    keywords = body.index("keywords = [", body.index('id = "price_sensitive"')) + len("keywords = [")
+    tags.write_text(body[:keywords] + '"过红线", ' + body[keywords:], encoding="utf-8")
+    use(operator_config, monkeypatch)
+    assert "price_sensitive" in parse_note(note, NOW).tags
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("签了！华力机械合同额85万", "won"),
+        ("恒通那单拿下了", "won"),
+        ("瑞丰包装黄了", "lost"),
+        ("东升模具定了别家", "lost"),
+        ("被截胡了 新锐电子选了对手", "lost"),
+        ("华力机械说不考虑了", "lost"),
+        ("报价已经发给华力机械王总了", "quote_sent"),
+        ("合同发过去了 等他们盖章", "contract"),
+        ("合同还没签 下周再催", None),
+        ("本来以为要黄了 结果还是签了", "won"),
+        ("华力机械王总嫌贵 要样机", None),
+    ],
+)
+def test_stage_signals_are_read_from_the_note(text: str, signal: str | None) -> None:
+    assert parse_note(text, NOW).stage_signal == signal
+
+
+def test_two_customers_in_one_note_are_two_parts() -> None:
+    note = parse_note("今天跑了两家：上午苏州恒通自动化李工要报价，下午无锡瑞丰包装周总说太贵了，周五再打给他", NOW)
+    first, second = note.parts
+    assert (first.company, first.contact_name, first.tags) == ("苏州恒通自动化", "李工", ("wants_quote",))
+    assert (second.company, second.contact_name, second.tags) == ("无锡瑞丰包装", "周总", ("price_sensitive",))
+    assert first.follow_up_at is None
+    assert second.follow_up_at == datetime(2026, 12, 4, 10, 0, tzinfo=NOW.tzinfo)
+    assert (note.company, note.tags) == (first.company, first.tags)
+
+
+def test_one_customer_named_twice_is_one_part() -> None:
+    note = parse_note("杭州华力机械王总嫌贵。华力那边下周三再约", NOW)
+    assert len(note.parts) == 1
+    assert note.parts[0] == replace(note, parts=())
+
+
+def test_model_file_round_trips_to_the_same_bytes(sample_happy_model, tmp_path: Path) -> None:
+    first, second = tmp_path / "a.json.gz", tmp_path / "b.json.gz"
+    sample_happy_model.to_file(first)
+    ReaderModel.from_file(first).to_file(second)
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_a_damaged_model_file_is_refused_with_its_path(tmp_path: Path) -> None:
+    broken = tmp_path / "reader_model.json.gz"
+    broken.write_bytes(b"not gzip")
+    with pytest.raises(ValueError, match=r"reader_model\.json\.gz"):
+        ReaderModel.from_file(broken)
+
+
+def test_the_shipped_model_is_in_use_by_default() -> None:
+    model = default_model()
+    assert model is not None and model.path == SHIPPED
