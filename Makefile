@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 eval: $(STAMP)
-	$(BIN)/python -m tests.nlp_eval
+	$(BIN)/python -m tests.nlp_eval $(if $(LLM),--llm)
 
 train: $(STAMP)
 	$(BIN)/salesbot nlp train --shipped

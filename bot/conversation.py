@@ -7,6 +7,7 @@ platform's envelope; business rules live in storage/ and are composed here.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -81,6 +82,7 @@ class Turn:
     event_id: int | None
     source: str
     heard: str | None = None
+    read: Callable[[str, datetime], ParsedNote] = parse_note
 
     def when(self, moment: datetime, *, has_time: bool) -> str:
         return when(moment, self.now, self.now.tzinfo, has_time=has_time)  # type: ignore[arg-type]
@@ -94,11 +96,13 @@ def handle(
     tz: ZoneInfo,
     rules: Rules,
     event_id: int | None = None,
+    read: Callable[[str, datetime], ParsedNote] = parse_note,
 ) -> list[Card]:
-    """Answer one message from a person. Raises only for unexpected failures (the caller apologises)."""
+    """Answer one message from a person. Raises only for unexpected failures (the caller apologises).
+    `read` reads a note (the local reader by default)."""
     actor = ensure_user(session, message.sender, name=message.sender_name, now=now)
     heard = message.text if message.extra.get("transcript") else None
-    turn = Turn(session, actor, now.astimezone(tz), rules, event_id, message.channel, heard)
+    turn = Turn(session, actor, now.astimezone(tz), rules, event_id, message.channel, heard, read)
     if message.kind == "unsupported":
         return [Card.text("暂不支持这种消息类型。请发文字或语音，说说这次跟进的情况。")]
     if message.kind == "event":  # the person opened the bot: the platform already limits this to once a day
@@ -159,7 +163,7 @@ def _command_key(text: str) -> str:
 def _note(turn: Turn, text: str) -> Card:
     if not text:
         return Card.text("没有收到内容。说说这次跟进的情况吧，例如：", EXAMPLE, "发「帮助」查看全部指令。")
-    parsed = parse_note(text, turn.now)
+    parsed = turn.read(text, turn.now)
     match = match_or_create_lead(
         turn.session,
         turn.actor,

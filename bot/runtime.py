@@ -8,9 +8,10 @@ in a plain RQ worker).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,9 +21,13 @@ from bot.platforms.base import Preparer, Sender
 from config import settings as config_settings
 from config.rules import Rules, default_rules
 from jobs.queue import EmbeddedQueue, TaskQueue
+from nlp import ParsedNote, parse_note
+from nlp.model import use_data_dir
 from storage.db import is_sqlite, make_engine, make_session_factory
 from storage.migrate import check_current, upgrade
 from storage.outbox import new_message_ids
+
+NoteReader = Callable[[str, datetime], ParsedNote]
 
 # By name: bot.tasks imports this module, and a web process need not load the task code.
 DELIVER = "bot.tasks.deliver"
@@ -38,6 +43,8 @@ class Runtime:
     rules: Rules
     senders: dict[str, Sender] = field(default_factory=dict)
     preparers: dict[str, Preparer] = field(default_factory=dict)
+    # Reads a note: the local reader, or the configured LLM reader with the local one behind it.
+    reader: NoteReader = parse_note
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -77,7 +84,18 @@ def build_runtime(settings: config_settings.Settings, *, queue: TaskQueue | None
         rules=default_rules(),
         senders=build_senders(settings, queue.connection),
         preparers=build_preparers(settings, queue.connection),
+        reader=build_reader(settings),
     )
+
+
+def build_reader(settings: config_settings.Settings) -> NoteReader:
+    """The note reader this process uses (the deployment's own trained model when it has one)."""
+    use_data_dir(settings.data_dir)
+    if settings.llm is None:
+        return parse_note
+    from bot.llm_reader import LlmReader
+
+    return LlmReader(settings.llm, default_rules())
 
 
 def make_queue(redis_url: str | None) -> TaskQueue:

@@ -120,7 +120,7 @@ def _converse(
         update_ref = None if card.is_refusal else action.update_ref or None
         return [((action.channel, action.actor), card, update_ref)]
     cards = conversation.handle(
-        session, message, now=event.received_at, tz=rt.settings.tz, rules=rt.rules, event_id=event.id
+        session, message, now=event.received_at, tz=rt.settings.tz, rules=rt.rules, event_id=event.id, read=rt.reader
     )
     return [((message.channel, message.recipient), card, None) for card in cards]
 

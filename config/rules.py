@@ -29,6 +29,8 @@ class Stage:
 @dataclass(frozen=True)
 class Rules:
     tag_labels: dict[str, str]
+    # What each tag means, as a person labels it (the optional LLM reader is told these).
+    tag_descriptions: dict[str, str]
     stages: tuple[Stage, ...]
     yellow_days: int
     red_days: int
@@ -105,10 +107,12 @@ def _need(table: dict, key: str, kind: type, where: str):
 def load_rules(directory: Path = DATA_DIR) -> Rules:
     """Parse tags.toml, stages.toml and rules.toml from `directory`; raises RuleFileError."""
     tags = read_toml(directory / "tags.toml").get("tag", [])
-    labels = {}
+    labels, descriptions = {}, {}
     for i, tag in enumerate(tags):
         where = f"tags.toml tag #{i + 1}"
-        labels[_need(tag, "id", str, where)] = _need(tag, "label", str, where)
+        tag_id = _need(tag, "id", str, where)
+        labels[tag_id] = _need(tag, "label", str, where)
+        descriptions[tag_id] = str(tag.get("description", labels[tag_id]))
 
     stages = []
     for i, stage in enumerate(read_toml(directory / "stages.toml").get("stage", [])):
@@ -150,6 +154,7 @@ def load_rules(directory: Path = DATA_DIR) -> Rules:
         raise RuleFileError("rules.toml [schedule]: leaderboard_weekday must be 1 (Monday) to 7")
     return Rules(
         tag_labels=labels,
+        tag_descriptions=descriptions,
         stages=tuple(stages),
         yellow_days=yellow,
         red_days=red,

@@ -54,6 +54,16 @@ class AsrSettings:
 
 
 @dataclass(frozen=True)
+class LlmSettings:
+    """An OpenAI-compatible chat completions endpoint that reads notes (optional)."""
+
+    url: str
+    model: str
+    api_key: str
+    timeout: float = 3.0
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str | None = None
@@ -61,6 +71,7 @@ class Settings:
     wecom: WecomSettings | None = None
     feishu: FeishuSettings | None = None
     asr: AsrSettings | None = None
+    llm: LlmSettings | None = None
     # Where the deployment keeps files of its own, such as the reader model trained on its corrections.
     data_dir: Path = Path(".")
 
@@ -190,6 +201,15 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
             model=_env(values, "ASR_MODEL"),
         )
 
+    llm = None
+    group = _group(values, ["LLM_URL", "LLM_MODEL", "LLM_API_KEY"])
+    if group:
+        llm = LlmSettings(
+            url=_url(values, "LLM_URL", "", ("http", "https")).rstrip("/"),
+            model=group["LLM_MODEL"],
+            api_key=group["LLM_API_KEY"],
+        )
+
     return Settings(
         database_url=_database_url(values),
         redis_url=redis_url,
@@ -197,5 +217,6 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         wecom=wecom,
         feishu=feishu,
         asr=asr,
+        llm=llm,
         data_dir=Path(_env(values, "DATA_DIR") or "."),
     )

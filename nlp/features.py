@@ -35,15 +35,22 @@ def note_features(
     lo, hi = span
     found: set[str] = {f"a:{activity}"}
     scoped = any(scan.hits(kind) for kind in _SCOPE_KINDS)
+    negated_at: set[int] = set()
     for tok in tokens:
         if lo <= tok.start and tok.end <= hi and not _punctuation(tok.word):
             negated = scoped and is_cancelled(scan, lexicon, tok.start, tok.end)
             found.add(("n:" if negated else "w:") + tok.word)
+            if negated:
+                negated_at.update(range(tok.start, tok.end))
     text = scan.text
-    # Runs of characters with no boundary and no digit; n-grams are taken inside each run.
-    for run in _RUNS.findall(text[lo:hi]):
+    # Runs of characters with no boundary and no digit; n-grams are taken inside each run, marked nc:
+    # when they start inside a negated word.
+    for m in _RUNS.finditer(text, lo, hi):
+        run, base = m.group(), m.start()
         for n in _NGRAMS:
-            found.update("c:" + run[i : i + n] for i in range(len(run) - n + 1))
+            found.update(
+                ("nc:" if base + i in negated_at else "c:") + run[i : i + n] for i in range(len(run) - n + 1)
+            )
     for tag, ev in evidence.items():
         kept = [h for h in ev.kept if lo <= h.start < hi]
         cancelled = [h for h in ev.cancelled if lo <= h.start < hi]

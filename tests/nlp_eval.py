@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -147,13 +147,20 @@ def predicted_fields(note: ParsedNote) -> dict[str, object]:
     }
 
 
-def evaluate(records: Sequence[dict], model: ReaderModel | object | None = IN_USE, label: str = "") -> Report:
-    """Read every record with `model` (default: the model in use) and count what it got right."""
+def evaluate(
+    records: Sequence[dict],
+    model: ReaderModel | object | None = IN_USE,
+    label: str = "",
+    read: Callable[[str, datetime], ParsedNote] | None = None,
+) -> Report:
+    """Read every record with `model` (default: the model in use), or with `read`, and count what it got
+    right."""
     report = Report()
     tag_ids = list(default_rules().tag_labels)
     report.tag_counts = {tag: Counter() for tag in tag_ids}
     for i, rec in enumerate(records, 1):
-        note = parse_note(rec["text"], datetime.fromisoformat(rec["now"]), model=model)  # type: ignore[arg-type]
+        now = datetime.fromisoformat(rec["now"])
+        note = read(rec["text"], now) if read else parse_note(rec["text"], now, model=model)  # type: ignore[arg-type]
         report.notes += 1
         gold, got = set(rec["tags"]), set(note.tags)
         for tag in tag_ids:
@@ -212,11 +219,34 @@ def summary_line(name: str, report: Report) -> str:
     return f"{name:<14}{report.notes:6d}{report.micro_f1():8.3f}  {figures}"
 
 
+def measure_llm(paths: Sequence[Path], *, mistakes: bool) -> int:
+    """The LLM reader (SALESBOT_LLM_URL, _MODEL, _API_KEY) on the given files, beside the local reader."""
+    from bot.llm_reader import LlmReader
+    from config.settings import load
+
+    settings = load()
+    if settings.llm is None:
+        print("set SALESBOT_LLM_URL, SALESBOT_LLM_MODEL and SALESBOT_LLM_API_KEY to measure an LLM reader")
+        return 2
+    reader = LlmReader(settings.llm, default_rules())
+    report = Report()
+    for path in paths:
+        report.add(evaluate(load_corpus(path), label=path.stem, read=reader))
+    print_report(f"LLM reader {settings.llm.model} at {settings.llm.url}", report)
+    if mistakes:
+        print("\n".join(report.mistakes))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Measure the note reader on labelled JSONL notes.")
     parser.add_argument("--file", action="append", type=Path, help="measure only this file with the model in use")
     parser.add_argument("--mistakes", action="store_true", help="list every wrong note")
+    parser.add_argument("--llm", action="store_true", help="measure the LLM reader of SALESBOT_LLM_* instead")
     args = parser.parse_args(argv)
+
+    if args.llm:
+        return measure_llm(args.file or corpus_files(), mistakes=args.mistakes)
 
     if args.file:
         for path in args.file:
