@@ -48,9 +48,7 @@ def note_features(
     for m in _RUNS.finditer(text, lo, hi):
         run, base = m.group(), m.start()
         for n in _NGRAMS:
-            found.update(
-                ("nc:" if base + i in negated_at else "c:") + run[i : i + n] for i in range(len(run) - n + 1)
-            )
+            found.update(("nc:" if base + i in negated_at else "c:") + run[i : i + n] for i in range(len(run) - n + 1))
     for tag, ev in evidence.items():
         kept = [h for h in ev.kept if lo <= h.start < hi]
         cancelled = [h for h in ev.cancelled if lo <= h.start < hi]

@@ -18,15 +18,15 @@ from nlp.numbers import small_int
 from nlp.scan import Scan
 
 _NUM = r"(?:\d{1,2}|[零一二两三四五六七八九十]{1,3})"
-_PERIOD = r"凌晨|早上|早晨|上午|中午|午饭后|下午|傍晚|下班前|晚上|夜里"
+_PERIOD = r"凌晨|一早|早上|早晨|朝早|上午|中午|午饭后|下午|下昼|晏昼|傍晚|下班前|晚上|夜里"
 _DATE = re.compile(
     r"(?<![0-9])(?:"
-    r"(?P<rel>大后天|后天|明天|明日|明儿|明早|明晚|今天|今日|今儿|今早|今晚|今夜)"
+    r"(?P<rel>大后天|后天|明天|明日|明儿|明早|明晚|听日|听朝|今天|今日|今儿|今早|今晚|今夜)"
     r"|(?P<wk>(?P<wkp>下下个?|下个?|这个?|本|上个?)?(?:周|星期|礼拜)(?P<wkd>[一二三四五六日天1-7]))"
     rf"|(?P<off>(?P<offn>{_NUM}|半|几)个?(?P<offu>工作日|天|日|周|星期|礼拜|月|小时|钟头)"
     r"(?P<offd>之后|以后|后|之内|以内|内))"
     rf"|(?P<pass>过(?P<passn>{_NUM}|几)天)"
-    rf"|(?P<md>(?:(?P<mdy>今年|明年)?(?P<mdm>{_NUM}|下个?|这个?|本)月)?(?P<mdd>{_NUM})(?:号|日))"
+    rf"|(?<![小大加])(?P<md>(?:(?P<mdy>今年|明年)?(?P<mdm>{_NUM}|下个?|这个?|本)月)?(?P<mdd>{_NUM})(?:号|日))"
     r"|(?P<me>(?P<mep>下个?|这个?|本)?月(?:底|末))"
     r"|(?P<ye>(?:今年)?年(?:底|末))"
     r")"
@@ -141,8 +141,36 @@ def _candidates(scan: Scan, lexicon: lx.Lexicon, now: datetime) -> list[_Candida
         if at <= now:
             at += timedelta(days=1)
         found.append(_Candidate(t.start(), t.end(), at.date(), at, True))
+    if not found:
+        found = _bare_periods(text, lexicon, now)
     found.sort(key=lambda c: c.start)
+    return _timed_repeats(found)
+
+
+_BARE_PERIOD = re.compile(rf"(?<![今明昨前后天日])(?:{_PERIOD})")
+
+
+def _bare_periods(text: str, lexicon: lx.Lexicon, now: datetime) -> list[_Candidate]:
+    """In a note that names no day, a part of the day (报价单下午发他, 我晚上整理一下) is later today."""
+    found = []
+    for m in _BARE_PERIOD.finditer(text):
+        hour = lexicon.periods.get(m.group())
+        if hour is None:
+            continue
+        at = now.replace(hour=hour, minute=0, second=0, microsecond=0)
+        if at > now:
+            found.append(_Candidate(m.start(), m.end(), at.date(), at, True))
     return found
+
+
+def _timed_repeats(found: list[_Candidate]) -> list[_Candidate]:
+    """A day said again with a time (下礼拜三 下礼拜三上午, 周三 不对 周四 周四上午) gives the first mention
+    of that day its time."""
+    timed = {c.day: c for c in found if c.has_time and c.day is not None}
+    return [
+        _Candidate(c.start, c.end, c.day, timed[c.day].at, True) if not c.has_time and c.day in timed else c
+        for c in found
+    ]
 
 
 def _clock(t: re.Match[str], period: str | None, lexicon: lx.Lexicon) -> tuple[int | None, int | None, str | None]:
@@ -171,7 +199,7 @@ def _resolve_date(m: re.Match[str], now: datetime) -> tuple[date, datetime | Non
     today = now.date()
     if m.group("rel"):
         rel = m.group("rel")
-        offset = 3 if rel.startswith("大后") else 2 if rel.startswith("后") else 1 if rel.startswith("明") else 0
+        offset = 3 if rel.startswith("大后") else 2 if rel.startswith("后") else 1 if rel[0] in "明听" else 0
         return today + timedelta(days=offset), None
     if m.group("wk"):
         weekday = _WEEKDAYS[m.group("wkd")]

@@ -86,3 +86,33 @@ def test_default_hour_comes_from_config() -> None:
     from nlp.lexicon import default_lexicon
 
     assert parse_note("下周三再约", NOW).follow_up_at.hour == default_lexicon().default_hour
+
+
+def test_a_part_of_the_day_alone_is_later_today() -> None:
+    note = parse_note("报价单下午发他邮箱", NOW)
+    assert (note.follow_up_at, note.follow_up_has_time) == (at(2026, 11, 25, 14, 0), True)
+
+
+def test_a_part_of_the_day_already_past_is_no_follow_up() -> None:
+    assert parse_note("上午跟王总聊了", at(2026, 11, 25, 16, 0)).follow_up_at is None
+
+
+def test_a_day_said_again_with_a_time_takes_the_time() -> None:
+    assert parse_note("周四 不对 周四上午再过去", NOW).follow_up_at == at(2026, 11, 26, 9, 0)
+
+
+def test_cantonese_tomorrow_afternoon_is_read() -> None:
+    assert parse_note("听日下昼再打", NOW).follow_up_at == at(2026, 11, 26, 14, 0)
+
+
+def test_first_thing_tomorrow_is_nine() -> None:
+    assert parse_note("明天一早就过去", NOW).follow_up_at == at(2026, 11, 26, 9, 0)
+
+
+def test_a_size_is_not_a_day_of_the_month() -> None:
+    assert parse_note("要个小一号的方案", NOW).follow_up_at is None
+
+
+def test_a_payment_or_production_deadline_is_no_follow_up() -> None:
+    assert parse_note("尾款说月底前结清", NOW).follow_up_at is None
+    assert parse_note("新线一月五号必须投产", NOW).follow_up_at is None

@@ -140,3 +140,9 @@ def test_a_damaged_model_file_is_refused_with_its_path(tmp_path: Path) -> None:
 def test_the_shipped_model_is_in_use_by_default() -> None:
     model = default_model()
     assert model is not None and model.path == SHIPPED
+
+
+def test_a_day_summary_with_first_and_second_is_cut_per_customer() -> None:
+    note = parse_note("今天见了两个客户 一个是丹阳明视光学 要检测报告 另一个是常熟天润机械 说交期不能超过一个月", NOW)
+    assert [part.company for part in note.parts] == ["丹阳明视光学", "常熟天润机械"]
+    assert "wants_proposal" in note.parts[0].tags and "delivery_concern" in note.parts[1].tags
