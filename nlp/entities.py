@@ -28,7 +28,7 @@ _LOCATION_ENDS = ("区", "园", "市", "县", "省", "镇", "路", "街", "村",
 _FILLERS = ("那个", "这个", "那家", "这家", "一家")
 _CROSSABLE = frozenset("的和")
 # Kinds of lexicon words that may stand inside a company name.
-_NAME_KINDS = frozenset({lx.SUFFIX, lx.TERM, lx.PLACE, lx.NOT_NEG, lx.PHONE_BLOCK})
+_NAME_KINDS = frozenset({lx.SUFFIX, lx.TERM, lx.PLACE, lx.NOT_NEG, lx.PHONE_BLOCK, lx.KNOWN_COMPANY})
 # Text right before the company that makes the note a visit: 去双汇发展, 去那个常熟的波司登.
 # A dictated name after a filler and before 的那个/那边 (呃那个周黑鸭的那个冷库项目, 就是说华润三九那边的采购).
 _SPOKEN = re.compile(

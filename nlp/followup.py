@@ -26,7 +26,7 @@ _DATE = re.compile(
     rf"|(?P<off>(?P<offn>{_NUM}|半|几)个?(?P<offu>工作日|天|日|周|星期|礼拜|月|小时|钟头)"
     r"(?P<offd>之后|以后|后|之内|以内|内))"
     rf"|(?P<pass>过(?P<passn>{_NUM}|几)天)"
-    rf"|(?<![小大加])(?P<md>(?:(?P<mdy>今年|明年)?(?P<mdm>{_NUM}|下个?|这个?|本)月)?(?P<mdd>{_NUM})(?:号|日))"
+    rf"|(?<![小大加])(?P<md>(?:(?P<mdy>今年|明年)?(?P<mdm>{_NUM}|下个?|这个?|本)月)?(?P<mdd>{_NUM})(?:号|日)(?![店楼线机位门库厅仓诊室车]))"
     r"|(?P<me>(?P<mep>下个?|这个?|本)?月(?:底|末))"
     r"|(?P<ye>(?:今年)?年(?:底|末))"
     r")"
@@ -60,6 +60,8 @@ class _Candidate:
     day: date | None
     at: datetime | None
     has_time: bool
+    # A bare weekday that is today or already past this week, read as next week's.
+    rolled: bool = False
 
 
 def find_follow_up(scan: Scan, lexicon: lx.Lexicon, now: datetime) -> FollowUp:
@@ -89,6 +91,9 @@ def _has_cue(scan: Scan, c: _Candidate) -> bool:
 def _is_follow_up(c: _Candidate, scan: Scan, now: datetime) -> bool:
     if c.at is None or c.at <= now:
         return False
+    done = scan.text.find("了", c.end, c.end + 12)
+    if c.rolled and done != -1 and scan.same_sentence(c.end, done):
+        return False  # 周二和恩施州中心医院开了视频会: this week's Tuesday, already past
     after = _DEADLINE_GAP.match(scan.text, c.end).end()
     if scan.near_after(lx.NOT_FOLLOW_UP, after, 4) or scan.near_before(lx.NOT_FOLLOW_UP, c.start, 4):
         return False
@@ -114,14 +119,15 @@ def _candidates(scan: Scan, lexicon: lx.Lexicon, now: datetime) -> list[_Candida
                 end = t.end()
             if hour is None and period:
                 hour, minute = lexicon.periods.get(period[-1:] if period[0] in "今明" else period, None), 0
+        rolled = bool(m.group("wk")) and not m.group("wkp") and _WEEKDAYS[m.group("wkd")] <= now.weekday()
         if exact is not None:
             found.append(_Candidate(m.start(), end, exact.date(), exact, True))
         elif hour is not None:
             at = datetime(day.year, day.month, day.day, hour, minute or 0, tzinfo=now.tzinfo)
-            found.append(_Candidate(m.start(), end, day, at, True))
+            found.append(_Candidate(m.start(), end, day, at, True, rolled))
         else:
             at = datetime(day.year, day.month, day.day, lexicon.default_hour, tzinfo=now.tzinfo)
-            found.append(_Candidate(m.start(), end, day, at, False))
+            found.append(_Candidate(m.start(), end, day, at, False, rolled))
         taken_until = end
     for t in _CLOCK.finditer(text):
         if t.start() < taken_until or any(c.start <= t.start() < c.end for c in found):

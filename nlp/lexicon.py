@@ -40,6 +40,8 @@ RESCHEDULE = "reschedule"
 NOT_FOLLOW_UP = "not_follow_up"
 VAGUE = "vague"
 STAGE = "stage"
+# A name of config/companies.txt: a well-known organisation, likely the customer or a rival.
+KNOWN_COMPANY = "known_company"
 # Stage signals in order of precedence: a note that says both 合同发了 and 签了 was won.
 STAGE_SIGNALS = ("won", "lost", "contract", "quote_sent")
 
@@ -111,6 +113,14 @@ def read_userdict(path: Path) -> list[tuple[str, str]]:
     return entries
 
 
+def read_names(path: Path) -> list[str]:
+    """The names of a one-name-a-line file (`#` starts a comment); none when the file is absent."""
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [normalize(line.strip()) for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
 def load_lexicon(directory: Path = DATA_DIR) -> Lexicon:
     """Build the lexicon from tags.toml, nlp.toml and userdict.txt in `directory`."""
     words: dict[str, set[tuple[str, str]]] = {}
@@ -161,6 +171,7 @@ def load_lexicon(directory: Path = DATA_DIR) -> Lexicon:
     signals = nlp.get("stage_signal", {})
     for signal in STAGE_SIGNALS:
         add(STAGE, _words(signals, signal, "nlp.toml [stage_signal]"), signal)
+    add(KNOWN_COMPANY, read_names(directory / "companies.txt"))
     for word, pos in read_userdict(directory / "userdict.txt"):
         add(SUFFIX if pos == "nt" else TERM, [word])
         if pos == "ns":

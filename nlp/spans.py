@@ -34,6 +34,7 @@ _KINDS = (
     lx.TERM,
     lx.FOLLOW_UP,
     lx.AMOUNT_CUE,
+    lx.KNOWN_COMPANY,
 )
 # CRFsuite settings: L1 and L2 regularisation, iterations.
 TRAINING = {"c1": 0.05, "c2": 0.05, "max_iterations": 150, "feature.possible_transitions": True}
@@ -56,22 +57,24 @@ def char_features(
     text = scan.text
     n = len(text)
     padded = f"^^{text}$$"
+    kinds = [_kind(ch) for ch in padded]
     feats: list[list[str]] = []
     for i in range(n):
         c = i + 2
-        kind = _kind(text[i])
+        a, b, x, y, z = padded[c - 2 : c + 3]
+        kind = kinds[c]
         feats.append(
             [
-                "c=" + padded[c],
-                "p=" + padded[c - 1],
-                "q=" + padded[c + 1],
-                "pp=" + padded[c - 2],
-                "qq=" + padded[c + 2],
-                "pc=" + padded[c - 1 : c + 1],
-                "cq=" + padded[c : c + 2],
+                "c=" + x,
+                "p=" + b,
+                "q=" + y,
+                "pp=" + a,
+                "qq=" + z,
+                "pc=" + b + x,
+                "cq=" + x + y,
                 "t=" + kind,
-                "tp=" + _kind(padded[c - 1]) + kind,
-                "tq=" + kind + _kind(padded[c + 1]),
+                "tp=" + kinds[c - 1] + kind,
+                "tq=" + kind + kinds[c + 1],
             ]
         )
     words = [tok.word for tok in tokens]

@@ -116,3 +116,18 @@ def test_a_size_is_not_a_day_of_the_month() -> None:
 def test_a_payment_or_production_deadline_is_no_follow_up() -> None:
     assert parse_note("尾款说月底前结清", NOW).follow_up_at is None
     assert parse_note("新线一月五号必须投产", NOW).follow_up_at is None
+
+
+def test_a_weekday_already_past_with_a_done_action_is_no_follow_up() -> None:
+    assert parse_note("周一和恩施州中心医院开了视频会", NOW).follow_up_at is None
+    assert parse_note("周一再和恩施州中心医院开会", NOW).follow_up_at == at(2026, 11, 30, 10, 0)
+
+
+def test_a_numbered_shop_or_room_is_not_a_day() -> None:
+    assert parse_note("1号店要年付改季付", NOW).follow_up_at is None
+    assert parse_note("装在了超声科三号诊室", NOW).follow_up_at is None
+
+
+def test_a_customers_go_live_or_trial_end_is_no_follow_up() -> None:
+    assert parse_note("测试期到12月20号", NOW).follow_up_at is None
+    assert parse_note("系统1月15号前必须部署完", NOW).follow_up_at is None

@@ -98,13 +98,17 @@ def test_an_operators_new_keyword_for_a_trained_tag_works_without_training(opera
         ("华力机械说不考虑了", "lost"),
         ("报价已经发给华力机械王总了", "quote_sent"),
         ("合同发过去了 等他们盖章", "contract"),
-        ("合同还没签 下周再催", None),
         ("本来以为要黄了 结果还是签了", "won"),
         ("华力机械王总嫌贵 要样机", None),
     ],
 )
 def test_stage_signals_are_read_from_the_note(text: str, signal: str | None) -> None:
     assert parse_note(text, NOW).stage_signal == signal
+
+
+@pytest.mark.parametrize("text", ["合同还没签 下周再催", "华力机械还没拿下", "没成交 客户说再等等"])
+def test_a_deal_not_yet_closed_is_not_won(text: str) -> None:
+    assert parse_note(text, NOW).stage_signal != "won"
 
 
 def test_two_customers_in_one_note_are_two_parts() -> None:
