@@ -27,7 +27,7 @@ eval: $(STAMP)
 	$(BIN)/python -m tests.nlp_eval $(if $(LLM),--llm)
 
 train: $(STAMP)
-	$(BIN)/salesbot nlp train --shipped
+	$(BIN)/salesbot nlp train --shipped $(if $(OUT),--out $(OUT))
 
 bench: $(STAMP)
 	$(BIN)/python bench/parse.py

@@ -482,7 +482,8 @@ def nlp_group() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder of labelled JSONL notes (default: tests/data/corpus of the source checkout).",
 )
-def nlp_train(shipped: bool, corpus_dir: Path | None) -> None:
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the model here instead.")
+def nlp_train(shipped: bool, corpus_dir: Path | None, out: Path | None) -> None:
     """Train the reader on the labelled corpus and save it (the deployment's data dir, or --shipped)."""
     from nlp import model as reader
     from nlp.training import CORPUS_DIR, corpus_records, train_model
@@ -493,7 +494,7 @@ def nlp_train(shipped: bool, corpus_dir: Path | None) -> None:
     except FileNotFoundError as exc:
         raise click.ClickException(f"{exc}; pass --corpus DIR") from exc
     trained = train_model(records, sources={"corpus": len(records)})
-    path = reader.SHIPPED if shipped else settings.data_dir / reader.DEPLOYMENT_FILE
+    path = out or (reader.SHIPPED if shipped else settings.data_dir / reader.DEPLOYMENT_FILE)
     trained.to_file(path)
     click.echo(f"trained on {trained.examples} examples ({len(trained.features)} features): {path}")
 

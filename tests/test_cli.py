@@ -187,3 +187,36 @@ def test_an_event_left_unprocessed_by_a_dead_worker_is_picked_up_by_jobs_run_swe
     assert printed[0] == "【已记录：杭州华力机械】"  # no WeCom here: the reply is printed instead
     [activity] = json.loads(run("activities", "list", "--json").output)
     assert (activity["author"], activity["text"]) == ("wecom:zhangwei", NOTE)
+
+
+def test_nlp_status_names_the_shipped_model_by_default(run) -> None:
+    status = json.loads(run("nlp", "status").output)
+    assert status["kind"] == "shipped"
+    assert status["examples"] >= 2000
+    assert "price_sensitive" in status["tags"]
+
+
+def test_nlp_train_saves_a_deployment_model_that_is_then_in_use(run, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    notes = [("华力机械王总嫌贵", ["price_sensitive"]), ("恒通要样机", ["needs_sample"]), ("东升模具黄了", ["lost"])]
+    (corpus / "ours.jsonl").write_text(
+        "".join(
+            json.dumps({"text": text, "tags": tags, "activity_type": "other", "stage_signal": None}) + "\n"
+            for text, tags in notes
+        ),
+        encoding="utf-8",
+    )
+    data = tmp_path / "data"
+    env = {"SALESBOT_DATA_DIR": str(data)}
+    trained = run("nlp", "train", "--corpus", str(corpus), extra_env=env)
+    assert trained.exit_code == 0, trained.output
+    assert (data / "reader_model.json.gz").is_file()
+    status = json.loads(run("nlp", "status", extra_env=env).output)
+    assert (status["kind"], status["examples"]) == ("deployment", 3)
+
+
+def test_nlp_train_without_a_corpus_says_where_it_looked(run, tmp_path: Path) -> None:
+    result = run("nlp", "train", "--corpus", str(tmp_path))
+    assert result.exit_code != 0
+    assert str(tmp_path) in result.output and "--corpus" in result.output
