@@ -74,3 +74,25 @@ def test_the_calendar_warns_when_next_year_relies_on_the_holiday_file() -> None:
     status = default_calendar().status(date(2026, 11, 25))
     assert status["fallback_years"] == [2027]
     assert "config/holidays.toml" in str(status["warning"])
+
+
+def test_a_web_process_answering_requests_never_loads_the_reader_model(tmp_path) -> None:
+    """The model and jieba are the worker's: a web process stores and enqueues, it never reads a note."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from bot.app import create_app
+        from config.settings import load
+        app = create_app(load({{"SALESBOT_DATABASE_URL": "sqlite:///{tmp_path / "web.db"}"}}, env_file=None))
+        assert app.test_client().get("/healthz").status_code == 200
+        import nlp.model
+        assert "model" not in nlp.model._state, "the web process loaded the reader model"
+        assert "jieba" not in sys.modules, "the web process loaded jieba"
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
