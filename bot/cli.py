@@ -482,18 +482,29 @@ def nlp_group() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder of labelled JSONL notes (default: tests/data/corpus of the source checkout).",
 )
+@click.option(
+    "--examples",
+    "example_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A JSONL file of this company's own labelled notes (the corpus format), learnt with the corpus.",
+)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the model here instead.")
-def nlp_train(shipped: bool, corpus_dir: Path | None, out: Path | None) -> None:
+def nlp_train(shipped: bool, corpus_dir: Path | None, example_files: tuple[Path, ...], out: Path | None) -> None:
     """Train the reader on the labelled corpus and save it (the deployment's data dir, or --shipped)."""
     from nlp import model as reader
-    from nlp.training import CORPUS_DIR, corpus_records, train_model
+    from nlp.training import CORPUS_DIR, corpus_records, read_records, train_model
 
     settings = _settings()
     try:
         records = corpus_records(corpus_dir or CORPUS_DIR)
+        own = [record for path in example_files for record in read_records(path)]
     except FileNotFoundError as exc:
         raise click.ClickException(f"{exc}; pass --corpus DIR") from exc
-    trained = train_model(records, sources={"corpus": len(records)})
+    except (ValueError, KeyError) as exc:
+        raise click.ClickException(f"a labelled note cannot be read: {exc}") from exc
+    sources = {"corpus": len(records), **({"examples": len(own)} if own else {})}
+    trained = train_model(records + own, sources=sources)
     path = out or (reader.SHIPPED if shipped else settings.data_dir / reader.DEPLOYMENT_FILE)
     trained.to_file(path)
     click.echo(f"trained on {trained.examples} examples ({len(trained.features)} features): {path}")

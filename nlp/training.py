@@ -163,16 +163,22 @@ def taxonomy_words(lexicon: lx.Lexicon) -> dict[str, frozenset[str]]:
     return {tag: frozenset(w) for tag, w in words.items()}
 
 
+def read_records(path: Path) -> list[dict]:
+    """The labelled notes of one JSONL file; each needs at least `text` and `tags`."""
+    with path.open(encoding="utf-8") as fh:
+        records = [json.loads(line) for line in fh if line.strip()]
+    for i, record in enumerate(records, 1):
+        if not isinstance(record.get("text"), str) or not isinstance(record.get("tags"), list):
+            raise ValueError(f"{path} line {i}: a labelled note needs `text` and a `tags` list")
+    return records
+
+
 def corpus_records(directory: Path = CORPUS_DIR) -> list[dict]:
     """Every labelled note of the corpus (one JSONL file per writer), in file order."""
     files = sorted(directory.glob("*.jsonl"))
     if not files:
         raise FileNotFoundError(f"no labelled notes (*.jsonl) in {directory}")
-    records = []
-    for path in files:
-        with path.open(encoding="utf-8") as fh:
-            records.extend(json.loads(line) for line in fh if line.strip())
-    return records
+    return [record for path in files for record in read_records(path)]
 
 
 def train_model(records: Sequence[dict], extra: Sequence[Example] = (), *, sources: dict[str, int]) -> ReaderModel:

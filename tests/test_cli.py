@@ -216,6 +216,27 @@ def test_nlp_train_saves_a_deployment_model_that_is_then_in_use(run, tmp_path: P
     assert (status["kind"], status["examples"]) == ("deployment", 3)
 
 
+def test_nlp_train_learns_a_companys_own_notes_with_the_corpus(run, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    line = {"text": "华力机械王总嫌贵", "tags": ["price_sensitive"], "activity_type": "other", "stage_signal": None}
+    (corpus / "ours.jsonl").write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
+    own = tmp_path / "own.jsonl"
+    own.write_text(json.dumps({"text": "客户说肉疼", "tags": ["price_sensitive"]}, ensure_ascii=False) + "\n")
+    env = {"SALESBOT_DATA_DIR": str(tmp_path / "data")}
+    assert run("nlp", "train", "--corpus", str(corpus), "--examples", str(own), extra_env=env).exit_code == 0
+    status = json.loads(run("nlp", "status", extra_env=env).output)
+    assert status["sources"] == {"corpus": 1, "examples": 1}
+
+
+def test_nlp_train_refuses_an_unreadable_example_file(run, tmp_path: Path) -> None:
+    own = tmp_path / "own.jsonl"
+    own.write_text('{"text": "客户说肉疼"}\n', encoding="utf-8")
+    result = run("nlp", "train", "--examples", str(own))
+    assert result.exit_code != 0
+    assert "own.jsonl line 1" in result.output
+
+
 def test_nlp_train_without_a_corpus_says_where_it_looked(run, tmp_path: Path) -> None:
     result = run("nlp", "train", "--corpus", str(tmp_path))
     assert result.exit_code != 0

@@ -150,3 +150,20 @@ def test_a_day_summary_with_first_and_second_is_cut_per_customer() -> None:
     note = parse_note("今天见了两个客户 一个是丹阳明视光学 要检测报告 另一个是常熟天润机械 说交期不能超过一个月", NOW)
     assert [part.company for part in note.parts] == ["丹阳明视光学", "常熟天润机械"]
     assert "wants_proposal" in note.parts[0].tags and "delivery_concern" in note.parts[1].tags
+
+
+@pytest.mark.parametrize(
+    ("text", "company"), [("盒马那边又在压价", "盒马"), ("跟招商银行的Ms. Tan过了一遍方案", "招商银行")]
+)
+def test_a_well_known_name_without_a_suffix_is_the_company(text: str, company: str) -> None:
+    assert parse_note(text, NOW).company == company
+
+
+def test_digits_and_latin_letters_stay_in_the_company_name() -> None:
+    assert parse_note("58同城签了！年费42万", NOW).company == "58同城"
+    assert parse_note("3M中国想换供应商 现在那家老是断货", NOW).company == "3M中国"
+
+
+@pytest.mark.parametrize(("text", "contact"), [("今天见了王建国 他说要报价", "王建国"), ("Jason说下周再聊", "Jason")])
+def test_a_full_or_english_name_is_the_contact(text: str, contact: str) -> None:
+    assert parse_note(text, NOW).contact_name == contact
