@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 eval: $(STAMP)
-	$(BIN)/python -m tests.nlp_eval $(if $(LLM),--llm)
+	$(BIN)/python -m tests.nlp_eval $(if $(LLM),--llm) $(EVAL_ARGS)
 
 train: $(STAMP)
 	$(BIN)/salesbot nlp train --shipped $(if $(OUT),--out $(OUT))

@@ -126,10 +126,12 @@ _state: dict[str, object] = {"data_dir": None}
 
 
 def use_data_dir(data_dir: Path | None) -> None:
-    """Say where this deployment keeps its own model (the CLI and the worker call this on start)."""
+    """Say where this deployment keeps its own model (the CLI and the worker call this on start). The
+    loaded model is forgotten only when the directory changes."""
     with _lock:
-        _state.clear()
-        _state["data_dir"] = data_dir
+        if _state.get("data_dir") != data_dir:
+            _state.clear()
+            _state["data_dir"] = data_dir
 
 
 def default_model() -> ReaderModel | None:

@@ -58,7 +58,16 @@ TARGETS = {
     "parts": 0.95,
 }
 # Regression floors for the pooled leave-one-writer-out figures: `make eval` fails below them.
-FLOORS = {"tags_micro_f1": 0.80, "activity_type": 0.80, "stage_signal": 0.85}
+FLOORS = {
+    "tags_micro_f1": 0.83,
+    "activity_type": 0.89,
+    "stage_signal": 0.93,
+    "company": 0.76,
+    "contact_name": 0.93,
+    "follow_up_date": 0.93,
+    "amount": 0.96,
+    "phone": 0.99,
+}
 
 
 @dataclass
@@ -190,30 +199,36 @@ def featurize(by_writer: dict[str, list[dict]]) -> dict[str, list[Example]]:
     return {name: [ex for r in records for ex in examples_from_record(r)] for name, records in by_writer.items()}
 
 
-def train_on(examples: dict[str, list[Example]], *, leave_out: str | None = None) -> ReaderModel:
-    """A model trained on every writer's examples but `leave_out`'s."""
-    chosen = [ex for name, exs in examples.items() if name != leave_out for ex in exs]
+def train_on(examples: dict[str, list[Example]], *, leave_out: Sequence[str] = ()) -> ReaderModel:
+    """A model trained on every writer's examples but those of the writers in `leave_out`."""
+    chosen = [ex for name, exs in examples.items() if name not in leave_out for ex in exs]
     return train(chosen, default_rules().tag_labels, trained_at="eval", sources={"corpus": len(chosen)})
 
 
 _FOLD: dict[str, object] = {}
 
 
-def _fold(name: str) -> Report:
+def _fold(held_out: tuple[str, ...]) -> dict[str, Report]:
     examples, by_writer = _FOLD["examples"], _FOLD["by_writer"]
-    return evaluate(by_writer[name], train_on(examples, leave_out=name), label=name)  # type: ignore[index, arg-type]
+    model = train_on(examples, leave_out=held_out)  # type: ignore[arg-type]
+    return {name: evaluate(by_writer[name], model, label=name) for name in held_out}  # type: ignore[index]
 
 
-def leave_one_writer_out(by_writer: dict[str, list[dict]]) -> dict[str, Report]:
-    """Per writer: the report of a model trained on every other writer, reading this writer's notes. The
-    folds run in parallel, one process per core (forked: they share the features computed here)."""
+def leave_one_writer_out(by_writer: dict[str, list[dict]], groups: int | None = None) -> dict[str, Report]:
+    """Per writer: the report of a model trained on every other writer, reading this writer's notes. With
+    `groups`, the writers are dealt into that many groups and each group is held out at once (fewer
+    trainings on less data: the figures can only be lower). The folds run in parallel, one process per
+    core (forked: they share the features computed here)."""
+    names = list(by_writer)
+    folds = [tuple(names[i::groups]) for i in range(groups)] if groups else [(name,) for name in names]
     _FOLD.update(examples=featurize(by_writer), by_writer=by_writer)
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=context) as pool:
-            return dict(zip(by_writer, pool.map(_fold, by_writer), strict=True))
+            reports = {name: report for fold in pool.map(_fold, folds) for name, report in fold.items()}
     finally:
         _FOLD.clear()
+    return {name: reports[name] for name in names}
 
 
 def print_report(title: str, report: Report) -> None:
@@ -258,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file", action="append", type=Path, help="measure only this file with the model in use")
     parser.add_argument("--mistakes", action="store_true", help="list every wrong note")
     parser.add_argument("--llm", action="store_true", help="measure the LLM reader of SALESBOT_LLM_* instead")
+    parser.add_argument("--groups", type=int, help="hold out this many groups of writers instead of each writer")
     args = parser.parse_args(argv)
 
     if args.llm:
@@ -276,9 +292,10 @@ def main(argv: list[str] | None = None) -> int:
 
     by_writer = writers()
     head = f"{'writer':<14}{'notes':>6}{'tagsF1':>8}  " + " ".join(n[:6] for n in FIELDS)
-    lowo = leave_one_writer_out(by_writer)
+    lowo = leave_one_writer_out(by_writer, args.groups)
     pooled = Report()
-    print("# Leave-one-writer-out (the figures that count)\n" + head)
+    held = f"{args.groups} groups of writers held out in turn" if args.groups else "each writer held out in turn"
+    print(f"# Leave-one-writer-out: {held} (the figures that count)\n" + head)
     for name, report in lowo.items():
         print(summary_line(name, report))
         pooled.add(report)
