@@ -23,11 +23,11 @@ import requests
 from config.rules import Rules
 from config.settings import LlmSettings
 from nlp import ParsedNote, parse_note
-from nlp.training import ACTIVITIES
+from nlp.lexicon import STAGE_SIGNALS
+from nlp.model import ACTIVITIES
 
 log = logging.getLogger("salesbot.llm")
 
-SIGNALS = ("won", "lost", "contract", "quote_sent")
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
 
 
@@ -78,7 +78,7 @@ def _part(raw: dict, text: str, rules: Rules) -> LlmPart:
     if not isinstance(tags, list) or not all(isinstance(t, str) and t in rules.tag_labels for t in tags):
         raise InvalidAnswer(f"tags outside the taxonomy: {tags!r}")
     activity, signal = raw.get("activity_type", "other"), raw.get("stage_signal")
-    if activity not in ACTIVITIES or (signal is not None and signal not in SIGNALS):
+    if activity not in ACTIVITIES or (signal is not None and signal not in STAGE_SIGNALS):
         raise InvalidAnswer(f"activity_type {activity!r} or stage_signal {signal!r} outside the contract")
     order = list(rules.tag_labels)
     return LlmPart(

@@ -24,6 +24,7 @@ SHIPPED = Path(__file__).resolve().parent / "reader_model.json.gz"
 DEPLOYMENT_FILE = "reader_model.json.gz"
 FORMAT = 1
 NO_SIGNAL = "none"
+ACTIVITIES = ("visit", "call", "wechat", "meeting", "demo", "quote", "sample", "contract", "other")
 _SCALE = 10_000
 
 
@@ -90,16 +91,19 @@ class ReaderModel:
     def from_file(cls, path: Path) -> ReaderModel:
         try:
             doc = json.loads(gzip.decompress(path.read_bytes()))
-            if doc.get("format") != FORMAT:
-                raise ModelFileError(f"{path}: model format {doc.get('format')!r}, this version reads {FORMAT}")
+        except (OSError, EOFError, gzip.BadGzipFile, json.JSONDecodeError) as exc:
+            raise ModelFileError(f"{path}: not a reader model ({exc})") from exc
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            found = doc.get("format") if isinstance(doc, dict) else None
+            raise ModelFileError(f"{path}: model format {found!r}, this version reads {FORMAT}")
+        try:
             heads = len(doc["tags"]) + len(doc["activities"]) + len(doc["stages"])
-            weights = np.asarray(doc["weights"], dtype=np.float32).reshape(-1, heads) / _SCALE
             return cls(
                 tags=tuple(doc["tags"]),
                 activities=tuple(doc["activities"]),
                 stages=tuple(doc["stages"]),
                 features={f: i for i, f in enumerate(doc["features"])},
-                weights=weights,
+                weights=np.asarray(doc["weights"], dtype=np.float32).reshape(-1, heads) / _SCALE,
                 bias=np.asarray(doc["bias"], dtype=np.float32) / _SCALE,
                 keywords={tag: frozenset(words) for tag, words in doc["keywords"].items()},
                 trained_at=doc["trained_at"],
@@ -108,9 +112,7 @@ class ReaderModel:
                 spans=SpanTagger(base64.b64decode(doc["spans"])) if doc.get("spans") else None,
                 path=path,
             )
-        except (OSError, EOFError, gzip.BadGzipFile, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            if isinstance(exc, ModelFileError):
-                raise
+        except (KeyError, TypeError, ValueError) as exc:
             raise ModelFileError(f"{path}: not a reader model ({exc})") from exc
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from nlp import lexicon as lx
 from nlp.lexicon import default_lexicon
-from nlp.model import NO_SIGNAL, ReaderModel
+from nlp.model import ACTIVITIES, NO_SIGNAL, ReaderModel
 from nlp.parts import customer_parts
 from nlp.reading import company_in, read
 from nlp.spans import SpanTagger, gold_labels, train_tagger
@@ -27,7 +27,6 @@ from nlp.spans import SpanTagger, gold_labels, train_tagger
 C = 1.0
 MIN_COUNT = 2
 CLASS_WEIGHT = "balanced"
-ACTIVITIES = ("visit", "call", "wechat", "meeting", "demo", "quote", "sample", "contract", "other")
 STAGES = (NO_SIGNAL, *lx.STAGE_SIGNALS)
 # The labelled corpus, in a source checkout (`make train` builds the shipped model from it).
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "corpus"

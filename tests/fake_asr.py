@@ -11,7 +11,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tests.loopback import base_url, reply_json, serve, stop
+from tests.loopback import Served, reply_json
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Upload:
 
 
 @dataclass
-class FakeSpeech:
+class FakeSpeech(Served):
     text: str = ""
     uploads: list[Upload] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
@@ -31,16 +31,7 @@ class FakeSpeech:
     @property
     def url(self) -> str:
         """The base URL, as SALESBOT_ASR_URL takes it."""
-        assert self._server is not None
-        return f"{base_url(self._server)}/v1"
-
-    def start(self) -> FakeSpeech:
-        self._server = serve(self._handle)
-        return self
-
-    def stop(self) -> None:
-        assert self._server is not None
-        stop(self._server)
+        return f"{self.base_url}/v1"
 
     def _handle(self, request: BaseHTTPRequestHandler, body: bytes) -> None:
         self._record(dict(request.headers.items()), body)

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.loopback import base_url, reply_json, serve, stop
+from tests.loopback import Served, reply_json
 
 
 @dataclass
-class FakeLlm:
+class FakeLlm(Served):
     content: str = '{"parts": [{"company": null, "contact_name": null, "tags": [], "activity_type": "other"}]}'
     delay: float = 0.0
     requests: list[dict[str, Any]] = field(default_factory=list)
@@ -27,16 +27,7 @@ class FakeLlm:
     @property
     def url(self) -> str:
         """The base URL, as SALESBOT_LLM_URL takes it."""
-        assert self._server is not None
-        return f"{base_url(self._server)}/v1"
-
-    def start(self) -> FakeLlm:
-        self._server = serve(self._handle)
-        return self
-
-    def stop(self) -> None:
-        assert self._server is not None
-        stop(self._server)
+        return f"{self.base_url}/v1"
 
     def answer(self, *parts: dict[str, Any]) -> None:
         """Answer the next requests with these customers, as a model following the prompt would."""

@@ -23,7 +23,7 @@ from xml.etree import ElementTree
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 from config.settings import WecomSettings
-from tests.loopback import base_url, reply_json, serve, stop
+from tests.loopback import Served, reply_json
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wecom"
 CORP_ID = "wx5823bf96d3bd56c7"
@@ -56,7 +56,7 @@ class Failure:
 
 
 @dataclass
-class FakeWecom:
+class FakeWecom(Served):
     corp_id: str = CORP_ID
     secret: str = SECRET
     users: dict[str, str] = field(default_factory=lambda: {"zhangwei": "张伟", "lisi": "李四"})
@@ -71,8 +71,7 @@ class FakeWecom:
 
     @property
     def url(self) -> str:
-        assert self._server is not None
-        return base_url(self._server)
+        return self.base_url
 
     @property
     def api_base(self) -> str:
@@ -101,14 +100,6 @@ class FakeWecom:
 
     def calls(self, path: str) -> list[Recorded]:
         return [r for r in self.recorded if r.path == f"/cgi-bin/{path}"]
-
-    def start(self) -> FakeWecom:
-        self._server = serve(self._handle)
-        return self
-
-    def stop(self) -> None:
-        assert self._server is not None
-        stop(self._server)
 
     # ------------------------------------------------------------ the API
 

@@ -6,7 +6,7 @@ import json
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 Handle = Callable[[BaseHTTPRequestHandler, bytes], None]
 
@@ -46,3 +46,25 @@ def reply_json(request: BaseHTTPRequestHandler, answer: dict[str, Any], status: 
     request.send_header("Content-Length", str(len(data)))
     request.end_headers()
     request.wfile.write(data)
+
+
+class Served:
+    """A fake API served on loopback by its `_handle(request, body)` method: start, stop, base URL."""
+
+    _server: ThreadingHTTPServer | None
+
+    def _handle(self, request: BaseHTTPRequestHandler, body: bytes) -> None:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        self._server = serve(self._handle)
+        return self
+
+    def stop(self) -> None:
+        assert self._server is not None
+        stop(self._server)
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None
+        return base_url(self._server)

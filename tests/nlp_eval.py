@@ -231,6 +231,14 @@ def leave_one_writer_out(by_writer: dict[str, list[dict]], groups: int | None = 
     return {name: reports[name] for name in names}
 
 
+def read_all(by_writer: dict[str, list[dict]], model: ReaderModel | None) -> Report:
+    """One report for every writer's notes read with `model` (None: the rule layer alone)."""
+    report = Report()
+    for name, records in by_writer.items():
+        report.add(evaluate(records, model=model, label=name))
+    return report
+
+
 def print_report(title: str, report: Report) -> None:
     p, r, f = report.micro()
     print(f"\n## {title}: {report.notes} notes")
@@ -302,18 +310,14 @@ def main(argv: list[str] | None = None) -> int:
     print(summary_line("pooled", pooled))
     print_report("Leave-one-writer-out, pooled", pooled)
 
-    rules = Report()
-    for name, records in by_writer.items():
-        rules.add(evaluate(records, model=None, label=name))
+    rules = read_all(by_writer, None)
     print(
         f"\nrule layer alone on the same notes: tags micro-F1 {rules.micro_f1():.3f}, "
         f"activity {rules.accuracy('activity_type'):.3f}, stage {rules.accuracy('stage_signal'):.3f}"
     )
     shipped = default_model()
     if shipped is not None:
-        fit = Report()
-        for name, records in by_writer.items():
-            fit.add(evaluate(records, model=shipped, label=name))
+        fit = read_all(by_writer, shipped)
         print(
             f"shipped model on its own training data (not a result): tags micro-F1 {fit.micro_f1():.3f}, "
             f"activity {fit.accuracy('activity_type'):.3f}"
