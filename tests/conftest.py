@@ -112,21 +112,26 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    """An empty database on the real Redis server, flushed before and after the test."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    """An empty database on the real Redis server, flushed before and after the test.
+
+    Test runs on one machine share the server: a database is claimed with SET NX on a key in database 0 (which
+    no test uses), so two runs never test in the same one."""
+    admin = redis.Redis.from_url(REDIS_URL, db=0, socket_connect_timeout=2)
     try:
-        client.ping()
+        admin.ping()
     except redis.RedisError as exc:
         unavailable("Redis", exc)
+    claim = f"salesbot-test:{os.getpid()}:{uuid.uuid4().hex}"
     for db in range(15, 0, -1):
-        candidate = redis.Redis.from_url(REDIS_URL, db=db)
-        if candidate.dbsize() == 0:
+        if admin.set(f"salesbot-test-claim:{db}", claim, nx=True, ex=3600):
             break
     else:
-        pytest.fail("no empty Redis database to test in")
+        pytest.fail("no free Redis database to test in")
+    candidate = redis.Redis.from_url(REDIS_URL, db=db)
     candidate.flushdb()
     yield f"{REDIS_URL}/{db}"
     candidate.flushdb()
+    admin.delete(f"salesbot-test-claim:{db}")
 
 
 # ---------------------------------------------------------------- runtime
