@@ -25,6 +25,7 @@ lint: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/python -m tests.nlp_eval $(if $(LLM),--llm) $(EVAL_ARGS)
+	$(BIN)/python -m tests.resolve_eval
 
 train: $(STAMP)
 	$(BIN)/salesbot nlp train --shipped $(if $(OUT),--out $(OUT))

@@ -14,6 +14,7 @@ from nlp.note import ParsedNote
 from nlp.outcome import rule_signal
 from nlp.parts import customer_parts
 from nlp.reading import Reading, company_in, read
+from nlp.script import simplified
 from nlp.spans import COMPANY, CONTACT, first_span
 from nlp.tags import risk_words
 
@@ -35,13 +36,14 @@ def parse_note(text: str, now: datetime, *, model: ReaderModel | _InUse | None =
 
     Notes longer than `max_chars` (config/nlp.toml, default 2000) are cut there first. A note about
     several customers is read part by part (`parts`); its top-level fields are the first part's.
+    Traditional characters are read as simplified (and names come back simplified).
     `model` is for measuring: another trained model, or None for the rule layer alone."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be a timezone-aware datetime")
     lexicon = default_lexicon()
     text = text if isinstance(text, str) else str(text)
     truncated = len(text) > lexicon.max_chars
-    cut = _SURROGATES.sub(" ", text[: lexicon.max_chars])
+    cut = simplified(_SURROGATES.sub(" ", text[: lexicon.max_chars]))
     chosen = default_model() if isinstance(model, _InUse) else model
     spans = customer_parts(cut, lambda piece: _company_of(piece, lexicon, chosen))
     if not spans:

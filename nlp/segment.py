@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from config import DATA_DIR
+from nlp.once import once
 
 
 @dataclass(frozen=True)
@@ -44,14 +44,7 @@ class Segmenter:
         return out
 
 
-_lock = threading.Lock()
-_cached: list[Segmenter] = []
-
-
+@once
 def default_segmenter() -> Segmenter:
     """The segmenter with config/userdict.txt, built on first use (thread-safe)."""
-    if not _cached:
-        with _lock:
-            if not _cached:
-                _cached.append(Segmenter(DATA_DIR / "userdict.txt"))
-    return _cached[0]
+    return Segmenter(DATA_DIR / "userdict.txt")

@@ -1,0 +1,238 @@
+"""A company name taken apart the way a colleague hears it: place, 字号 (the core name), trade and branch.
+
+杭州华力机械有限公司 → place 杭州, core 华力, trade 机械; 华力机械苏州分公司 → the same, branch 苏州分公司;
+浙江华力 → place 浙江, core 华力. Names are folded first: full-width to half-width, traditional to simplified
+(OpenCC), lower case, spaces and punctuation dropped. Places come from China's administrative divisions
+(`config/places.tsv`), so 浙江 contains 杭州 and 萧山 while 苏州 and 杭州 exclude each other. Legal forms, branch
+words and trade words are data in `config/nlp.toml` ([names], and [entities] company_suffixes).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from config import DATA_DIR
+from config.rules import RuleFileError, read_toml
+from nlp.once import once
+from nlp.script import simplified
+from nlp.segment import default_segmenter
+
+_PUNCT = re.compile(r"[\s\W_]+")
+_PAREN = re.compile(r"[(（]([^()（）]*)[)）]")
+# What may follow a place before the name itself: 苏州的力恒, 宁波市, 苏州工业园区美固.
+_AFTER_PLACE = re.compile(r"^(?:省|市|区|县)?(?:经济技术开发区|经济开发区|工业园区|高新区|开发区|园区|新区)?的?")
+
+
+@dataclass(frozen=True)
+class Place:
+    """One administrative division: its 6-digit code (2 province, 4 city) and the short name written."""
+
+    code: str
+    name: str
+
+    def contains(self, other: Place) -> bool:
+        """浙江 contains 杭州 and 萧山; 杭州 contains 萧山; a place contains itself."""
+        mine = self.code.rstrip("0")
+        mine = mine + "0" * (len(mine) % 2)
+        return other.code.startswith(mine)
+
+
+@dataclass(frozen=True)
+class CompanyName:
+    folded: str  # the whole name, folded
+    core: str  # 字号: what tells this company from others of its trade
+    places: tuple[tuple[Place, ...], ...] = ()  # each place written, with every division its name may mean
+    trade: str = ""  # generic industry words after the core (机械, 精密模具)
+    branch: str = ""  # 分公司 / 子公司 / a place in parentheses, with what qualifies it
+    start: int = 0  # where a name found in a text begins
+
+    def place_conflict(self, other: CompanyName) -> bool:
+        """Both name a place and no reading of one lies inside the other (苏州华力 vs 无锡华力)."""
+        if not self.places or not other.places:
+            return False
+        mine = [p for alternatives in self.places for p in alternatives]
+        theirs = [p for alternatives in other.places for p in alternatives]
+        return not any(a.contains(b) or b.contains(a) for a in mine for b in theirs)
+
+    def trade_conflict(self, other: CompanyName) -> bool:
+        """Both name a trade and neither is an abbreviation of the other (华力机械 vs 华力电子; 塑机 ≈ 塑料机械)."""
+        if not (self.trade and other.trade):
+            return False
+        short, long = sorted((self.trade, other.trade), key=len)
+        rest = iter(long)
+        return not all(ch in rest for ch in short)
+
+
+@dataclass(frozen=True)
+class NameRules:
+    legal_forms: tuple[str, ...]
+    branch_words: tuple[str, ...]
+    trades: tuple[str, ...]  # longest first
+    products: tuple[str, ...]  # longest first
+    places: dict[str, tuple[Place, ...]]
+    longest_place: int
+    # After a name in a text: a place in parentheses, or a branch word (华力（苏州）, 华力苏州分公司, 华力新厂).
+    branch_after: re.Pattern[str]
+
+    def parse(self, raw: str) -> CompanyName:
+        text = fold(raw)
+        branch = ""
+        # A place in parentheses (华力（苏州）机械) names a separate, local company.
+        for inner in _PAREN.findall(text):
+            if self._place_prefix(fold(inner))[1] == len(fold(inner)):
+                branch = fold(inner)
+        text = _PUNCT.sub("", _PAREN.sub(lambda m: "" if fold(m.group(1)) == branch else m.group(1), text))
+        folded = text
+        for word in self.branch_words:
+            at = text.find(word)
+            if at > 0:
+                branch, text = (text[at:] + branch), text[:at]
+                # What precedes the branch word may be its place (华力机械苏州分公司).
+                places, end = self._place_suffix(text)
+                if places and end > 0:
+                    branch, text = text[end:] + branch, text[:end]
+                break
+        text = self._strip_legal(text)
+        places: list[tuple[Place, ...]] = []
+        while True:
+            found, length = self._place_prefix(text)
+            rest = self._strip_trades(self._strip_products(text[length:]))
+            if not found or len(rest) < 2 or rest in self.trades:
+                break  # what is left must still hold a 字号 (天津泰和医院: 泰和 is the name here, not the county)
+            places.append(found)
+            text = _AFTER_PLACE.sub("", text[length:], count=1) or text[length:]
+        found, end = self._place_suffix(text)
+        if found:  # a qualifier after the name: 3M中国
+            places.append(found)
+            text = text[:end]
+        text = self._strip_products(text)
+        core = self._strip_trades(text)
+        trade, text = text[len(core) :], core
+        return CompanyName(folded=folded, core=text or trade, places=tuple(places), trade=trade, branch=branch)
+
+    def around(self, text: str, core: str) -> list[tuple[CompanyName, bool]]:
+        """Each time `core` is written in `text`: the name read with the place before it and the trade and branch
+        after it, and whether it stands alone (what follows is not more of a longer name: 华力达 is not 华力)."""
+        folded = fold(text)
+        found = []
+        for m in re.finditer(re.escape(core), folded):
+            start, end = m.span()
+            before = folded[max(0, start - self.longest_place - 6) : start]
+            prefix = next((before[k:] for k in range(len(before)) if self._is_place(before[k:])), "")
+            rest = folded[end:]
+            trade = ""
+            while word := next((t for t in self.trades if rest.startswith(t)), None):
+                trade, rest = trade + word, rest[len(word) :]
+            branch = self.branch_after.match(rest)
+            branch_text = branch.group(0).strip("()（）") if branch else ""
+            rest = rest[branch.end() :] if branch else rest
+            places = (self._place_prefix(prefix)[0],) if prefix else ()
+            name = CompanyName(folded[start - len(prefix) : end], core, places, trade, branch_text, start - len(prefix))
+            found.append((name, bool(trade or branch_text) or _stands_alone(rest)))
+        return found
+
+    def _strip_products(self, text: str) -> str:
+        while word := next((p for p in self.products if text.endswith(p) and len(text) - len(p) >= 2), None):
+            text = text[: -len(word)]
+        return text
+
+    def _strip_trades(self, text: str) -> str:
+        """`text` without the trade words at its end, keeping at least two characters (宏图塑料机械 → 宏图)."""
+        while word := next((t for t in self.trades if text.endswith(t) and len(text) - len(t) >= 2), None):
+            text = text[: -len(word)]
+        return text
+
+    def _is_place(self, text: str) -> bool:
+        """`text` is a place and what may follow one (苏州, 苏州的, 苏州工业园区)."""
+        length = self._place_prefix(text)[1]
+        return bool(length) and not _AFTER_PLACE.sub("", text[length:], count=1)
+
+    def _strip_legal(self, text: str) -> str:
+        while True:
+            form = next((f for f in self.legal_forms if text.endswith(f) and len(text) > len(f)), None)
+            if form is None:
+                return text
+            text = text[: -len(form)]
+
+    def _place_prefix(self, text: str) -> tuple[tuple[Place, ...], int]:
+        for length in range(min(self.longest_place, len(text)), 1, -1):
+            found = self.places.get(text[:length])
+            if found:
+                return found, length
+        return (), 0
+
+    def _place_suffix(self, text: str) -> tuple[tuple[Place, ...], int]:
+        for length in range(min(self.longest_place, len(text) - 2), 1, -1):
+            found = self.places.get(text[-length:])
+            if found:
+                return found, len(text) - length
+        return (), 0
+
+
+# What may follow a customer's name in a note without being part of a longer name.
+_FOLLOWERS = re.compile(
+    r"^(?:$|[\W\d_a-z]|那|这|的|说|讲|又|也|在|和|跟|今|昨|明|上|下|刚|已|还|就|把|让|回|来|去|发|报|问|约|打|是|有|没|不|给|"
+    r"要|想|嫌|觉|对|老|小|现|最|周|星|礼|月|号|话|嗰|嘅|咗|同|冇|畀|订|签|买|付|催|定|找|"
+    r"那边|这边|那家|项目|设备|厂里|公司|工厂|方面|采购|老板|总|工|经理|负责)"
+)
+
+
+def _stands_alone(rest: str) -> bool:
+    """What follows a name is not more of a longer name: a particle or verb (说, 嗰, 订), a contact (王总), or a
+    word of its own (储能柜, 搅拌站), as jieba segments it."""
+    if _FOLLOWERS.match(rest) or re.match(r"^[\u4e00-\u9fff](?:总|工|经理|主任|老板|厂长|院长|老师|姐|哥|生)", rest):
+        return True
+    tokens = default_segmenter().tokens(rest[:8])
+    return bool(tokens) and tokens[0].start == 0 and len(tokens[0].word) >= 2
+
+
+def fold(text: str) -> str:
+    """Full-width to half-width, traditional to simplified, lower case."""
+    return simplified(unicodedata.normalize("NFKC", text)).lower()
+
+
+def read_places(path: Path) -> dict[str, tuple[Place, ...]]:
+    """Short and full names → the divisions they may mean (鼓楼 is in several cities)."""
+    table: dict[str, list[Place]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        code, full, short = line.split("\t")
+        for name in {full, short}:
+            table.setdefault(name, []).append(Place(code, short))
+    return {name: tuple(places) for name, places in table.items()}
+
+
+def load_name_rules(directory: Path = DATA_DIR) -> NameRules:
+    nlp = read_toml(directory / "nlp.toml")
+    names, entities = nlp.get("names", {}), nlp.get("entities", {})
+    legal = [str(w) for w in names.get("legal_forms", [])]
+    branch = [str(w) for w in names.get("branch_words", [])]
+    if not legal or not branch:
+        raise RuleFileError("nlp.toml [names]: `legal_forms` and `branch_words` must be non-empty lists")
+    products = {str(w) for w in names.get("product_words", [])}
+    trade_words = [*entities.get("company_suffixes", []), *names.get("trade_words", [])]
+    trades = sorted({str(w) for w in trade_words} - set(legal) - set(branch) - products)
+    places = read_places(directory / "places.tsv")
+    return NameRules(
+        legal_forms=tuple(sorted(legal, key=len, reverse=True)),
+        branch_words=tuple(sorted(branch, key=len, reverse=True)),
+        trades=tuple(sorted(trades, key=len, reverse=True)),
+        products=tuple(sorted(products, key=len, reverse=True)),
+        places=places,
+        longest_place=max(map(len, places)),
+        branch_after=re.compile(
+            r"^\s*(?:[(（][^()（）]{2,8}[)）]|[^\W\d]{0,4}?(?:%s))".replace("%s", "|".join(map(re.escape, branch)))
+        ),
+    )
+
+
+# The rules in config/, loaded once per process.
+name_rules = once(load_name_rules)
+
+
+def company_name(raw: str) -> CompanyName:
+    return name_rules().parse(raw)

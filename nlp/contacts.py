@@ -1,0 +1,73 @@
+"""A contact's name taken apart, to tell whether two mentions are the same person.
+
+王总 ≈ 王建国 ≈ 老王 ≈ 王经理 (the same family name, nothing to tell them apart); 王建国 ≠ 王建军; 王总 ≠ 李工;
+Jason ≈ jason; 陈生 is Mr. Chen. Family names and titles come from the lexicon (config/nlp.toml [entities]).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from nlp import lexicon as lx
+from nlp.company_names import fold
+
+_LATIN = re.compile(r"(?:mr|ms|mrs|miss|dr)?\.?\s*([a-z][a-z .'-]*)")
+# Cantonese and familiar forms: 陈生 (Mr.), 刘姐, 强哥, 阿强.
+_EXTRA_TITLES = ("生", "小姐", "太", "哥", "姐", "叔", "姨")
+
+
+class Same(StrEnum):
+    YES = "yes"  # the same full name
+    LIKELY = "likely"  # nothing disagrees (the same family name, or the same given name)
+    NO = "no"  # the names disagree
+    UNKNOWN = "unknown"  # one side has no name
+
+
+@dataclass(frozen=True)
+class PersonName:
+    surname: str = ""
+    given: str = ""  # given name, nickname (阿强 → 强) or Latin name
+
+    def compare(self, other: PersonName) -> Same:
+        if not (self.surname or self.given) or not (other.surname or other.given):
+            return Same.UNKNOWN
+        if self.surname and other.surname and self.surname != other.surname:
+            return Same.NO
+        if self.given and other.given:
+            if self.given == other.given:
+                return Same.YES if self.surname and other.surname else Same.LIKELY
+            # 强 (from 阿强/强哥) fits 陈志强; two whole given names must agree.
+            short, long = sorted((self.given, other.given), key=len)
+            return Same.LIKELY if len(short) == 1 and long.endswith(short) else Same.NO
+        if not (self.surname and other.surname):
+            return Same.UNKNOWN  # a family name against a given name alone: cannot tell
+        return Same.LIKELY
+
+
+def person_name(raw: str | None, lexicon: lx.Lexicon | None = None) -> PersonName:
+    if not raw:
+        return PersonName()
+    lexicon = lexicon or lx.default_lexicon()
+    text = fold(raw).strip()
+    latin = _LATIN.fullmatch(text)
+    if latin:
+        return PersonName(given=latin.group(1).split()[0])
+    for prefix in ("老", "小", "阿"):
+        if text.startswith(prefix) and len(text) == 2:
+            rest = text[1:]
+            return PersonName(surname=rest) if rest in lexicon.surnames and prefix != "阿" else PersonName(given=rest)
+    surname = next((c for c in lexicon.compound_surnames if text.startswith(c)), "")
+    if not surname and text[:1] in lexicon.surnames:
+        surname = text[:1]
+    rest = text[len(surname) :]
+    titled = lexicon.titled_name.fullmatch(text)
+    if titled or rest in _EXTRA_TITLES or not rest:
+        return PersonName(surname=surname) if surname else PersonName()
+    if not surname:
+        for title in _EXTRA_TITLES:
+            if text.endswith(title) and len(text) > len(title):
+                return PersonName(given=text[: -len(title)])
+        return PersonName(given=text)
+    return PersonName(surname=surname, given=rest)

@@ -1,0 +1,313 @@
+"""Which known customer a message is about, decided the way a careful colleague would.
+
+Pure: the caller gives what the message names (`Mention`, from the reader) and the leads that could be meant
+(`Candidate`: the rep's own first, then the team's), and gets a `Resolution`:
+
+- MATCH: one lead is clearly meant;
+- ASK: two or more are close, or the evidence is thin: show up to three and 新客户;
+- NEW: a customer none of the leads is;
+- UNKNOWN: the message names no customer and is not right after a note (ask which one).
+
+Evidence, strongest first: the phone; the 字号 (core name) with places, legal forms and trade words set aside
+(nlp/company_names.py); the contact (nlp/contacts.py); the note just before (within `CONTEXT_MINUTES`);
+products and topics shared with the lead's earlier notes. A name that sounds the same (pinyin) or is merely
+similar counts only when other evidence agrees. Never one lead for 字号-alike companies of different trades,
+different places, or a branch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from pypinyin import lazy_pinyin
+from rapidfuzz import fuzz
+
+from nlp import lexicon as lx
+from nlp.company_names import CompanyName, company_name, fold, name_rules
+from nlp.contacts import PersonName, Same, person_name
+from nlp.segment import default_segmenter
+
+CONTEXT_MINUTES = 30
+MAX_CHOICES = 3
+SIMILAR = 60  # rapidfuzz ratio of two cores of one length that may be one name mistyped (3 of 4 characters)
+# Words the reader already understands as tags, activities, times or stages: they say nothing about which
+# customer a note is about.
+_GENERIC_KINDS = frozenset(
+    {lx.TAG, lx.ACTIVITY, lx.FOLLOW_UP, lx.STAGE, lx.NEG_BEFORE, lx.NEG_AFTER, lx.COMPANY_STOP, lx.SUFFIX}
+)
+# Parts of speech that never carry a topic: pronouns, adverbs, prepositions, particles, numbers, times…
+_NOT_TOPIC_POS = ("r", "d", "p", "u", "c", "m", "q", "t", "f", "y", "e", "o", "x", "z")
+
+
+class Outcome(StrEnum):
+    MATCH = "match"
+    ASK = "ask"
+    NEW = "new"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Mention:
+    text: str
+    company: str | None = None
+    contact: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: int
+    company: str | None
+    contact: str | None = None
+    phone: str | None = None
+    mine: bool = True
+    notes: tuple[str, ...] = ()
+    minutes_since_last_note: int | None = None  # the rep's last note was about this lead, that long ago
+
+
+@dataclass(frozen=True)
+class Resolution:
+    outcome: Outcome
+    lead_id: int | None = None
+    choices: tuple[int, ...] = ()  # for ASK: the leads to offer, best first
+    evidence: str = ""  # why, in English, for logs and the evaluation
+
+
+@dataclass
+class _Scored:
+    candidate: Candidate
+    name: str = ""  # exact | similar | homophone | ""
+    contact: Same = Same.UNKNOWN
+    topics: int = 0
+    recent: bool = False
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def support(self) -> int:
+        """Evidence beside the name: the contact, shared topics, the note just before."""
+        return (self.contact in (Same.YES, Same.LIKELY)) + (self.topics > 0) + self.recent
+
+    def rank(self) -> tuple:
+        c = self.candidate
+        return (
+            self.contact == Same.YES,
+            self.support,
+            _LEVELS.index(self.name) if self.name in _LEVELS else 0,
+            self.topics,
+            self.contact != Same.NO,
+            c.mine,
+            -c.id,
+        )
+
+
+def _plausible_company(mention: Mention) -> str | None:
+    """The reader's company, unless it is plainly a piece of sentence (张工说风管尺寸要改, 罗哥说要得)."""
+    company = mention.company
+    if company and ((mention.contact and mention.contact in company) or _SPEECH.search(company)):
+        return None
+    return company
+
+
+def resolve(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
+    if mention.phone:
+        by_phone = [c for c in candidates if c.phone and c.phone == mention.phone]
+        if by_phone:
+            best = sorted(by_phone, key=lambda c: (not c.mine, c.id))[0]
+            return Resolution(Outcome.MATCH, best.id, evidence="the same phone")
+    mention = replace(mention, company=_plausible_company(mention))
+    words = _topics(mention.text)
+    person = person_name(mention.contact)
+    scored = [_score(c, mention, person, words) for c in candidates]
+    if mention.company or any(s.name for s in scored):
+        return _by_company(mention, scored)
+    if mention.contact:
+        return _by_contact(scored)
+    recent = [s for s in scored if s.recent]
+    if recent:
+        return Resolution(Outcome.MATCH, recent[0].candidate.id, evidence="names no customer, right after a note")
+    return Resolution(Outcome.UNKNOWN, evidence="names no customer")
+
+
+def _score(candidate: Candidate, mention: Mention, person: PersonName, words: frozenset[str]) -> _Scored:
+    s = _Scored(candidate)
+    minutes = candidate.minutes_since_last_note
+    s.recent = minutes is not None and minutes <= CONTEXT_MINUTES
+    s.contact = person.compare(person_name(candidate.contact))
+    if s.contact == Same.UNKNOWN and not mention.contact and _written(candidate.contact, mention.text):
+        s.contact = Same.YES
+    if words and candidate.notes:
+        theirs = _topics(" ".join(candidate.notes))
+        s.topics = len(words & theirs)
+    if candidate.company:
+        s.name = _name_evidence(mention, company_name(candidate.company))
+    return s
+
+
+_SPEECH = re.compile(r"(?:说|讲|话|要得|觉得)")
+_OPENING = 3  # characters before a name that still opens the message (嗯 永盛那家…)
+_LEVELS = ("conflict", "", "similar", "homophone", "partial", "exact")
+
+
+def _name_evidence(mention: Mention, stored: CompanyName) -> str:
+    """How the message names the stored company: exact | partial (a short form of the 字号) | homophone |
+    similar | conflict (the same 字号 of another trade, place or branch) | "" (not at all).
+
+    The reader's company is compared first. The message text is searched for the 字号 too, where the reader
+    found no company or its company contains the 字号 (so a rival named beside the customer is not taken)."""
+    said = company_name(mention.company) if mention.company else None
+    levels = []
+    for part in _short_forms(stored.core):
+        # Where the reader's company is not this name, only a name that opens the message counts.
+        opening = said is not None and part not in said.folded
+        for written, alone in name_rules().around(mention.text, part):
+            if opening and written.start > _OPENING:
+                continue
+            if _conflict(written, stored):
+                levels.append("conflict")
+            elif alone:
+                levels.append("exact" if part == stored.core else "partial")
+            elif said is None and part == stored.core:  # may be the start of a longer name (华力达 is not 华力)
+                levels.append("similar")
+    # The text shows more than the reader kept (华力机械济南分公司 read as 华力机械): a conflict there stands.
+    if "conflict" in levels and "exact" not in levels:
+        return "conflict"
+    if said is not None:
+        levels.append(_compare(said, stored))
+    return max(levels, key=_LEVELS.index, default="")
+
+
+# Sounds that speech recognition and southern accents confuse, as fuzzy-pinyin input methods treat them.
+_FUZZY = ((re.compile(r"^([zcs])h"), r"\1"), (re.compile(r"^n(?=[aeiou])"), "l"), (re.compile(r"(in|en|an)g$"), r"\1"))
+
+
+def _sound(text: str) -> tuple[str, ...]:
+    """The pinyin of `text` with tones dropped and fuzzy pairs folded (恒兴达 ≈ 恒信达, 博中 ≈ 博众)."""
+    out = []
+    for syllable in lazy_pinyin(text):
+        for pattern, repl in _FUZZY:
+            syllable = pattern.sub(repl, syllable)
+        out.append(syllable)
+    return tuple(out)
+
+
+def _short_forms(core: str) -> list[str]:
+    """The 字号 and, for a long one, its first and last two or three characters (中科力拓 → 力拓, 中科)."""
+    if len(core) < 2:
+        return []
+    forms = [core]
+    if len(core) >= 3:
+        trades = name_rules().trades
+        forms += [f for n in (3, 2) for f in (core[-n:], core[:n]) if len(f) < len(core) and f not in trades]
+    return list(dict.fromkeys(forms))
+
+
+def _conflict(said: CompanyName, stored: CompanyName) -> bool:
+    return said.trade_conflict(stored) or said.place_conflict(stored) or said.branch != stored.branch
+
+
+def _compare(said: CompanyName, stored: CompanyName) -> str:
+    if _conflict(said, stored):
+        return "conflict"
+    core = said.core[1:] if said.core[:1] in "老小" and len(said.core) >= 3 else said.core
+    if core == stored.core or said.folded == stored.folded:
+        return "exact"
+    if len(core) >= 2 and core in _short_forms(stored.core):
+        return "partial"
+    sound = _sound(core)
+    if any(sound == _sound(form) for form in _short_forms(stored.core)):
+        return "homophone"
+    # Similar: one character mistyped, not a longer name (华力达 is not 华力).
+    if len(core) == len(stored.core) >= 2 and fuzz.ratio(core, stored.core) >= SIMILAR:
+        return "similar"
+    return ""
+
+
+def _by_company(mention: Mention, scored: list[_Scored]) -> Resolution:
+    named = [s for s in scored if s.name == "exact" or (s.name == "partial" and s.contact != Same.NO)]
+    exact = [s for s in named if s.name == "exact"]
+    if len(exact) == 1 and not any(s.support > exact[0].support for s in named):
+        return _match(exact[0], "the same name")
+    if len(named) == 1:
+        return _match(named[0], "a short form of the name")
+    if named:
+        return _separate(named, "several leads have this name")
+    near = [s for s in scored if s.name in ("homophone", "similar") and s.contact != Same.NO]
+    backed = [s for s in near if s.support]
+    if len(backed) == 1:
+        return _match(backed[0], f"a {backed[0].name} name, and {_support(backed[0])} agrees")
+    if backed:
+        return _separate(backed, "several near names with support")
+    if near:
+        return _ask(near, "a near name and nothing else agrees")
+    return Resolution(Outcome.NEW, evidence=f"no lead is {mention.company or 'named'}")
+
+
+def _by_contact(scored: list[_Scored]) -> Resolution:
+    same = [s for s in scored if s.contact in (Same.YES, Same.LIKELY)]
+    if len(same) == 1:
+        return _match(same[0], "the only lead with this contact")
+    if same:
+        return _separate(same, "several leads have this contact")
+    recent = [s for s in scored if s.recent]
+    if recent:
+        return _match(recent[0], "a new contact, right after a note about this lead")
+    return Resolution(Outcome.UNKNOWN, evidence="no lead has this contact")
+
+
+def _separate(tied: list[_Scored], why: str) -> Resolution:
+    """One of several leads, when something beside the name tells them apart; else ask."""
+    ranked = sorted(tied, key=_Scored.rank, reverse=True)
+    best, second = ranked[0], ranked[1]
+    if best.contact == Same.YES and second.contact != Same.YES:
+        return _match(best, f"{why}; the full contact name decides")
+    if best.support > second.support:
+        return _match(best, f"{why}; {_support(best)} decides")
+    return _ask(ranked, why)
+
+
+def _match(s: _Scored, why: str) -> Resolution:
+    return Resolution(Outcome.MATCH, s.candidate.id, evidence=why)
+
+
+def _ask(scored: list[_Scored], why: str) -> Resolution:
+    ranked = sorted(scored, key=_Scored.rank, reverse=True)
+    return Resolution(Outcome.ASK, choices=tuple(s.candidate.id for s in ranked[:MAX_CHOICES]), evidence=why)
+
+
+def _support(s: _Scored) -> str:
+    parts = []
+    if s.contact in (Same.YES, Same.LIKELY):
+        parts.append("the contact")
+    if s.topics:
+        parts.append("the topic of earlier notes")
+    if s.recent:
+        parts.append("the note just before")
+    return " and ".join(parts)
+
+
+def _written(contact: str | None, text: str) -> bool:
+    """The stored contact's full or Latin name appears in the message (the reader may have missed it)."""
+    if not contact:
+        return False
+    name = person_name(contact)
+    if name.given and name.given.isascii():
+        return re.search(rf"(?<![a-z]){re.escape(name.given)}(?![a-z])", fold(text)) is not None
+    return bool(name.surname and name.given) and fold(contact) in fold(text)
+
+
+def _topics(text: str) -> frozenset[str]:
+    """Content words that could tie a message to a customer: products, projects, places of work."""
+    lexicon = lx.default_lexicon()
+    generic: set[str] = set()
+    folded = fold(text)
+    for _end, (word, kinds) in lexicon.automaton.iter(lx.normalize(folded)):
+        if kinds & _GENERIC_KINDS:
+            generic.add(word)
+    return frozenset(
+        t.word
+        for t in default_segmenter().tokens(folded)
+        if len(t.word) >= 2 and (t.pos == "eng" or not t.pos.startswith(_NOT_TOPIC_POS)) and t.word not in generic
+    )

@@ -1,0 +1,150 @@
+"""Which lead a message is about: each kind of evidence, and the traps a careful colleague avoids."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.company_names import company_name
+from nlp.contacts import Same, person_name
+from nlp.resolve import Candidate, Mention, Outcome, resolve
+from tests import resolve_eval
+
+HUALI = Candidate(1, "杭州华力机械有限公司", "王建国", "13912345678", notes=("嫌贵 要样机",))
+RUIFENG = Candidate(2, "无锡瑞丰包装", "周总")
+
+
+def mention(text: str, company: str | None = None, contact: str | None = None, phone: str | None = None) -> Mention:
+    return Mention(text, company=company, contact=contact, phone=phone)
+
+
+def test_a_company_name_is_taken_apart_into_place_core_trade_and_branch():
+    name = company_name("杭州华力机械有限公司")
+    assert (name.core, name.trade, [p[0].name for p in name.places], name.branch) == ("华力", "机械", ["杭州"], "")
+    assert company_name("华力机械苏州分公司").branch == "苏州分公司"
+    assert company_name("華力機械").core == "华力"
+
+
+def test_a_province_contains_its_cities_and_two_cities_exclude_each_other():
+    assert not company_name("浙江华力").place_conflict(company_name("杭州华力机械"))
+    assert company_name("苏州华力").place_conflict(company_name("无锡华力"))
+
+
+def test_the_same_family_name_with_a_title_is_likely_the_same_contact():
+    assert person_name("王总").compare(person_name("王建国")) == Same.LIKELY
+    assert person_name("老王").compare(person_name("王经理")) == Same.LIKELY
+    assert person_name("王建国").compare(person_name("王建军")) == Same.NO
+    assert person_name("Ms. Tan").compare(person_name("tan")) == Same.LIKELY
+
+
+def test_the_core_name_without_the_city_matches_the_lead():
+    got = resolve(mention("华力机械王总回电话了，让我周五前把报价发过去", "华力机械", "王总"), [HUALI, RUIFENG])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
+
+
+def test_a_province_instead_of_the_city_matches_the_lead():
+    got = resolve(mention("浙江华力的样机寄过去了", "浙江华力"), [HUALI, RUIFENG])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
+
+
+def test_a_short_form_said_in_passing_matches_the_lead():
+    got = resolve(mention("华力那边说下周再看"), [HUALI, RUIFENG])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
+
+
+def test_traditional_characters_match_the_simplified_lead():
+    got = resolve(mention("華力機械下周三再約", "華力機械"), [HUALI])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
+
+
+def test_a_homophone_counts_when_the_contact_agrees():
+    got = resolve(mention("华利王总说下周来厂里看样机", "华利", "王总"), [HUALI, RUIFENG])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
+
+
+def test_a_homophone_alone_is_asked_about():
+    got = resolve(mention("华利的报价发了", "华利"), [HUALI, RUIFENG])
+    assert (got.outcome, got.choices) == (Outcome.ASK, (1,))
+
+
+def test_a_homophone_with_another_contact_is_a_new_customer():
+    got = resolve(mention("华利李工要报价", "华利", "李工"), [HUALI])
+    assert got.outcome == Outcome.NEW
+
+
+def test_the_same_core_name_in_another_trade_is_a_new_customer():
+    got = resolve(mention("华力电子的李工说要报价", "华力电子", "李工"), [HUALI])
+    assert got.outcome == Outcome.NEW
+
+
+def test_a_branch_is_a_new_customer():
+    got = resolve(mention("华力机械苏州分公司也要样机", "华力机械"), [HUALI])
+    assert got.outcome == Outcome.NEW
+
+
+def test_the_same_core_name_in_another_city_is_a_new_customer():
+    got = resolve(mention("苏州华力机械要报价", "苏州华力机械"), [HUALI])
+    assert got.outcome == Outcome.NEW
+
+
+def test_a_rival_named_beside_the_customer_is_not_taken_for_it():
+    got = resolve(mention("瑞丰包装说华力的报价比我们低", "瑞丰包装"), [HUALI, RUIFENG])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 2)
+
+
+def test_the_phone_decides():
+    got = resolve(mention("139 1234 5678 回电话了", phone="13912345678"), [RUIFENG, HUALI])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
+
+
+def test_a_contact_alone_matches_the_only_lead_with_that_contact():
+    got = resolve(mention("老王那边黄了", contact="老王"), [HUALI, RUIFENG])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
+
+
+def test_a_contact_two_leads_share_is_asked_about():
+    other = Candidate(3, "常州恒泰五金", "王经理")
+    got = resolve(mention("老王那边黄了", contact="老王"), [HUALI, other])
+    assert got.outcome == Outcome.ASK and set(got.choices) == {1, 3}
+
+
+def test_a_message_naming_no_customer_right_after_a_note_is_about_that_lead():
+    recent = Candidate(1, HUALI.company, HUALI.contact, minutes_since_last_note=5)
+    got = resolve(mention("明天下午再打给他"), [recent, RUIFENG])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
+
+
+def test_a_message_naming_no_customer_long_after_a_note_is_not_guessed():
+    stale = Candidate(1, HUALI.company, HUALI.contact, minutes_since_last_note=120)
+    assert resolve(mention("明天下午再打给他"), [stale, RUIFENG]).outcome == Outcome.UNKNOWN
+
+
+def test_two_leads_of_one_name_in_two_cities_are_asked_about_when_the_message_names_neither():
+    ningbo, hangzhou = Candidate(4, "宁波永达注塑", "俞总"), Candidate(5, "杭州永达注塑", "章总")
+    got = resolve(mention("永达报价发了", "永达"), [ningbo, hangzhou])
+    assert got.outcome == Outcome.ASK and set(got.choices) == {4, 5}
+
+
+def test_the_topic_of_earlier_notes_tells_two_leads_of_one_name_apart():
+    hospital = Candidate(6, "天津泰和医院", notes=("HIS上云",))
+    school = Candidate(7, "天津泰和中学", notes=("校园网安全",))
+    got = resolve(mention("泰和 HIS上云 方案领导签字了", "泰和"), [school, hospital])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 6)
+
+
+def test_a_teammates_lead_is_recognised_rather_than_doubled():
+    theirs = Candidate(8, "宁波甬辉五金制品有限公司", "应总", mine=False)
+    got = resolve(mention("甬辉五金 今天去了", "甬辉五金"), [theirs])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 8)
+
+
+def test_a_new_customer_sharing_only_a_city_and_trade_is_new():
+    got = resolve(mention("杭州恒昌机械的陈总要样机", "杭州恒昌机械", "陈总"), [HUALI])
+    assert got.outcome == Outcome.NEW
+
+
+@pytest.mark.parametrize("path", resolve_eval.DEFAULT_FILES, ids=lambda p: p.name)
+def test_resolution_holds_its_measured_floor_on_the_labelled_cases(path):
+    """Regression floor on the cases the resolver was tuned on (see docs/nlp.md for the blind figures)."""
+    result = resolve_eval.figures([resolve_eval.judge(case) for case in resolve_eval.read_cases([path])])
+    assert result["cases"] >= 200
+    assert result["accuracy"] >= 0.95 and result["wrong_merges"] <= 0.01 and result["questions_on_clear"] <= 0.10
