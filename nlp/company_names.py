@@ -21,6 +21,7 @@ from nlp.script import simplified
 from nlp.segment import default_segmenter
 
 _PUNCT = re.compile(r"[\s\W_]+")
+_GENERIC_PLACE = re.compile(r"^(?:本|我)?(?:省|市|区|县|镇)?")
 _PAREN = re.compile(r"[(（]([^()（）]*)[)）]")
 # What may follow a place before the name itself: 苏州的力恒, 宁波市, 苏州工业园区美固.
 _AFTER_PLACE = re.compile(r"^(?:省|市|区|县)?(?:经济技术开发区|经济开发区|工业园区|高新区|开发区|园区|新区)?的?")
@@ -72,6 +73,7 @@ class NameRules:
     branch_words: tuple[str, ...]
     trades: tuple[str, ...]  # longest first
     products: tuple[str, ...]  # longest first
+    abbreviations: dict[str, str]
     places: dict[str, tuple[Place, ...]]
     longest_place: int
     # After a name in a text: a place in parentheses, or a branch word (华力（苏州）, 华力苏州分公司, 华力新厂).
@@ -96,14 +98,23 @@ class NameRules:
                     branch, text = text[end:] + branch, text[:end]
                 break
         text = self._strip_legal(text)
+        text = self._expand(text)
+        if (generic := _GENERIC_PLACE.match(text)) and text[generic.end() :] in self.trades:
+            return CompanyName(folded, "", (), text[generic.end() :], branch)  # 市第一人民医院: the trade alone
         places: list[tuple[Place, ...]] = []
         while True:
             found, length = self._place_prefix(text)
-            rest = self._strip_trades(self._strip_products(text[length:]))
-            if not found or len(rest) < 2 or rest in self.trades:
-                break  # what is left must still hold a 字号 (天津泰和医院: 泰和 is the name here, not the county)
+            if not found:
+                break
+            after = _AFTER_PLACE.sub("", text[length:], count=1) or text[length:]
+            rest = self._strip_trades(self._strip_products(after))
+            if after in self.trades:
+                # The place is the name itself: 湘潭市雨湖区人民医院 is 雨湖's 人民医院, 天津泰和医院 泰和's 医院.
+                return CompanyName(folded, _place_core(text[:length]), tuple(places), after, branch)
+            if len(rest) < 2 or rest in self.trades:
+                break
             places.append(found)
-            text = _AFTER_PLACE.sub("", text[length:], count=1) or text[length:]
+            text = after
         found, end = self._place_suffix(text)
         if found:  # a qualifier after the name: 3M中国
             places.append(found)
@@ -122,7 +133,11 @@ class NameRules:
             start, end = m.span()
             before = folded[max(0, start - self.longest_place - 6) : start]
             prefix = next((before[k:] for k in range(len(before)) if self._is_place(before[k:])), "")
+            if not _opens(before[: len(before) - len(prefix)]):
+                continue  # the end of a longer name (佳味轩 holds 味轩, 龙江缘 江缘)
             rest = folded[end:]
+            if core in self.places:  # 雨湖区人民医院: the place is the name
+                rest = re.sub(r"^[区市]", "", rest)
             trade = ""
             while word := next((t for t in self.trades if rest.startswith(t)), None):
                 trade, rest = trade + word, rest[len(word) :]
@@ -133,6 +148,22 @@ class NameRules:
             name = CompanyName(folded[start - len(prefix) : end], core, places, trade, branch_text, start - len(prefix))
             found.append((name, bool(trade or branch_text) or _stands_alone(rest)))
         return found
+
+    def _expand(self, text: str) -> str:
+        for short in sorted(self.abbreviations, key=len, reverse=True):
+            if text.endswith(short) and not text.endswith(self.abbreviations[short]):
+                return text[: -len(short)] + self.abbreviations[short]
+        return text
+
+    def only_places(self, text: str) -> bool:
+        """`text` names places and nothing else (福州长乐, 浙江杭州)."""
+        text = _PUNCT.sub("", fold(text))
+        while text:
+            length = self._place_prefix(text)[1]
+            if not length:
+                return False
+            text = _AFTER_PLACE.sub("", text[length:], count=1)
+        return True
 
     def _strip_products(self, text: str) -> str:
         while word := next((p for p in self.products if text.endswith(p) and len(text) - len(p) >= 2), None):
@@ -175,9 +206,24 @@ class NameRules:
 # What may follow a customer's name in a note without being part of a longer name.
 _FOLLOWERS = re.compile(
     r"^(?:$|[\W\d_a-z]|那|这|的|说|讲|又|也|在|和|跟|今|昨|明|上|下|刚|已|还|就|把|让|回|来|去|发|报|问|约|打|是|有|没|不|给|"
-    r"要|想|嫌|觉|对|老|小|现|最|周|星|礼|月|号|话|嗰|嘅|咗|同|冇|畀|订|签|买|付|催|定|找|"
+    r"要|想|嫌|觉|对|老|小|现|最|周|星|礼|月|号|话|嗰|嘅|咗|同|冇|畀|订|签|买|付|催|定|找|整|搞|弄|咋|"
     r"那边|这边|那家|项目|设备|厂里|公司|工厂|方面|采购|老板|总|工|经理|负责)"
 )
+
+
+# What may come right before a customer's name: the start, a space or punctuation, or a word that is not a name.
+_OPENERS = re.compile(
+    r"(?:^|[\W\d_]|老|小|那个|这个|那家|这家|跟|和|去|到|给|是|的|了|在|见|访|约|找|问|帮|对|同|与|把|被)$"
+)
+
+
+def _opens(before: str) -> bool:
+    return bool(_OPENERS.search(before))
+
+
+def _place_core(written: str) -> str:
+    """A place used as a name, as a colleague says it: 雨湖区 → 雨湖, 南昌市 → 南昌, but 南昌县 stays."""
+    return re.sub(r"(?<=..)[区市]$", "", written)
 
 
 def _stands_alone(rest: str) -> bool:
@@ -222,6 +268,7 @@ def load_name_rules(directory: Path = DATA_DIR) -> NameRules:
         branch_words=tuple(sorted(branch, key=len, reverse=True)),
         trades=tuple(sorted(trades, key=len, reverse=True)),
         products=tuple(sorted(products, key=len, reverse=True)),
+        abbreviations={str(k): str(v) for k, v in names.get("abbreviations", {}).items()},
         places=places,
         longest_place=max(map(len, places)),
         branch_after=re.compile(

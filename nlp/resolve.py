@@ -28,6 +28,7 @@ from rapidfuzz import fuzz
 from nlp import lexicon as lx
 from nlp.company_names import CompanyName, company_name, fold, name_rules
 from nlp.contacts import PersonName, Same, person_name
+from nlp.reading import company_in
 from nlp.segment import default_segmenter
 
 CONTEXT_MINUTES = 30
@@ -103,12 +104,12 @@ class _Scored:
         )
 
 
-def _plausible_company(mention: Mention) -> str | None:
-    """The reader's company, unless it is plainly a piece of sentence (张工说风管尺寸要改, 罗哥说要得)."""
-    company = mention.company
-    if company and ((mention.contact and mention.contact in company) or _SPEECH.search(company)):
+def _plausible_company(company: str | None, contact: str | None) -> str | None:
+    """A company the reader found, unless it is plainly a piece of sentence (张工说风管尺寸要改, 罗哥说要得) or a
+    place alone (福州长乐的闽发纺织 read as 福州长乐)."""
+    if not company or (contact and contact in company) or _SPEECH.search(company):
         return None
-    return company
+    return None if name_rules().only_places(company) else company
 
 
 def resolve(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
@@ -117,13 +118,21 @@ def resolve(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
         if by_phone:
             best = sorted(by_phone, key=lambda c: (not c.mine, c.id))[0]
             return Resolution(Outcome.MATCH, best.id, evidence="the same phone")
-    mention = replace(mention, company=_plausible_company(mention))
+    mention = replace(mention, company=_plausible_company(mention.company, mention.contact))
     words = _topics(mention.text)
     person = person_name(mention.contact)
     scored = [_score(c, mention, person, words) for c in candidates]
     if mention.company or any(s.name for s in scored):
-        return _by_company(mention, scored)
+        found = _by_company(mention, scored)
+        recent = [s for s in scored if s.recent]
+        if found.outcome == Outcome.NEW and recent and not company_name(mention.company or "").trade:
+            # A name that is no company's (贼墨迹, 开票信息) right after a note: that lead, or a new one?
+            return _ask(recent, "a doubtful name right after a note")
+        return found
     if mention.contact:
+        if _plausible_company(company_in(mention.text, lx.default_lexicon()), mention.contact):
+            # The message names a company the reader did not keep: never file it by the contact alone.
+            return Resolution(Outcome.UNKNOWN, evidence="a company is named but not read")
         return _by_contact(scored)
     recent = [s for s in scored if s.recent]
     if recent:
@@ -212,6 +221,8 @@ def _compare(said: CompanyName, stored: CompanyName) -> str:
     if _conflict(said, stored):
         return "conflict"
     core = said.core[1:] if said.core[:1] in "老小" and len(said.core) >= 3 else said.core
+    if not core:  # 市一医院: the trade alone, which one lead may have
+        return "partial" if said.trade == stored.trade else ""
     if core == stored.core or said.folded == stored.folded:
         return "exact"
     if len(core) >= 2 and core in _short_forms(stored.core):
