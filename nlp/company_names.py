@@ -24,7 +24,9 @@ _PUNCT = re.compile(r"[\s\W_]+")
 _GENERIC_PLACE = re.compile(r"^(?:本|我)?(?:省|市|区|县|镇)?")
 _PAREN = re.compile(r"[(（]([^()（）]*)[)）]")
 # What may follow a place before the name itself: 苏州的力恒, 宁波市, 苏州工业园区美固.
-_AFTER_PLACE = re.compile(r"^(?:省|市|区|县)?(?:经济技术开发区|经济开发区|工业园区|高新区|开发区|园区|新区)?的?")
+_AFTER_PLACE = re.compile(
+    r"^(?:省|市|区|县)?(?:经济技术开发区|经济开发区|工业园区|高新技术开发区|高新区|高新|经开区|开发区|园区|新区)?的?"
+)
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,8 @@ class NameRules:
         # A place in parentheses (华力（苏州）机械) names a separate, local company.
         for inner in _PAREN.findall(text):
             if self._place_prefix(fold(inner))[1] == len(fold(inner)):
-                branch = fold(inner)
-        text = _PUNCT.sub("", _PAREN.sub(lambda m: "" if fold(m.group(1)) == branch else m.group(1), text))
+                branch = f"({fold(inner)})"
+        text = _PUNCT.sub("", _PAREN.sub(lambda m: "" if f"({fold(m.group(1))})" == branch else m.group(1), text))
         folded = text
         for word in self.branch_words:
             at = text.find(word)
@@ -142,7 +144,7 @@ class NameRules:
             while word := next((t for t in self.trades if rest.startswith(t)), None):
                 trade, rest = trade + word, rest[len(word) :]
             branch = self.branch_after.match(rest)
-            branch_text = branch.group(0).strip("()（）") if branch else ""
+            branch_text = re.sub(r"\s+", "", branch.group(0)).replace("（", "(").replace("）", ")") if branch else ""
             rest = rest[branch.end() :] if branch else rest
             places = (self._place_prefix(prefix)[0],) if prefix else ()
             name = CompanyName(folded[start - len(prefix) : end], core, places, trade, branch_text, start - len(prefix))

@@ -14,6 +14,8 @@ from nlp import lexicon as lx
 from nlp.company_names import fold
 
 _LATIN = re.compile(r"(?:mr|ms|mrs|miss|dr)?\.?\s*([a-z][a-z .'-]*)")
+# A role written before the name: HR Stella, 人事王姐, 行政主管 Lily, EHS经理 Peter.
+_ROLE = re.compile(r"^(?:(?:hr|ehs|it|人事|行政|采购|财务|前台|hrbp|总监|经理|主管)\s*)+")
 # Cantonese and familiar forms: 陈生 (Mr.), 刘姐, 强哥, 阿强.
 _EXTRA_TITLES = ("生", "小姐", "太", "哥", "姐", "叔", "姨")
 
@@ -50,7 +52,7 @@ def person_name(raw: str | None, lexicon: lx.Lexicon | None = None) -> PersonNam
     if not raw:
         return PersonName()
     lexicon = lexicon or lx.default_lexicon()
-    text = fold(raw).strip()
+    text = _ROLE.sub("", fold(raw).strip()) or fold(raw).strip()
     latin = _LATIN.fullmatch(text)
     if latin:
         return PersonName(given=latin.group(1).split()[0])

@@ -156,6 +156,7 @@ def _score(candidate: Candidate, mention: Mention, person: PersonName, words: fr
 
 
 _SPEECH = re.compile(r"(?:说|讲|话|要得|觉得)")
+_SCRIPTS = re.compile(r"[a-z0-9]+|[^a-z0-9]+")
 _OPENING = 3  # characters before a name that still opens the message (嗯 永盛那家…)
 _LEVELS = ("conflict", "", "similar", "homophone", "partial", "exact")
 
@@ -203,10 +204,11 @@ def _sound(text: str) -> tuple[str, ...]:
 
 
 def _short_forms(core: str) -> list[str]:
-    """The 字号 and, for a long one, its first and last two or three characters (中科力拓 → 力拓, 中科)."""
+    """The 字号 and, for a long one, its first and last two or three characters (中科力拓 → 力拓, 中科); a name in
+    two scripts also by each (Bosch博世 → bosch, 博世)."""
     if len(core) < 2:
         return []
-    forms = [core]
+    forms = [core] + [run for run in _SCRIPTS.findall(core) if len(run) >= 2 and run != core]
     if len(core) >= 3:
         trades = name_rules().trades
         forms += [f for n in (3, 2) for f in (core[-n:], core[:n]) if len(f) < len(core) and f not in trades]
@@ -214,7 +216,10 @@ def _short_forms(core: str) -> list[str]:
 
 
 def _conflict(said: CompanyName, stored: CompanyName) -> bool:
-    return said.trade_conflict(stored) or said.place_conflict(stored) or said.branch != stored.branch
+    """Another trade, place or branch. A place in parentheses on the stored name (德联精密(上海)) is where it is
+    registered: a message that names no branch still means it."""
+    other_branch = said.branch != stored.branch and not (stored.branch.startswith("(") and not said.branch)
+    return said.trade_conflict(stored) or said.place_conflict(stored) or other_branch
 
 
 def _compare(said: CompanyName, stored: CompanyName) -> str:
