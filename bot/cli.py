@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from config.instants import read_instant
 from config.settings import ConfigError, Settings, load
 
 log = logging.getLogger("salesbot")
@@ -32,10 +33,9 @@ def _parse_now(value: str | None, settings: Settings) -> datetime | None:
     if value is None:
         return None
     try:
-        moment = datetime.fromisoformat(value)
+        return read_instant(value, settings.tz)
     except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 time such as 2026-11-25T10:00+08:00") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=settings.tz)
+        raise click.BadParameter(str(exc)) from exc
 
 
 def _now(value: str | None, settings: Settings) -> datetime:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot import conversation, runtime
 from bot.cards import Card
 from bot.platforms.base import CardAction, InboundMessage, SendError
+from config.instants import read_instant
 from storage.inbound import lock_pending, start_attempt, unfinished_inbound
 from storage.models import InboundEvent
 from storage.outbox import MAX_ATTEMPTS, add_message, claim_message, due_messages, mark_attempt_failed, mark_sent
@@ -30,7 +31,7 @@ MAX_INBOUND_ATTEMPTS = 5
 
 
 def parse_now(now: str | None) -> datetime:
-    return datetime.fromisoformat(now).astimezone(UTC) if now else datetime.now(UTC)
+    return read_instant(now, runtime.current().settings.tz) if now else datetime.now(UTC)
 
 
 def process_inbound(event_id: int) -> None:

@@ -5,17 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nlp import lexicon as lx
-from nlp.entities import (
-    Span,
-    choose_company,
-    find_activity,
-    find_company,
-    find_company_fallback,
-    find_contact,
-    find_header_company,
-    find_phone,
-    find_place_company,
-)
+from nlp.company import choose_company, find_company, find_company_fallback, find_header_company, find_place_company
+from nlp.entities import Span, find_activity, find_contact, find_phone
 from nlp.features import note_features
 from nlp.outcome import stage_words
 from nlp.scan import Scan

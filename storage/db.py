@@ -7,10 +7,11 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from enum import StrEnum
 from functools import cache
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, Connection, DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -52,6 +53,21 @@ class UTCDateTime(TypeDecorator[datetime]):
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
+def state_type(states: type[StrEnum], column: str, length: int) -> Enum:
+    """A VARCHAR(`length`) holding the values of `states`, with a CHECK constraint `ck_<table>_<column>`.
+
+    Rows read back as members of `states`; a string outside the set reaches the database, which refuses it.
+    """
+    return Enum(
+        states,
+        name=column,
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict: JSONType, list: JSONType}
@@ -64,6 +80,34 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+@contextmanager
+def sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
+    """On SQLite, foreign keys off for the block (elsewhere nothing happens); call it outside a transaction.
+
+    A migration that rebuilds a table (batch mode: create a copy, drop the old one, rename) must run so, as
+    SQLite's own procedure for such changes says: dropping a parent table with foreign keys on deletes the
+    rows of its ON DELETE CASCADE children. Check `foreign_key_violations` before committing the rebuild.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    if connection.in_transaction():
+        raise RuntimeError("PRAGMA foreign_keys is ignored inside a transaction")
+    raw = connection.connection.driver_connection
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def foreign_key_violations(connection: Connection) -> list[tuple[Any, ...]]:
+    """SQLite's PRAGMA foreign_key_check: (table, rowid, parent, fk index) for each row whose parent is missing."""
+    if connection.dialect.name != "sqlite":
+        return []
+    return [tuple(row) for row in connection.exec_driver_sql("PRAGMA foreign_key_check")]
 
 
 def is_sqlite(url: str) -> bool:

@@ -16,9 +16,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.db import Base
+from storage.db import Base, state_type
+from storage.states import (
+    AlertLevel,
+    AlertRule,
+    AlertStatus,
+    InboundStatus,
+    LeadSource,
+    OutboxStatus,
+    ReminderStatus,
+    Role,
+)
 
-ROLES = ("rep", "manager", "admin")
+ROLES = tuple(Role)
 
 
 class Team(Base):
@@ -40,7 +50,7 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
-    role: Mapped[str] = mapped_column(String(16), default="rep")
+    role: Mapped[Role] = mapped_column(state_type(Role, "role", 16), default=Role.REP)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     created_at: Mapped[datetime]
     # What the bot is waiting for from this person, e.g. {"reschedule": reminder_id, "until": iso}.
@@ -123,7 +133,7 @@ class Lead(Base):
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     stage: Mapped[str] = mapped_column(String(32))
     amount: Mapped[int | None]
-    source: Mapped[str] = mapped_column(String(32))  # note | assigned | import
+    source: Mapped[LeadSource] = mapped_column(state_type(LeadSource, "source", 32))
     created_at: Mapped[datetime]
     last_activity_at: Mapped[datetime | None] = mapped_column(index=True)
     next_follow_up_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -179,7 +189,9 @@ class Reminder(Base):
     kind: Mapped[str] = mapped_column(String(32))  # follow_up | sop_d1 | sop_d3 | …
     due_at: Mapped[datetime]
     has_time: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | done | cancelled
+    status: Mapped[ReminderStatus] = mapped_column(
+        state_type(ReminderStatus, "status", 16), default=ReminderStatus.PENDING
+    )
     # The activity that closed this reminder; undoing that activity reopens it.
     settled_by_activity_id: Mapped[int | None] = mapped_column(ForeignKey("activities.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
@@ -204,7 +216,9 @@ class InboundEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))  # text | voice | card_action | event | unsupported
     sender: Mapped[str] = mapped_column(String(160))  # PLATFORM:ID
     payload: Mapped[dict]
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | done | failed
+    status: Mapped[InboundStatus] = mapped_column(
+        state_type(InboundStatus, "status", 16), default=InboundStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(String(500))
     received_at: Mapped[datetime]
@@ -226,7 +240,7 @@ class OutboxMessage(Base):
     channel: Mapped[str] = mapped_column(String(32))  # wecom | feishu | chat | wecom_webhook | …
     dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
     payload: Mapped[dict]
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed
+    status: Mapped[OutboxStatus] = mapped_column(state_type(OutboxStatus, "status", 16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
     platform_message_id: Mapped[str | None] = mapped_column(String(200))
@@ -271,11 +285,11 @@ class Alert(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
-    rule: Mapped[str] = mapped_column(String(32))  # untouched | stale
-    level: Mapped[str] = mapped_column(String(16))  # high | red
+    rule: Mapped[AlertRule] = mapped_column(state_type(AlertRule, "rule", 32))
+    level: Mapped[AlertLevel] = mapped_column(state_type(AlertLevel, "level", 16))
     basis_at: Mapped[datetime]
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open | snoozed | handled | resolved
+    status: Mapped[AlertStatus] = mapped_column(state_type(AlertStatus, "status", 16), default=AlertStatus.OPEN)
     created_at: Mapped[datetime]
     notified_at: Mapped[datetime | None]
     snoozed_until: Mapped[datetime | None]

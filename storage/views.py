@@ -1,4 +1,4 @@
-"""The JSON shapes of `salesbot … list --json` (a stable contract: see DESIGN.md)."""
+"""The JSON shapes of `salesbot … list --json`: a stable contract for scripts (tests/test_cli.py pins the keys)."""
 
 from __future__ import annotations
 

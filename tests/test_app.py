@@ -71,8 +71,11 @@ def test_healthz_reports_the_working_day_calendar(client: FlaskClient) -> None:
 
 
 def test_the_calendar_warns_when_next_year_relies_on_the_holiday_file() -> None:
-    status = default_calendar().status(date(2026, 11, 25))
-    assert status["fallback_years"] == [2027]
+    calendar = default_calendar()
+    # The first year the installed chinese-calendar lacks (2027 for 1.11), so a newer release keeps this a test.
+    year = next(y for y in range(2027, 2100) if not calendar.covered_by_package(y))
+    status = calendar.status(date(year - 1, 11, 25))
+    assert status["fallback_years"] == [year]
     assert "config/holidays.toml" in str(status["warning"])
 
 

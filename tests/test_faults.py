@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -42,6 +41,7 @@ from storage.people import add_team, add_user
 from tests.conftest import make_runtime
 from tests.fake_wecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, Failure, FakeWecom
 from tests.stack import FEISHU_REP, Stack, build_stack
+from tests.waiting import feeder_waits_on_the_inbox, wait_until
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 # Workers in other processes and row locks need a server database.
@@ -203,23 +203,13 @@ def rows(stack: Stack, query: Any, **params: Any) -> list[Any]:
         return list(conn.execute(query, params).all())
 
 
-def wait_for(condition: Any, what: str, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def kill_when_blocked(stack: Stack, tmp_path: Path, blocker: Session, table: str) -> None:
     """Start a burst worker, SIGKILL it once it waits on a lock `blocker` holds while inserting into `table`
     (so inside its transaction), release the lock, and wait until the killed transaction is gone."""
     worker = Worker(stack, tmp_path)
     try:
         waiting = text("SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE :insert")
-        [(backend,)] = wait_for(
+        [(backend,)] = wait_until(
             lambda: rows(stack, waiting, insert=f"INSERT INTO {table} %"), f"the worker to block on {table}"
         )
     finally:
@@ -227,7 +217,7 @@ def kill_when_blocked(stack: Stack, tmp_path: Path, blocker: Session, table: str
         blocker.rollback()
         blocker.close()
     gone = text("SELECT pid FROM pg_stat_activity WHERE pid = :pid")
-    wait_for(lambda: not rows(stack, gone, pid=backend), "the killed worker's transaction to end")
+    wait_until(lambda: not rows(stack, gone, pid=backend), "the killed worker's transaction to end")
 
 
 @POSTGRESQL_ONLY
@@ -235,9 +225,9 @@ def test_a_running_worker_answers_a_message_that_arrives_while_it_waits(pg_stack
     """The long-running worker's feeder is blocked on the inbox when the webhook pushes the event id."""
     worker = Worker(pg_stack, tmp_path, burst=False)
     try:
-        time.sleep(1)  # let it start and block on the inbox
+        wait_until(lambda: feeder_waits_on_the_inbox(pg_stack.rt.queue.connection), "the worker to wait on the inbox")
         assert pg_stack.wecom_text("7441256903418734592").status_code == 200
-        wait_for(lambda: pg_stack.wecom.calls("message/send"), "the reply at the fake WeCom API")
+        wait_until(lambda: pg_stack.wecom.calls("message/send"), "the reply at the fake WeCom API")
     finally:
         worker.stop()
     assert (pg_stack.count(Activity), statuses(pg_stack)) == (1, [("wecom", "done")])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -20,6 +19,7 @@ from bot.tasks import sweep
 from jobs.queue import INBOX
 from storage.models import Activity, InboundEvent
 from tests.conftest import RecordingSender, make_runtime
+from tests.waiting import feeder_waits_on_the_inbox, wait_until
 
 NOTE = "今天拜访杭州华力机械王总 13912345678 嫌贵 要样机 下周三再约"
 
@@ -122,11 +122,9 @@ def test_the_feeder_thread_picks_up_an_id_while_it_waits_and_stops_when_told(red
     feeder = threading.Thread(target=queue.feed, args=(stop,), kwargs={"wait": 0.2})
     feeder.start()
     try:
+        wait_until(lambda: feeder_waits_on_the_inbox(queue.connection), "the feeder to wait on the inbox")
         event_id = deliver_note(redis_rt)
-        deadline = time.monotonic() + 10
-        while not queue.rq.job_ids and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert queue.rq.job_ids == [f"inbound-{event_id}"]
+        assert wait_until(lambda: queue.rq.job_ids, "the feeder to enqueue the id") == [f"inbound-{event_id}"]
     finally:
         stop.set()
         feeder.join(timeout=5)
@@ -143,11 +141,21 @@ def test_running_a_worker_leaves_the_shared_connections_timeout_alone(redis_rt: 
     )
 
 
-def test_the_feeder_outlives_a_redis_outage_and_says_so_once(caplog: pytest.LogCaptureFixture) -> None:
+def test_the_feeder_outlives_a_redis_outage_and_says_so_once(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     queue, stop = runtime.make_queue("redis://127.0.0.1:1/0"), threading.Event()  # nothing listens there
+    tries: list[float] = []
+    drain = queue.drain_inbox
+
+    def counted_drain(wait: float, stop: threading.Event) -> int:
+        tries.append(wait)
+        return drain(wait, stop)
+
+    monkeypatch.setattr(queue, "drain_inbox", counted_drain)
     feeder = threading.Thread(target=queue.feed, args=(stop,), kwargs={"wait": 0.05})
     feeder.start()
-    time.sleep(0.5)  # several retries
+    wait_until(lambda: len(tries) >= 4, "the feeder to try Redis four times")
     stop.set()
     feeder.join(timeout=5)
     assert not feeder.is_alive()
