@@ -388,6 +388,15 @@ def test_a_message_field_of_the_wrong_type_is_a_bad_request_logged_without_a_tra
     assert [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info] == []
 
 
+def test_a_rich_text_title_that_is_not_text_is_a_bad_request(client: FlaskClient, rt: runtime.Runtime) -> None:
+    payload = with_message("im.message.receive_v1__post", content=json.dumps({"title": 7, "content": []}))
+    response = post(client, payload)
+    assert (response.status_code, response.get_json()) == (
+        400,
+        {"error": "im.message.receive_v1 has a field of the wrong type"},
+    )
+
+
 def test_a_sender_id_that_is_not_an_object_is_a_bad_request(client: FlaskClient, rt: runtime.Runtime) -> None:
     payload = fixture("im.message.receive_v1__text")
     payload["event"]["sender"]["sender_id"] = "ou_84aad35d084aa403a838cf73ee18467"

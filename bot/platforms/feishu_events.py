@@ -327,7 +327,10 @@ def translate(payload: dict[str, Any]) -> Delivery | Ignored | Response:
     handler = EVENT_HANDLERS.get(event_type)
     if handler is None:
         return Ignored(f"event {event_type} ({'ignored' if event_type in IGNORED_EVENTS else 'unknown'})")
-    return handler(payload, payload["header"])
+    try:
+        return handler(payload, payload["header"])
+    except (TypeError, AttributeError) as exc:  # a field of a shape the checks above did not foresee
+        raise Malformed(f"{event_type} has a field of the wrong type") from exc
 
 
 def feishu_blueprint(settings: Settings) -> Blueprint:
