@@ -73,6 +73,7 @@ def _user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """Turn business refusals and bad input from storage into click errors (exit code 1)."""
     import functools
 
+    from storage.identity import InvalidIdentity
     from storage.leads import Refusal
     from storage.people import InvalidInput
 
@@ -80,10 +81,37 @@ def _user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (InvalidInput, Refusal) as exc:
+        except (InvalidInput, InvalidIdentity, Refusal) as exc:
             raise click.ClickException(str(exc)) from exc
 
     return wrapper
+
+
+class IdentityParam(click.ParamType):
+    """PLATFORM:ID on one of the registered platforms (`wecom:zhangwei`), given back as written."""
+
+    name = "PLATFORM:ID"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from bot.platforms import known_identity
+        from storage.identity import InvalidIdentity
+
+        try:
+            return str(known_identity(str(value)))
+        except InvalidIdentity as exc:
+            self.fail(str(exc), param, ctx)
+
+
+IDENTITY = IdentityParam()
+
+
+def _group_channel_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """One `--CHANNEL ADDRESS` option per group channel of the registered platforms (`--wecom-webhook URL`)."""
+    from bot.platforms import group_channels
+
+    for channel in reversed(group_channels()):
+        func = click.option(channel.option, channel.channel, help=channel.help)(func)
+    return func
 
 
 @click.group()
@@ -187,7 +215,7 @@ def db_upgrade() -> None:
 
 
 @main.command()
-@click.option("--as", "identity", required=True, help="Who you are, e.g. wecom:zhangwei")
+@click.option("--as", "identity", required=True, type=IDENTITY, help="Who you are, e.g. wecom:zhangwei")
 @click.option("--now", "now_text", help="Pretend the time is this ISO instant (for repeatable sessions).")
 @click.option("--name", help="Your display name, if you are new.")
 def chat(identity: str, now_text: str | None, name: str | None) -> None:
@@ -196,13 +224,8 @@ def chat(identity: str, now_text: str | None, name: str | None) -> None:
     from bot.platforms.base import InboundMessage
     from bot.platforms.chat import TerminalSender
     from bot.runtime import make_queue
-    from storage.people import IdentityKey, InvalidInput
 
     settings = _settings()
-    try:
-        IdentityKey.parse(identity)
-    except InvalidInput as exc:
-        raise click.BadParameter(str(exc), param_hint="--as") from exc
     fixed_now = _parse_now(now_text, settings)
     interactive = sys.stdin.isatty()
     with _runtime(settings, queue=make_queue(redis_url=None)) as rt:
@@ -263,7 +286,7 @@ def users() -> None:
 
 
 @users.command("add")
-@click.argument("identity")
+@click.argument("identity", type=IDENTITY)
 @click.option("--name", required=True)
 @click.option("--team")
 @click.option("--role", type=click.Choice(["rep", "manager", "admin"]), default="rep", show_default=True)
@@ -296,7 +319,7 @@ def teams() -> None:
 
 @teams.command("add")
 @click.argument("name")
-@click.option("--manager", required=True, help="PLATFORM:ID of the team's manager")
+@click.option("--manager", required=True, type=IDENTITY, help="PLATFORM:ID of the team's manager")
 @_user_errors
 def teams_add(name: str, manager: str) -> None:
     """Add a team (or change its manager)."""
@@ -325,24 +348,18 @@ def groups() -> None:
 
 @groups.command("add")
 @click.option("--team", required=True)
-@click.option("--wecom-webhook", help="WeCom group robot webhook URL")
-@click.option("--feishu-chat", help="Feishu chat_id the app bot is in")
-@click.option("--feishu-webhook", help="Feishu custom bot webhook URL")
-@click.option("--secret", help="Feishu custom bot signing secret")
+@_group_channel_options
+@click.option("--secret", help="The group bot's signing secret, where it checks signatures")
 @_user_errors
-def groups_add(
-    team: str, wecom_webhook: str | None, feishu_chat: str | None, feishu_webhook: str | None, secret: str | None
-) -> None:
-    """Add a group target for a team."""
+def groups_add(team: str, secret: str | None, **addresses: str | None) -> None:
+    """Add a group target for a team: exactly one of the channel options, with its address."""
+    from bot.platforms import group_channels
     from storage.people import add_group_target
 
-    given = {
-        k: v
-        for k, v in (("wecom_webhook", wecom_webhook), ("feishu_chat", feishu_chat), ("feishu_webhook", feishu_webhook))
-        if v
-    }
+    given = {channel: address for channel, address in addresses.items() if address}
     if len(given) != 1:
-        raise click.UsageError("give exactly one of --wecom-webhook, --feishu-chat, --feishu-webhook")
+        options = ", ".join(channel.option for channel in group_channels())
+        raise click.UsageError(f"give exactly one of {options}")
     ((channel, address),) = given.items()
     with _runtime(_settings()) as rt, rt.transaction() as session:
         target = add_group_target(session, team, channel=channel, address=address, secret=secret, now=datetime.now(UTC))
@@ -355,7 +372,7 @@ def leads() -> None:
 
 
 @leads.command("add")
-@click.option("--owner", required=True, help="PLATFORM:ID of the rep who gets the lead")
+@click.option("--owner", required=True, type=IDENTITY, help="PLATFORM:ID of the rep who gets the lead")
 @click.option("--company", required=True)
 @click.option("--contact")
 @click.option("--phone")
@@ -385,7 +402,7 @@ def leads_add(owner: str, company: str, contact: str | None, phone: str | None, 
 
 @leads.command("list")
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--owner", help="Only this rep's leads (PLATFORM:ID)")
+@click.option("--owner", type=IDENTITY, help="Only this rep's leads (PLATFORM:ID)")
 @click.option("--now", "now_text", help="Compute lights as of this time.")
 @_user_errors
 def leads_list(as_json: bool, owner: str | None, now_text: str | None) -> None:

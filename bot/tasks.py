@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot import conversation, runtime
 from bot.cards import Card
-from bot.platforms.base import CardAction, InboundMessage, SendError
+from bot.platforms.base import CardAction, InboundMessage, SendError, replaces_card
 from config.instants import read_instant
 from storage.inbound import lock_pending, start_attempt, unfinished_inbound
 from storage.models import InboundEvent
@@ -117,8 +117,7 @@ def _converse(
     if message is None:
         action = CardAction.from_payload(event.payload["action"])
         card = conversation.handle_action(session, action, tz=rt.settings.tz, rules=rt.rules)
-        # A refused click leaves the card as it is and answers with a message of its own.
-        update_ref = None if card.is_refusal else action.update_ref or None
+        update_ref = (action.update_ref or None) if replaces_card(card) else None
         return [((action.channel, action.actor), card, update_ref)]
     cards = conversation.handle(
         session, message, now=event.received_at, tz=rt.settings.tz, rules=rt.rules, event_id=event.id, read=rt.reader
@@ -156,7 +155,14 @@ def deliver(message_id: int, now: str | None = None) -> None:
         # Anything but SendError is a bug in a sender: recorded as a transient failure, then raised for the log.
         error = exc if isinstance(exc, SendError) else SendError(f"unexpected {type(exc).__name__}")
         with rt.transaction() as session:
-            retry_at = mark_attempt_failed(session, message_id, moment, str(error), permanent=error.permanent)
+            retry_at = mark_attempt_failed(
+                session,
+                message_id,
+                moment,
+                str(error),
+                permanent=error.permanent,
+                retry_after=None if error.retry_after is None else timedelta(seconds=error.retry_after),
+            )
         if retry_at is None:
             log.error("outbox %s failed for good after %s attempts: %s", message_id, attempt, exc)
         else:

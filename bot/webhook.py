@@ -10,15 +10,25 @@
 | database unavailable                                 | 503, the platform retries | nothing |
 | unsupported message type                             | 200, a polite reply       | the event row, for the record |
 | unknown event type                                   | 200, logged               | nothing |
+
+Every platform endpoint runs the same steps, in `receive`: size check → verify → translate → store → log. A
+platform supplies an `Endpoint`: its verification and its translation into the neutral types.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
+
+from bot.cards import Card
+from bot.inbound import accept, answer_click
+from bot.platforms.base import CardAction, InboundMessage
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +73,67 @@ def request_body(limit: int) -> bytes:
     if len(body) > limit:
         raise RequestEntityTooLarge(f"at most {limit} bytes are accepted here")
     return body
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One translated request: the neutral message or click, the platform's own key for it (a retried
+    delivery carries the same one), and what of the request is kept with the stored event."""
+
+    item: InboundMessage | CardAction
+    dedup_key: str
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """A genuine request nobody needs to answer (a read receipt, an event we do not handle): acknowledged and
+    logged, not stored."""
+
+    what: str
+
+
+Verified = TypeVar("Verified")
+
+
+@dataclass(frozen=True)
+class Endpoint(Generic[Verified]):
+    """What a platform supplies to `receive`.
+
+    `verify(body)` checks the request (its headers and query too) and returns what it carries, or raises a
+    WebhookError; `translate` turns that into a Delivery, an Ignored, or a Response the platform gives itself
+    (a URL-verification challenge). `acknowledge(ignored)` is the answer once a delivery is stored (or ignored).
+    With `answer_click`, card clicks are handled in the request and answered with the card it returns (None
+    for a click already handled): for platforms that want the result within their timeout.
+    """
+
+    platform: str
+    max_bytes: int
+    verify: Callable[[bytes], Verified]
+    translate: Callable[[Verified], Delivery | Ignored | Response]
+    acknowledge: Callable[[bool], Response]
+    answer_click: Callable[[Card | None], Response] | None = None
+
+
+def receive(endpoint: Endpoint[Any]) -> Response:
+    """The view of a platform's inbound endpoint: size check → verify → translate → store → log."""
+    body = request_body(endpoint.max_bytes)
+    outcome = endpoint.translate(endpoint.verify(body))
+    if isinstance(outcome, Response):
+        return outcome
+    if isinstance(outcome, Ignored):
+        log.info("%s: ignored %s", endpoint.platform, outcome.what)
+        return endpoint.acknowledge(True)
+    rt = current_app.extensions["salesbot"]
+    store = {"platform": endpoint.platform, "dedup_key": outcome.dedup_key, "raw": outcome.raw}
+    if endpoint.answer_click is not None and isinstance(outcome.item, CardAction):
+        card = answer_click(rt, outcome.item, **store)
+        if card is None:
+            log.info("%s: click %s already handled", endpoint.platform, outcome.dedup_key)
+        return endpoint.answer_click(card)
+    if accept(rt, outcome.item, **store) is None:
+        log.info("%s: repeat delivery %s", endpoint.platform, outcome.dedup_key)
+    return endpoint.acknowledge(False)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.db import insert_once, utcnow
+from storage.identity import IdentityKey
 from storage.models import OutboxMessage, User
 from storage.people import primary_identity
 
@@ -85,16 +86,23 @@ def mark_sent(session: Session, message_id: int, now: datetime, platform_message
 
 
 def mark_attempt_failed(
-    session: Session, message_id: int, now: datetime, error: str, *, permanent: bool
+    session: Session,
+    message_id: int,
+    now: datetime,
+    error: str,
+    *,
+    permanent: bool,
+    retry_after: timedelta | None = None,
 ) -> datetime | None:
-    """Record a failed attempt. Returns when to try again, or None if the message is now failed."""
+    """Record a failed attempt. Returns when to try again (after `retry_after` when the platform said when,
+    else after the backoff), or None if the message is now failed."""
     message = session.get(OutboxMessage, message_id, populate_existing=True)
     assert message is not None
     message.last_error = error[:500]
     if permanent or message.attempts >= MAX_ATTEMPTS:
         message.status = "failed"
         return None
-    message.next_attempt_at = now + BACKOFF[message.attempts - 1]
+    message.next_attempt_at = now + (retry_after if retry_after is not None else BACKOFF[message.attempts - 1])
     return message.next_attempt_at
 
 
@@ -117,7 +125,7 @@ def notify_user(session: Session, user: User, *, kind: str, payload: dict, dedup
         session,
         kind=kind,
         recipient=recipient,
-        channel=recipient.partition(":")[0],
+        channel=IdentityKey.parse(recipient).platform,
         dedup_key=dedup_key,
         payload=payload,
     )

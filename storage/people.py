@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.db import insert_once
+from storage.identity import NAME_PATTERN, IdentityKey
 from storage.models import ROLES, GroupTarget, Identity, Team, User
-
-PLATFORMS = ("wecom", "feishu", "chat")
-GROUP_CHANNELS = ("wecom_webhook", "feishu_chat", "feishu_webhook")
 
 
 class InvalidInput(ValueError):
-    """A caller gave a malformed identity, role, team or channel; the message says which, in English."""
-
-
-@dataclass(frozen=True)
-class IdentityKey:
-    platform: str
-    external_id: str
-
-    @classmethod
-    def parse(cls, key: str) -> IdentityKey:
-        """`wecom:zhangwei` → IdentityKey; raises InvalidInput for anything else."""
-        platform, sep, external_id = key.strip().partition(":")
-        if not sep or platform not in PLATFORMS or not external_id or len(external_id) > 128:
-            raise InvalidInput(f"{key!r} is not an identity like wecom:zhangwei ({', '.join(PLATFORMS)})")
-        return cls(platform, external_id)
-
-    def __str__(self) -> str:
-        return f"{self.platform}:{self.external_id}"
+    """A caller gave an unknown role, team or a malformed channel; the message says which, in English."""
 
 
 def find_user(session: Session, key: str) -> User | None:
@@ -107,8 +87,9 @@ def add_team(session: Session, name: str, *, manager_key: str, now: datetime) ->
 def add_group_target(
     session: Session, team: str, *, channel: str, address: str, secret: str | None, now: datetime
 ) -> GroupTarget:
-    if channel not in GROUP_CHANNELS:
-        raise InvalidInput(f"channel must be one of {', '.join(GROUP_CHANNELS)}")
+    """A place `team`'s group posts go. The bot checks `channel` against its platforms; storage only its form."""
+    if not NAME_PATTERN.fullmatch(channel):
+        raise InvalidInput(f"{channel!r} is not a channel name")
     target = GroupTarget(
         team_id=find_team(session, team).id, channel=channel, address=address, secret=secret, created_at=now
     )

@@ -95,6 +95,7 @@ def test_a_web_process_answering_requests_never_loads_the_reader_model(tmp_path)
         import nlp.model
         assert "model" not in nlp.model._state, "the web process loaded the reader model"
         assert "jieba" not in sys.modules, "the web process loaded jieba"
+        assert "lark_oapi" not in sys.modules, "lark_oapi was imported without Feishu configured"
         """
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

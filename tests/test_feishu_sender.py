@@ -4,7 +4,6 @@ error classes, the shared token, per-target rate limits, and custom group bots."
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -129,12 +128,16 @@ def test_processes_sharing_redis_share_one_token(fake: FakeFeishu) -> None:
     assert len(fake.calls("/open-apis/auth/v3/tenant_access_token/internal")) == 1
 
 
-def test_no_more_than_five_messages_a_second_reach_one_person(fake: FakeFeishu, senders: dict[str, Sender]) -> None:
-    for n in range(7):
+def test_a_sixth_message_within_a_second_to_one_person_waits_for_the_outbox_retry(
+    fake: FakeFeishu, senders: dict[str, Sender]
+) -> None:
+    for n in range(5):
         senders["feishu"].send(REP, Card.text(f"第{n + 1}条"), dedup_key=f"k{n}")
-    per_second = Counter(int(r.at) for r in fake.calls(MESSAGES, "POST"))
-    assert sum(per_second.values()) == 7
-    assert max(per_second.values()) <= 5
+    with pytest.raises(SendError) as throttled:
+        senders["feishu"].send(REP, Card.text("第6条"), dedup_key="k5")
+    senders["feishu"].send("feishu:ou_someone_else", Card.text("别人不受影响"), dedup_key="other")
+    assert (throttled.value.permanent, throttled.value.retry_after) == (False, 1)
+    assert len(fake.calls(MESSAGES, "POST")) == 6
 
 
 def test_a_speech_service_outage_is_a_transient_speech_error(fake: FakeFeishu) -> None:
@@ -203,7 +206,9 @@ def test_a_group_bot_that_rejects_the_signature_is_a_permanent_error(rt: runtime
 
 def test_a_group_bot_gets_no_more_than_five_posts_a_second(rt: runtime.Runtime, fake: FakeFeishu) -> None:
     url = hook_target(rt, fake, None)
-    for n in range(6):
+    for n in range(5):
         rt.senders["feishu_webhook"].send(url, Card.text(f"第{n + 1}条"), dedup_key=f"k{n}")
-    per_second = Counter(int(r.at) for r in fake.calls(r"/open-apis/bot/v2/hook/[\w-]+"))
-    assert (sum(per_second.values()), max(per_second.values()) <= 5) == (6, True)
+    with pytest.raises(SendError) as throttled:
+        rt.senders["feishu_webhook"].send(url, Card.text("第6条"), dedup_key="k5")
+    assert (throttled.value.permanent, throttled.value.retry_after) == (False, 1)
+    assert len(fake.calls(r"/open-apis/bot/v2/hook/[\w-]+")) == 5

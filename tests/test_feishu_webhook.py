@@ -10,12 +10,11 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from lark_oapi.core.utils import AESCipher
 from sqlalchemy import func, select
 
 from bot import runtime
 from bot.app import create_app
-from bot.platforms.feishu import EVENT_HANDLERS, IGNORED_EVENTS
+from bot.platforms.feishu_events import EVENT_HANDLERS, IGNORED_EVENTS, EventVerifier
 from config.settings import FeishuSettings, Settings
 from storage.models import Activity, InboundEvent, Lead, OutboxMessage, User
 from tests.audio_samples import opus_voice
@@ -86,7 +85,8 @@ def with_message(name: str, **changes: Any) -> dict[str, Any]:
 
 
 def test_the_official_test_key_vector_decrypts_to_hello_world() -> None:
-    assert AESCipher("test key").decrypt_str("P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk=") == "hello world"
+    verifier = EventVerifier(FeishuSettings(APP_ID, APP_SECRET, VERIFICATION_TOKEN, "test key"))
+    assert verifier._decrypt("P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk=") == b"hello world"
 
 
 def test_the_signature_helper_matches_the_documented_algorithm() -> None:
@@ -368,3 +368,61 @@ def test_a_click_by_someone_else_is_refused(client: FlaskClient, rt: runtime.Run
     response = post(client, undo_click(activity_id, open_id="ou_0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f"))
     assert response.get_json()["toast"]["content"] == "只有记录人本人可以撤销这条记录。"
     assert count(rt, Activity) == 1
+
+
+# ---------------------------------------------------------------- read from the verified JSON, without the SDK
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [("content", 42), ("message_id", 7), ("create_time", "soon"), ("message_type", ["text"])],
+)
+def test_a_message_field_of_the_wrong_type_is_a_bad_request_logged_without_a_traceback(
+    client: FlaskClient, rt: runtime.Runtime, caplog: pytest.LogCaptureFixture, where: str, value: Any
+) -> None:
+    payload = fixture("im.message.receive_v1__text")
+    payload["event"]["message"][where] = value
+    response = post(client, payload)
+    assert response.status_code == 400
+    assert count(rt, InboundEvent) == 0
+    assert [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info] == []
+
+
+def test_a_rich_text_title_that_is_not_text_is_a_bad_request(client: FlaskClient, rt: runtime.Runtime) -> None:
+    payload = with_message("im.message.receive_v1__post", content=json.dumps({"title": 7, "content": []}))
+    response = post(client, payload)
+    assert (response.status_code, response.get_json()) == (
+        400,
+        {"error": "im.message.receive_v1 has a field of the wrong type"},
+    )
+
+
+def test_a_sender_id_that_is_not_an_object_is_a_bad_request(client: FlaskClient, rt: runtime.Runtime) -> None:
+    payload = fixture("im.message.receive_v1__text")
+    payload["event"]["sender"]["sender_id"] = "ou_84aad35d084aa403a838cf73ee18467"
+    response = post(client, payload)
+    assert (response.status_code, response.get_json()) == (400, {"error": "event.sender without sender_id"})
+
+
+def test_opening_the_chat_with_the_bot_is_stored_once_as_chat_opened(client: FlaskClient, rt: runtime.Runtime) -> None:
+    entered = fixture("im.chat.access_event.bot_p2p_chat_entered_v1__entered")
+    answers = [post(client, entered).get_json() for _ in range(2)]
+    assert answers == [{"msg": "success"}] * 2
+    with rt.transaction() as s:
+        [event] = s.scalars(select(InboundEvent)).all()
+        assert (event.dedup_key, event.kind, event.sender) == (
+            "chat_opened:d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9",
+            "chat_opened",
+            f"feishu:{REP}",
+        )
+
+
+def test_audio_that_can_never_be_downloaded_is_answered_at_once(
+    client: FlaskClient, rt: runtime.Runtime, fake: FakeFeishu
+) -> None:
+    post(client, fixture("im.message.receive_v1__audio"))  # no such resource: code 234003 "File not in msg."
+    rt.queue.drain()
+    with rt.transaction() as s:
+        assert s.scalars(select(InboundEvent.status)).all() == ["done"]
+    [(_, _, content)] = sent_texts(fake)
+    assert content == {"text": "这条语音没能识别出文字。请直接打字，或用手机输入法的语音转文字后发送。"}

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from bot import runtime
 from bot.app import create_app
-from bot.platforms.wecom import EVENT_PARSERS, IGNORED_EVENTS, Envelope
+from bot.platforms.wecom_callback import EVENT_PARSERS, IGNORED_EVENTS, Envelope
 from config.settings import AsrSettings, Settings
 from storage.models import Activity, InboundEvent, Lead, OutboxMessage, User
 from tests.audio_samples import amr_voice
@@ -162,6 +162,16 @@ def test_a_voice_note_is_downloaded_transcribed_and_answered_with_what_was_heard
     assert app.count(Activity) == 1
 
 
+def test_a_voice_note_that_can_never_be_downloaded_is_answered_at_once(app: App) -> None:
+    assert app.post("voice__amr") == (200, "")  # not in the fake's media: errcode 40007 invalid media_id
+    app.rt.queue.drain()
+    with app.rt.transaction() as s:
+        assert s.scalars(select(InboundEvent.status)).all() == ["done"]
+    assert [s["text"]["content"] for s in app.sent()] == [
+        "这条语音没能识别出文字。请直接打字，或用手机输入法的语音转文字后发送。"
+    ]
+
+
 def test_a_voice_note_without_a_speech_provider_gets_a_polite_request_to_type(db_url: str, fake: FakeWecom) -> None:
     settings = Settings(database_url=db_url, wecom=fake.settings())
     with runtime.installed(runtime.build_runtime(settings)) as rt:
@@ -174,23 +184,22 @@ def test_a_voice_note_without_a_speech_provider_gets_a_polite_request_to_type(db
         ]
 
 
-def test_entering_the_app_is_welcomed_with_help_once_a_day(app: App) -> None:
+def test_each_entry_into_the_app_is_stored_as_chat_opened_under_wecoms_event_key(app: App) -> None:
+    """Whether to greet is the conversation's decision (once a day); the platform reports every entry once."""
     first = app.post("event__enter_agent")
-    later = app.post("event__enter_agent", CreateTime=str(int(time.time())))
-    app.rt.queue.drain()
-    day = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 8 * 3600))
-    assert (first, later) == ((200, ""), (200, ""))
-    assert app.events() == [("wecom", f"welcome:wecom:zhangwei:{day}", "event", "wecom:zhangwei")]
-    [sent] = app.sent()
-    assert sent["markdown"]["content"].startswith("**你好，张伟！我是销售助手**\n拜访或通话后，直接发一句话")
+    repeat = app.post("event__enter_agent")
+    later = app.post("event__enter_agent", CreateTime="1764061200")
+    assert (first, repeat, later) == ((200, ""), (200, ""), (200, ""))
+    assert app.events() == [
+        ("wecom", "zhangwei:1764057600:enter_agent:", "chat_opened", "wecom:zhangwei"),
+        ("wecom", "zhangwei:1764061200:enter_agent:", "chat_opened", "wecom:zhangwei"),
+    ]
 
 
-def test_subscribing_to_the_app_is_welcomed_like_entering_it(app: App) -> None:
+def test_subscribing_to_the_app_is_stored_like_entering_it(app: App) -> None:
     assert app.post("event__subscribe") == (200, "")
-    app.rt.queue.drain()
-    [sent] = app.sent()
-    assert (sent["touser"], sent["msgtype"]) == ("lisi", "markdown")
-    assert "我是销售助手" in sent["markdown"]["content"]
+    [(platform, _, kind, sender)] = app.events()
+    assert (platform, kind, sender) == ("wecom", "chat_opened", "wecom:lisi")
 
 
 def test_a_card_click_runs_the_action_and_updates_the_clicked_card(app: App) -> None:

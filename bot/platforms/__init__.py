@@ -1,18 +1,23 @@
-"""The chat platforms, one module each. This file is the explicit list of what each one provides.
+"""The chat platforms: `ADAPTERS` is the one list of them, and every platform-wide loop goes over it.
 
-A platform's SDK is imported only when its credentials are configured.
+Each adapter module is light; a platform's SDK is imported only when its credentials are configured.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from typing import TYPE_CHECKING
 
-import redis
-from flask import Flask
-
+from bot.platforms import chat, feishu, wecom
+from bot.platforms.adapter import GroupChannel, PlatformAdapter
 from bot.platforms.base import Preparer, Sender
 from config.settings import Settings
+from storage.identity import IdentityKey, InvalidIdentity
+
+if TYPE_CHECKING:
+    import redis
+    from flask import Flask
 
 _QUERY_SECRET = re.compile(r"\b((?:corpsecret|access_token|secret|key)=)[^&\s\"']+")
 
@@ -30,52 +35,49 @@ class _RedactQuerySecrets(logging.Filter):
 logging.getLogger("urllib3.connectionpool").addFilter(_RedactQuerySecrets())
 
 
+# The platforms this bot speaks. A new platform is one adapter module and one line here.
+ADAPTERS: tuple[PlatformAdapter, ...] = (wecom.ADAPTER, feishu.ADAPTER, chat.ADAPTER)
+
+
+def group_channels() -> tuple[GroupChannel, ...]:
+    """Every channel that reaches a group chat, in registry order."""
+    return tuple(channel for adapter in ADAPTERS for channel in adapter.group_channels)
+
+
+def known_identity(text: str) -> IdentityKey:
+    """`text` as an identity on a registered platform; raises InvalidIdentity."""
+    names = [adapter.identity_prefix for adapter in ADAPTERS]
+    try:
+        identity = IdentityKey.parse(text)
+    except InvalidIdentity:
+        identity = None
+    if identity is None or identity.platform not in names:
+        raise InvalidIdentity(f"{text!r} is not an identity like wecom:zhangwei ({', '.join(names)})")
+    return identity
+
+
 def build_senders(settings: Settings, connection: redis.Redis) -> dict[str, Sender]:
-    """Senders for every platform configured in `settings`, keyed by outbox channel.
+    """Senders for every platform, keyed by outbox channel: what each platform can send with `settings`.
 
     `connection` is the queue's Redis (fakeredis when embedded), shared by every process of a deployment:
-    platforms keep access tokens and rate-limit counters there.
+    platforms keep access tokens and rate-limit windows there.
     """
-    from bot.platforms.feishu_hook import FeishuWebhookSender, RateLimit
-    from bot.platforms.wecom_send import RobotSender
-
-    # Group bots need only their webhook URL, so they work without the platform's app configured.
-    senders: dict[str, Sender] = {
-        "wecom_webhook": RobotSender(connection),
-        "feishu_webhook": FeishuWebhookSender(RateLimit(connection)),
+    return {
+        channel: sender for adapter in ADAPTERS for channel, sender in adapter.senders(settings, connection).items()
     }
-    if settings.wecom is not None:
-        from bot.platforms.wecom import wecom_senders
-
-        senders.update(wecom_senders(settings, connection))
-    if settings.feishu is not None:
-        from bot.platforms.feishu import feishu_senders
-
-        senders.update(feishu_senders(settings, connection))
-    return senders
 
 
 def build_preparers(settings: Settings, connection: redis.Redis) -> dict[str, Preparer]:
     """Preparers (voice download and transcription, directory look-ups) keyed by inbound channel."""
-    preparers: dict[str, Preparer] = {}
-    if settings.wecom is not None:
-        from bot.platforms.wecom import wecom_preparer
-
-        preparers["wecom"] = wecom_preparer(settings, connection)
-    if settings.feishu is not None:
-        from bot.platforms.feishu import feishu_preparer
-
-        preparers["feishu"] = feishu_preparer(settings, connection)
-    return preparers
+    return {
+        adapter.name: adapter.preparer(settings, connection)
+        for adapter in ADAPTERS
+        if adapter.preparer is not None and adapter.configured(settings)
+    }
 
 
 def register_webhooks(app: Flask, settings: Settings) -> None:
     """Mount the inbound endpoint of every configured platform (GET|POST /wecom/callback, …)."""
-    if settings.wecom is not None:
-        from bot.platforms.wecom import wecom_blueprint
-
-        app.register_blueprint(wecom_blueprint(settings))
-    if settings.feishu is not None:
-        from bot.platforms.feishu import feishu_blueprint
-
-        app.register_blueprint(feishu_blueprint(settings))
+    for adapter in ADAPTERS:
+        if adapter.webhook is not None and adapter.configured(settings):
+            app.register_blueprint(adapter.webhook(settings))

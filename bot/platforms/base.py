@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol, Self
 
 from bot.cards import Card
+from storage.identity import IdentityKey, InvalidIdentity
 
 
 class _Stored:
@@ -24,6 +26,15 @@ class _Stored:
         return cls(**{**data, "received_at": datetime.fromisoformat(data["received_at"])})
 
 
+class MessageKind(StrEnum):
+    """What a person sent. The values are what inbound-event rows and the conversation read."""
+
+    TEXT = "text"
+    VOICE = "voice"  # still a voice note: it could not be turned into text (the conversation asks to type)
+    CHAT_OPENED = "chat_opened"  # the person opened (entered, subscribed to) the chat with the bot
+    UNSUPPORTED = "unsupported"  # an image, file, location…
+
+
 @dataclass(frozen=True)
 class InboundMessage(_Stored):
     """A message a person sent the bot, as the conversation sees it.
@@ -36,7 +47,7 @@ class InboundMessage(_Stored):
     sender: str
     text: str
     received_at: datetime
-    kind: str = "text"  # text | voice | event | unsupported
+    kind: str = MessageKind.TEXT
     sender_name: str | None = None
     reply_to: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -63,11 +74,31 @@ class CardAction(_Stored):
 
 
 class SendError(Exception):
-    """Sending failed. `permanent` errors are not retried (bad recipient, message rejected)."""
+    """Sending (or any platform call) failed. `permanent` errors are not retried (bad recipient, message
+    rejected, a file that is gone); `retry_after` is when a transient one is worth trying again, in seconds,
+    where the platform or a rate limit says so."""
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.retry_after = retry_after
+
+
+def recipient_on(recipient: str, *platforms: str) -> IdentityKey:
+    """`recipient` as an identity on one of `platforms` (`wecom:zhangwei`); a permanent SendError otherwise."""
+    try:
+        identity = IdentityKey.parse(recipient)
+    except InvalidIdentity:
+        identity = None
+    if identity is None or identity.platform not in platforms:
+        raise SendError(f"{recipient!r} is not a recipient on {' or '.join(platforms)}", permanent=True)
+    return identity
+
+
+def replaces_card(card: Card) -> bool:
+    """Whether the answer to a click replaces the clicked card. A refusal does not: the card may be shared in
+    a group, and its buttons still work for whom they are meant; the refusal goes to the clicker alone."""
+    return not card.is_refusal
 
 
 class Sender(Protocol):

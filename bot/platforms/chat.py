@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from bot.cards import Card, render_text
+from bot.platforms.adapter import PlatformAdapter
 
 
 class TerminalSender:
@@ -21,3 +22,8 @@ class TerminalSender:
         self.stream.write(render_text(card) + "\n\n")
         self.stream.flush()
         return None
+
+
+# `salesbot chat` and the commands that print what they would send install a TerminalSender themselves: the
+# terminal has no endpoint, no preparer and no group channel, but `chat:NAME` is an identity like any other.
+ADAPTER = PlatformAdapter(name="chat", configured=lambda settings: False, senders=lambda settings, connection: {})

@@ -1,5 +1,5 @@
-"""Outbound Feishu: app messages and card updates (im/v1), the sender's name, voice download and
-speech-to-text — all over lark-oapi's `lark.Client`, whose domain comes from settings.
+"""Outbound Feishu: app messages and card updates (im/v1), the preparer's hooks (the sender's name, voice
+download) and speech-to-text — all over lark-oapi's `lark.Client`, whose domain comes from settings.
 
 Errors become SendError (or SpeechError for the recognizer): transient ones (network, HTTP 5xx, rate
 limits, an expired token) are retried by the outbox or the job; the rest are permanent.
@@ -10,11 +10,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import lark_oapi as lark
@@ -37,22 +35,21 @@ from lark_oapi.api.speech_to_text.v1 import (
 from lark_oapi.core.cache import ICache
 from lark_oapi.core.exception import ObtainAccessTokenException
 
-from bot.audio import SAMPLE_RATE, AudioError, to_pcm16k
+from bot.audio import SAMPLE_RATE
 from bot.cards import Card
-from bot.platforms.base import InboundMessage, SendError
+from bot.platforms.base import InboundMessage, SendError, recipient_on
 from bot.platforms.feishu_cards import APP_CARD_BYTES, render_card, render_plain
-from bot.platforms.feishu_hook import PREFIX, RateLimit, failure
-from bot.speech import SpeechError, SpeechRecognizer
-from config.settings import FeishuSettings
-
-log = logging.getLogger(__name__)
+from bot.platforms.feishu_hook import PREFIX, failure
+from bot.platforms.prepare import MessagePreparer
+from bot.platforms.rate_limit import RateLimiter, RateLimitItemPerSecond
+from bot.speech import SpeechError, build_recognizer
+from config.settings import FeishuSettings, Settings
 
 # The cached tenant_access_token was rejected: forget it and fetch a new one.
 TOKEN_REJECTED = frozenset({99991661, 99991663, 99991664, 99991677})
 # "单租户限流：20QPS … 接口适合 60 秒以内音频识别"
 MAX_SPEECH_SECONDS = 60
 PER_TARGET_QPS = 5  # "5 QPS per user and per group", shared by every bot there
-NAME_TTL, NO_NAME_TTL = 24 * 3600, 3600
 
 
 class RedisTokenCache(ICache):
@@ -120,14 +117,8 @@ class Api:
         raise AssertionError("unreachable")
 
 
-def parse_receiver(recipient: str) -> tuple[str, str]:
-    """(receive_id_type, receive_id) for `feishu:OPEN_ID` (a person) or `feishu_chat:CHAT_ID` (a group)."""
-    kind, _, ident = recipient.partition(":")
-    if ident and kind == "feishu":
-        return "open_id", ident
-    if ident and kind == "feishu_chat":
-        return "chat_id", ident
-    raise SendError(f"not a Feishu recipient: {recipient!r}", permanent=True)
+# Where an app message goes, by the recipient's platform: a person, or a group chat.
+RECEIVE_ID_TYPES = {"feishu": "open_id", "feishu_chat": "chat_id"}
 
 
 class FeishuAppSender:
@@ -138,18 +129,19 @@ class FeishuAppSender:
     group target) takes the bare chat_id.
     """
 
-    def __init__(self, channel: str, api: Api, limiter: RateLimit) -> None:
+    def __init__(self, channel: str, api: Api, connection: redis.Redis) -> None:
         self.channel = channel
         self.api = api
-        self.limiter = limiter
+        self.limiter = RateLimiter(connection, "feishu-target", RateLimitItemPerSecond(PER_TARGET_QPS))
 
     def send(
         self, recipient: str, card: Card, *, dedup_key: str, update_ref: dict[str, Any] | None = None
     ) -> str | None:
         if self.channel == "feishu_chat":
             recipient = f"feishu_chat:{recipient}"
-        id_type, receive_id = parse_receiver(recipient)
-        self.limiter.wait(receive_id, ((PER_TARGET_QPS, 1),))
+        target = recipient_on(recipient, *RECEIVE_ID_TYPES)
+        id_type, receive_id = RECEIVE_ID_TYPES[target.platform], target.external_id
+        self.limiter.take(receive_id)
         if update_ref and update_ref.get("message_id"):
             return self._patch(str(update_ref["message_id"]), card)
         if card.is_plain_text:
@@ -227,58 +219,41 @@ class FeishuSpeechRecognizer:
         return (response.data.recognition_text or "").strip()
 
 
-class FeishuPreparer:
-    """Reads the sender's name from the contact directory, and turns an audio message into text:
-    download the resource (type=file), decode it to 16 kHz PCM, transcribe."""
+def download_audio(api: Api, message: InboundMessage) -> bytes:
+    """The audio of a message (`im/v1/messages/:message_id/resources/:file_key?type=file`). Raises SendError."""
+    message_id, file_key = str(message.extra["message_id"]), str(message.extra["file_key"])
+    request = GetMessageResourceRequest.builder().message_id(message_id).file_key(file_key).type("file").build()
+    response = api.call("im.v1.message_resource.get", lambda: api.client.im.v1.message_resource.get(request))
+    return response.file.read()
 
-    def __init__(self, api: Api, recognizer: SpeechRecognizer | None, connection: redis.Redis) -> None:
-        self.api = api
-        self.recognizer = recognizer
-        self.connection = connection
 
-    def prepare(self, message: InboundMessage) -> InboundMessage:
-        if message.sender_name is None:
-            message = replace(message, sender_name=self._name(message.sender.partition(":")[2]))
-        if message.kind == "voice" and message.extra.get("file_key"):
-            message = self._transcribe(message)
-        return message
+def display_name(api: Api, open_id: str) -> str:
+    """The person's name from the contact directory; "" when it is not disclosed. Raises SendError (no contact
+    permission is a permanent one)."""
+    request = GetUserRequest.builder().user_id(open_id).user_id_type("open_id").build()
+    response = api.call("contact.v3.user.get", lambda: api.client.contact.v3.user.get(request))
+    return (response.data.user.name or "") if response.data and response.data.user else ""
 
-    def _name(self, open_id: str) -> str | None:
-        """The person's name, cached a day; None when it cannot be read (no contact permission)."""
-        key = f"{PREFIX}name:{open_id}"
-        cached = self.connection.get(key)
-        if cached is not None:
-            return cached.decode() or None
-        request = GetUserRequest.builder().user_id(open_id).user_id_type("open_id").build()
-        try:
-            response = self.api.call("contact.v3.user.get", lambda: self.api.client.contact.v3.user.get(request))
-        except SendError as exc:
-            log.info("no name for feishu user %s: %s", open_id, exc)
-            if exc.permanent:
-                self.connection.set(key, "", ex=NO_NAME_TTL)
-            return None
-        name = (response.data.user.name or "").strip() if response.data and response.data.user else ""
-        self.connection.set(key, name, ex=NAME_TTL if name else NO_NAME_TTL)
-        return name or None
 
-    def _transcribe(self, message: InboundMessage) -> InboundMessage:
-        if self.recognizer is None:
-            return message
-        message_id, file_key = str(message.extra["message_id"]), str(message.extra["file_key"])
-        request = GetMessageResourceRequest.builder().message_id(message_id).file_key(file_key).type("file").build()
-        response = self.api.call(
-            "im.v1.message_resource.get", lambda: self.api.client.im.v1.message_resource.get(request)
-        )
-        try:
-            text = self.recognizer.transcribe(to_pcm16k(response.file.read()))
-        except AudioError as exc:
-            log.warning("feishu audio %s cannot be decoded: %s", message_id, exc)
-            return message
-        except SpeechError as exc:
-            if exc.transient:
-                raise SendError(f"speech-to-text: {exc}") from exc
-            log.warning("feishu audio %s not transcribed: %s", message_id, exc)
-            return message
-        if not text:
-            return message
-        return replace(message, kind="text", text=text, extra={**message.extra, "transcript": True})
+def _api(settings: FeishuSettings, connection: redis.Redis) -> Api:
+    cache = RedisTokenCache(connection)
+    return Api(build_client(settings, cache), cache)
+
+
+def app_senders(settings: FeishuSettings, connection: redis.Redis) -> dict[str, FeishuAppSender]:
+    api = _api(settings, connection)
+    return {channel: FeishuAppSender(channel, api, connection) for channel in ("feishu", "feishu_chat")}
+
+
+def feishu_preparer(settings: Settings, connection: redis.Redis) -> MessagePreparer:
+    """Names from the contact directory, audio from the message's resources; SALESBOT_ASR_URL transcribes if
+    set, else Feishu's own speech-to-text, sharing the client (and its token)."""
+    assert settings.feishu is not None
+    api = _api(settings.feishu, connection)
+    return MessagePreparer(
+        "feishu",
+        connection,
+        build_recognizer(settings) or FeishuSpeechRecognizer(settings.feishu, api),
+        download=lambda message: download_audio(api, message),
+        display_name=lambda open_id: display_name(api, open_id),
+    )

@@ -1,4 +1,4 @@
-"""Feishu custom group bots (自定义机器人) and the Redis rate limits every Feishu sender shares.
+"""Feishu custom group bots (自定义机器人), and how every Feishu call's failure is sorted.
 
 No lark-oapi here: a custom bot needs only its webhook URL (and secret), so group posts work without the
 Feishu app being configured, and without the SDK's import cost.
@@ -18,40 +18,13 @@ import requests
 from bot.cards import Card
 from bot.platforms.base import SendError
 from bot.platforms.feishu_cards import WEBHOOK_BODY_BYTES, render_card, render_plain
+from bot.platforms.rate_limit import RateLimiter, RateLimitItemPerMinute, RateLimitItemPerSecond
 
 PREFIX = "salesbot:feishu:"
 # Codes worth retrying: request-rate limits (app-wide, per message target, custom bot) and internal errors.
 RATE_LIMITED = frozenset({99991400, 230020, 11232, 9499})
 INTERNAL = frozenset({1000004, 1000005, 99991401, 99991500, 230099})
 WEBHOOK_PER_SECOND, WEBHOOK_PER_MINUTE = 5, 100
-
-
-class RateLimit:
-    """Fixed-window counters in Redis, shared by all processes: `wait` blocks until a slot is free."""
-
-    def __init__(self, connection: redis.Redis, *, max_wait: float = 3.0) -> None:
-        self.connection = connection
-        self.max_wait = max_wait
-
-    def _take(self, key: str, limit: int, window: int) -> float:
-        """0 if a slot was taken, else seconds until the window ends."""
-        now = time.time()
-        slot = int(now // window)
-        name = f"{PREFIX}rate:{key}:{window}:{slot}"
-        count = self.connection.incr(name)
-        if count == 1:
-            self.connection.expire(name, window + 1)
-        return 0.0 if count <= limit else (slot + 1) * window - now
-
-    def wait(self, key: str, limits: tuple[tuple[int, int], ...]) -> None:
-        """Take a slot under every (limit, window seconds); raises a transient SendError rather than
-        waiting longer than `max_wait` (the outbox retries later)."""
-        deadline = time.monotonic() + self.max_wait
-        for limit, window in limits:
-            while (delay := self._take(key, limit, window)) > 0:
-                if time.monotonic() + delay > deadline:
-                    raise SendError(f"rate limit {limit}/{window}s reached for {key}")
-                time.sleep(delay)
 
 
 def failure(what: str, code: int | None, msg: str | None, status: int | None) -> SendError:
@@ -74,8 +47,13 @@ class FeishuWebhookSender:
 
     channel = "feishu_webhook"
 
-    def __init__(self, limiter: RateLimit, *, timeout: float = 10.0) -> None:
-        self.limiter = limiter
+    def __init__(self, connection: redis.Redis, *, timeout: float = 10.0) -> None:
+        self.limiter = RateLimiter(
+            connection,
+            "feishu-hook",
+            RateLimitItemPerSecond(WEBHOOK_PER_SECOND),
+            RateLimitItemPerMinute(WEBHOOK_PER_MINUTE),
+        )
         self.timeout = timeout
 
     def send(
@@ -93,7 +71,7 @@ class FeishuWebhookSender:
             timestamp = int(time.time())
             body.update(timestamp=str(timestamp), sign=webhook_sign(timestamp, secret))
         hook = hashlib.sha256(recipient.encode()).hexdigest()[:16]
-        self.limiter.wait(f"hook:{hook}", ((WEBHOOK_PER_SECOND, 1), (WEBHOOK_PER_MINUTE, 60)))
+        self.limiter.take(hook)
         try:
             response = requests.post(recipient, json=body, timeout=self.timeout)
         except requests.RequestException as exc:

@@ -1,4 +1,4 @@
-"""The WeCom API client (wechatpy, pointed at SALESBOT_WECOM_API_BASE) and the worker-side preparer.
+"""The WeCom API client (wechatpy, pointed at SALESBOT_WECOM_API_BASE) and the preparer's hooks over it.
 
 The access token lives in the queue's Redis, so every web and worker process shares one. Errors are
 sorted once, in `WecomClient.call`: an expired token is refreshed and the call retried once; what may
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any, TypeVar
 
 import redis
@@ -18,9 +17,9 @@ from wechatpy.enterprise import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.redisstorage import RedisStorage
 
-from bot import audio
-from bot.platforms.base import InboundMessage, SendError
-from bot.speech import SpeechError, build_recognizer
+from bot.platforms.base import SendError
+from bot.platforms.prepare import MessagePreparer
+from bot.speech import build_recognizer
 from config.settings import Settings, WecomSettings
 
 log = logging.getLogger(__name__)
@@ -34,7 +33,6 @@ TOKEN_MARGIN_SECONDS = 300
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 # errcodes worth retrying later: system busy, frequency limit, concurrency limit.
 TRANSIENT_ERRORS = frozenset({-1, 45009, 45033})
-NAME_TTL_SECONDS = 24 * 3600
 
 
 class WecomClient(WeChatClient):
@@ -106,64 +104,14 @@ def _send_error(exc: WeChatClientException) -> SendError:
     return SendError(f"WeCom errcode {exc.errcode}: {exc.errmsg}", permanent=not transient)
 
 
-class WecomPreparer:
-    """Reads the sender's name from the directory and turns voice into text, in the worker."""
-
-    def __init__(self, client: WecomClient, settings: Settings, connection: redis.Redis) -> None:
-        self.client = client
-        self.connection = connection
-        self.recognizer = build_recognizer(settings)
-        if self.recognizer is None:
-            log.warning("wecom: no speech-to-text provider (set SALESBOT_ASR_URL): voice notes get a request to type")
-        elif not audio.available():
-            log.warning("wecom: PyAV is not installed (pip install 'salesbot[voice]'): voice notes cannot be decoded")
-
-    def prepare(self, message: InboundMessage) -> InboundMessage:
-        user_id = message.sender.removeprefix("wecom:")
-        if message.sender_name is None:
-            message = replace(message, sender_name=self._name(user_id))
-        if message.kind == "voice":
-            message = self._transcribe(message)
-        return message
-
-    def _name(self, user_id: str) -> str | None:
-        key = f"salesbot:wecom:name:{user_id}"
-        cached = self.connection.get(key)
-        if cached is not None:
-            return cached.decode() or None
-        try:
-            name = self.client.display_name(user_id)
-        except SendError as exc:
-            log.warning("wecom: cannot read the name of %s: %s", user_id, exc)
-            if not exc.permanent:
-                return None
-            name = ""
-        self.connection.set(key, name, ex=NAME_TTL_SECONDS)
-        return name or None
-
-    def _transcribe(self, message: InboundMessage) -> InboundMessage:
-        """The voice note as text, or unchanged (kind "voice") when it cannot be; SendError to retry."""
-        if self.recognizer is None:
-            return message
-        try:
-            data = self.client.download_media(message.extra["media_id"])
-        except SendError as exc:
-            if not exc.permanent:
-                raise
-            log.warning("wecom: voice %s cannot be downloaded: %s", message.extra["media_id"], exc)
-            return message
-        try:
-            text = self.recognizer.transcribe(audio.to_pcm16k(data))
-        except audio.AudioError as exc:
-            log.warning("wecom: voice %s cannot be decoded: %s", message.extra["media_id"], exc)
-            return message
-        except SpeechError as exc:
-            if exc.transient:
-                raise SendError(f"speech-to-text ({self.recognizer.name}): {exc}") from exc
-            log.warning(
-                "wecom: voice %s not transcribed by %s: %s", message.extra["media_id"], self.recognizer.name, exc
-            )
-            return message
-        if not text:
-            return message
-        return replace(message, kind="text", text=text, extra={**message.extra, "transcript": True})
+def wecom_preparer(settings: Settings, connection: redis.Redis) -> MessagePreparer:
+    """Names from the directory (user/get), voice from media/get (AMR), transcribed by SALESBOT_ASR_URL."""
+    assert settings.wecom is not None
+    client = WecomClient(settings.wecom, connection)
+    return MessagePreparer(
+        "wecom",
+        connection,
+        build_recognizer(settings),
+        download=lambda message: client.download_media(str(message.extra["media_id"])),
+        display_name=client.display_name,
+    )

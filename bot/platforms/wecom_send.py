@@ -11,8 +11,6 @@ import hashlib
 import json
 import logging
 import re
-import time
-import uuid
 from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -21,7 +19,8 @@ import redis
 import requests
 
 from bot.cards import Button, Card
-from bot.platforms.base import SendError
+from bot.platforms.base import SendError, recipient_on
+from bot.platforms.rate_limit import RateLimiter, RateLimitItemPerMinute
 from bot.platforms.wecom_client import HTTP_TIMEOUT, TRANSIENT_ERRORS, WecomClient
 
 log = logging.getLogger(__name__)
@@ -149,45 +148,7 @@ def render_update(card: Card, task: str) -> dict[str, Any]:
     return template
 
 
-# ---------------------------------------------------------------- throttling
-
-
-class Throttle:
-    """At most `limit` sends in any 60 seconds per key, kept in Redis so every worker shares the budget.
-
-    A sliding window (a sorted set of send times): a fixed per-minute counter would let twice the limit
-    through around a minute boundary. Over the limit the send raises a transient SendError and the outbox
-    tries again after its backoff.
-    """
-
-    def __init__(self, connection: redis.Redis, name: str, limit: int) -> None:
-        self.connection = connection
-        self.name = name
-        self.limit = limit
-
-    def take(self, key: str) -> None:
-        now = time.time()
-        window = f"salesbot:throttle:{self.name}:{key}"
-        entry = f"{now:.6f}:{uuid.uuid4().hex[:8]}"
-        pipe = self.connection.pipeline()  # MULTI/EXEC: the trim, add and count happen together
-        pipe.zremrangebyscore(window, "-inf", now - 60)
-        pipe.zadd(window, {entry: now})
-        pipe.zcard(window)
-        pipe.expire(window, 61)
-        count = pipe.execute()[2]
-        if count > self.limit:
-            self.connection.zrem(window, entry)
-            raise SendError(f"{self.name} limit of {self.limit} messages a minute reached; retrying later")
-
-
 # ---------------------------------------------------------------- senders
-
-
-def _user_id(recipient: str) -> str:
-    platform, _, user_id = recipient.partition(":")
-    if platform != "wecom" or not user_id:
-        raise SendError(f"{recipient!r} is not a WeCom member (wecom:USERID)", permanent=True)
-    return user_id
 
 
 class AppSender:
@@ -198,14 +159,13 @@ class AppSender:
     def __init__(self, client: WecomClient, agent_id: int, connection: redis.Redis) -> None:
         self.client = client
         self.agent_id = agent_id
-        self.throttle = Throttle(connection, "wecom-member", MEMBER_PER_MINUTE)
+        self.throttle = RateLimiter(connection, "wecom-member", RateLimitItemPerMinute(MEMBER_PER_MINUTE))
 
     def send(
         self, recipient: str, card: Card, *, dedup_key: str, update_ref: dict[str, Any] | None = None
     ) -> str | None:
-        user_id = _user_id(recipient)
-        # A refused click leaves the card as it was (its buttons still work for whom they are meant).
-        if update_ref and update_ref.get("response_code") and not card.is_refusal:
+        user_id = recipient_on(recipient, "wecom").external_id
+        if update_ref and update_ref.get("response_code"):
             try:
                 return self._update(user_id, card, update_ref, dedup_key)
             except SendError as exc:
@@ -242,7 +202,7 @@ class RobotSender:
     channel = "wecom_webhook"
 
     def __init__(self, connection: redis.Redis, *, timeout: float = HTTP_TIMEOUT) -> None:
-        self.throttle = Throttle(connection, "wecom-robot", ROBOT_PER_MINUTE)
+        self.throttle = RateLimiter(connection, "wecom-robot", RateLimitItemPerMinute(ROBOT_PER_MINUTE))
         self.timeout = timeout
 
     def send(
