@@ -17,7 +17,9 @@ _LATIN = re.compile(r"(?:mr|ms|mrs|miss|dr)?\.?\s*([a-z][a-z .'-]*)")
 # A role written before the name: HR Stella, 人事王姐, 行政主管 Lily, EHS经理 Peter.
 _ROLE = re.compile(r"^(?:(?:hr|ehs|it|人事|行政|采购|财务|前台|hrbp|总监|经理|主管)\s*)+")
 # Cantonese and familiar forms: 陈生 (Mr.), 刘姐, 强哥, 阿强.
-_EXTRA_TITLES = ("生", "小姐", "太", "哥", "姐", "叔", "姨")
+_EXTRA_TITLES = ("先生", "女士", "小姐", "生", "太", "哥", "姐", "叔", "姨")
+# Japanese honorifics after a family name: 田中さん, 井上桑.
+_HONORIFIC = re.compile(r"(?<=..)(?:さん|様|桑)$")
 
 
 class Same(StrEnum):
@@ -53,6 +55,7 @@ def person_name(raw: str | None, lexicon: lx.Lexicon | None = None) -> PersonNam
         return PersonName()
     lexicon = lexicon or lx.default_lexicon()
     text = _ROLE.sub("", fold(raw).strip()) or fold(raw).strip()
+    text = _HONORIFIC.sub("", text)
     latin = _LATIN.fullmatch(text)
     if latin:
         return PersonName(given=latin.group(1).split()[0])
