@@ -107,7 +107,7 @@ class _Scored:
 def _plausible_company(company: str | None, contact: str | None) -> str | None:
     """A company the reader found, unless it is plainly a piece of sentence (张工说风管尺寸要改, 罗哥说要得) or a
     place alone (福州长乐的闽发纺织 read as 福州长乐)."""
-    if not company or (contact and contact in company) or _SPEECH.search(company):
+    if not company or (contact and contact in company) or _SPEECH.search(company) or _PERSON.fullmatch(company):
         return None
     return None if name_rules().only_places(company) else company
 
@@ -156,6 +156,10 @@ def _score(candidate: Candidate, mention: Mention, person: PersonName, words: fr
 
 
 _SPEECH = re.compile(r"(?:说|讲|话|要得|觉得)")
+# A person, not a company: 张三哥, 李老板娘, 老孟, 周站.
+_PERSON = re.compile(
+    r"(?:老|小|阿)?[\u4e00-\u9fff][一二三四五六七八九十大小老]?(?:哥|姐|叔|婶|嫂|老板娘|老板|站|支书|社长|场长|村长)"
+)
 _SCRIPTS = re.compile(r"[a-z0-9]+|[^a-z0-9]+")
 _OPENING = 3  # characters before a name that still opens the message (嗯 永盛那家…)
 _LEVELS = ("conflict", "", "similar", "homophone", "partial", "exact")
