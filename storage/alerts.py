@@ -13,6 +13,7 @@ from config.workdays import WorkCalendar
 from storage.db import insert_ignoring_duplicates
 from storage.leads import Refusal, can_act
 from storage.models import Alert, Lead, Team, User
+from storage.roles import is_manager
 
 
 @dataclass(frozen=True)
@@ -136,12 +137,22 @@ def alerts_for_actor(session: Session, actor: User, alert_ids: list[int]) -> lis
     if not alerts:
         raise Refusal("这条提醒已不存在。")
     for alert in alerts:
-        allowed = alert.manager_id == actor.id or (
-            actor.role in ("manager", "admin") and can_act(session, actor, alert.lead)
-        )
+        allowed = alert.manager_id == actor.id or (is_manager(actor) and can_act(session, actor, alert.lead))
         if not allowed:
             raise Refusal("这张卡片是发给主管的，你没有权限处理。")
     return alerts
+
+
+def mark_notified(alerts: list[Alert], now: datetime) -> None:
+    """The manager has been sent these alerts (a snoozed one is open again)."""
+    for alert in alerts:
+        alert.notified_at, alert.status = now, "open"
+
+
+def refuse_if_all_handled(alerts: list[Alert]) -> None:
+    """A card whose alerts were all handled or resolved has nothing left to act on: raises Refusal."""
+    if all(a.status in ("handled", "resolved") for a in alerts):
+        raise Refusal("这张卡片上的线索已经处理过了。")
 
 
 def handle_alerts(alerts: list[Alert], *, actor: User, action: str, now: datetime) -> None:

@@ -14,6 +14,7 @@ from config.rules import Rules
 from storage.db import insert_once
 from storage.models import Lead, Reminder, Team, User
 from storage.people import managed_team_ids
+from storage.roles import is_manager
 
 # Legal-form suffixes that do not distinguish one customer from another.
 _COMPANY_SUFFIXES = re.compile(
@@ -48,7 +49,7 @@ def can_act(session: Session, actor: User, lead: Lead) -> bool:
     """Owners, admins and the manager of the owner's team may read and change a lead."""
     if lead.owner_id == actor.id or actor.role == "admin":
         return True
-    if actor.role != "manager":
+    if not is_manager(actor):
         return False
     return lead.owner.team_id is not None and lead.owner.team_id in managed_team_ids(session, actor)
 

@@ -41,7 +41,10 @@ def test_a_week_of_jobs_each_pushes_once(tmp_path: Path, monkeypatch: pytest.Mon
     salesbot("leads", "add", "--owner", "wecom:lisi", "--company", "上海申通包装", "--now", "2026-11-25T10:00+08:00")
     salesbot("groups", "add", "--team", "华东一组", "--wecom-webhook", robot.robot_url("0b1c2d3e"))
 
-    assert job("leaderboard", "2026-11-30T09:30+08:00")[0] == {"posts": 1, "private": 2}
+    assert job("leaderboard", "2026-11-30T09:30+08:00")[0] == {
+        "posts": 1,
+        "private": 1,
+    }  # 李四 logged nothing: not ranked
     assert job("leaderboard", "2026-11-30T09:30+08:00")[0] == {"posts": 0, "private": 0}
     [post] = [r.json for r in robot.calls("webhook/send")]
     assert (
