@@ -11,6 +11,8 @@ from bot import texts
 from bot.cards import Button, Card, Field
 from bot.format import lead_name, money, person_name, when
 from config.rules import Rules
+from nlp import parse_note
+from storage.activities import last_note_texts
 from storage.models import Alert, Lead, Reminder, User
 from storage.outbox import notify_user
 from storage.reports import Digest, Pressing, Ranked, RepWeek
@@ -45,15 +47,23 @@ def reminder_card(reminder: Reminder, lead: Lead, now: datetime, tz: tzinfo) -> 
     )
 
 
-def _alert_line(alert: Alert, now: datetime, tz: tzinfo) -> str:
+def _alert_line(alert: Alert, now: datetime, tz: tzinfo, risk_words: tuple[str, ...]) -> str:
     lead = alert.lead
     who = texts.owned_by(lead_name(lead), person_name(lead.owner))
     if alert.rule == "untouched":
         return texts.alert_untouched(who, when(lead.created_at, now, tz, has_time=False))
-    return texts.alert_red(who, (now - alert.basis_at).days)
+    return texts.alert_red(who, (now - alert.basis_at).days, risk_words)
 
 
-def alert_card(alerts: list[Alert], now: datetime, tz: tzinfo, rules: Rules, *, more: int = 0) -> Card:
+def _risk_words(session: Session, alerts: list[Alert], now: datetime) -> dict[int, tuple[str, ...]]:
+    """Per lead, the risk words (嫌贵, 在比价) of its last note, so a manager sees what the neglect may cost."""
+    last_notes = last_note_texts(session, [a.lead_id for a in alerts])
+    return {lead_id: parse_note(text, now).risk_words for lead_id, text in last_notes.items()}
+
+
+def alert_card(
+    session: Session, alerts: list[Alert], now: datetime, tz: tzinfo, rules: Rules, *, more: int = 0
+) -> Card:
     """One card for a batch of a manager's new alerts; its buttons act on all of them. `more` counts the
     alerts of this run that are not pushed as cards."""
     untouched = any(a.rule == "untouched" for a in alerts)
@@ -61,9 +71,11 @@ def alert_card(alerts: list[Alert], now: datetime, tz: tzinfo, rules: Rules, *, 
     if len(alerts) > 1:
         title = texts.alerts_counted(title, len(alerts))
     value = {"alert_ids": [a.id for a in alerts]}
+    risks = _risk_words(session, alerts, now)
+    lines = tuple(_alert_line(a, now, tz, risks.get(a.lead_id, ())) for a in alerts)
     return Card(
         title=title,
-        lines=tuple(_alert_line(a, now, tz) for a in alerts) + ((texts.alert_more(more),) if more else ()),
+        lines=lines + ((texts.alert_more(more),) if more else ()),
         buttons=(
             Button(texts.ALERT_TAKE, "alert_take", value, style="primary"),
             Button(texts.ALERT_NUDGE, "alert_nudge", value),
@@ -74,9 +86,9 @@ def alert_card(alerts: list[Alert], now: datetime, tz: tzinfo, rules: Rules, *, 
     )
 
 
-def handled_card(alerts: list[Alert], now: datetime, tz: tzinfo, rules: Rules, outcome: str) -> Card:
+def handled_card(session: Session, alerts: list[Alert], now: datetime, tz: tzinfo, rules: Rules, outcome: str) -> Card:
     """The alert card after a manager acted: same lines, no buttons, who did what."""
-    card = alert_card(alerts, now, tz, rules)
+    card = alert_card(session, alerts, now, tz, rules)
     return Card(title=card.title, lines=(*card.lines, f"✅ {outcome}"), level="success")
 
 

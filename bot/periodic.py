@@ -92,7 +92,7 @@ def _push_alert_cards(
         more = len(alerts) - len(shown) if start + ALERTS_PER_CARD >= len(shown) else 0
         episode = ",".join(f"{a.id}@{a.snoozed_until.isoformat() if a.snoozed_until else ''}" for a in batch)
         key = f"alert:m{manager.id}:{hashlib.sha1(episode.encode()).hexdigest()[:20]}"
-        card = notices.alert_card(batch, moment, tz, rules, more=more)
+        card = notices.alert_card(session, batch, moment, tz, rules, more=more)
         cards += notices.push(session, manager, card, kind="alert", dedup_key=key)
     return cards
 

@@ -281,8 +281,10 @@ def alert_untouched(who: str, assigned_on: str) -> str:
     return f"🆕 {who}：分配于{assigned_on}，至今无人跟进"
 
 
-def alert_red(who: str, days: int) -> str:
-    return f"🔴 {who}：已{days}天没有跟进"
+def alert_red(who: str, days: int, risk_words: tuple[str, ...]) -> str:
+    """`risk_words` of the lead's last note, quoted when there are any."""
+    quoted = f"，上次提到「{'、'.join(risk_words)}」" if risk_words else ""
+    return f"🔴 {who}：已{days}天没有跟进{quoted}"
 
 
 def alert_more(n: int) -> str:

@@ -266,6 +266,16 @@ def undo_activity(session: Session, activity: Activity) -> Undone:
     return result
 
 
+def last_note_texts(session: Session, lead_ids: list[int]) -> dict[int, str]:
+    """The text of each lead's most recent activity (leads without one are left out)."""
+    rows = session.execute(
+        select(Activity.lead_id, Activity.text)
+        .where(Activity.lead_id.in_(lead_ids))
+        .order_by(Activity.created_at, Activity.id)
+    )
+    return {lead_id: text for lead_id, text in rows}
+
+
 def lead_tag_ids(session: Session, lead_ids: list[int]) -> dict[int, list[str]]:
     """Each lead's tags: the union of its activities' tags (unordered)."""
     rows = session.execute(

@@ -13,7 +13,7 @@ from config.workdays import WorkCalendar
 from storage.db import insert_ignoring_duplicates
 from storage.leads import Refusal, can_act
 from storage.models import Alert, Lead, Team, User
-from storage.roles import is_manager
+from storage.roles import first_admin, is_manager
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def manager_of(session: Session, owner: User) -> User | None:
         team = session.get(Team, owner.team_id)
         if team is not None and team.manager is not None:
             return team.manager
-    return session.scalar(select(User).where(User.role == "admin").order_by(User.id).limit(1))
+    return first_admin(session)
 
 
 def open_alerts(session: Session, findings: list[Finding], now: datetime, batch: int = 1000) -> int:

@@ -14,7 +14,7 @@ from config.rules import Rules
 from storage.db import insert_once
 from storage.models import Lead, Reminder, Team, User
 from storage.people import managed_team_ids
-from storage.roles import is_manager
+from storage.roles import is_admin, is_manager
 
 # Legal-form suffixes that do not distinguish one customer from another.
 _COMPANY_SUFFIXES = re.compile(
@@ -47,7 +47,7 @@ class LeadMatch:
 
 def can_act(session: Session, actor: User, lead: Lead) -> bool:
     """Owners, admins and the manager of the owner's team may read and change a lead."""
-    if lead.owner_id == actor.id or actor.role == "admin":
+    if lead.owner_id == actor.id or is_admin(actor):
         return True
     if not is_manager(actor):
         return False
@@ -217,6 +217,6 @@ def reassign_lead(session: Session, lead: Lead, new_owner: User) -> User:
 def team_members(session: Session, manager: User) -> list[User]:
     """Reps in the teams `manager` manages (admins: everyone), by name."""
     query = select(User).where(User.role == "rep").order_by(User.name, User.id)
-    if manager.role != "admin":
+    if not is_admin(manager):
         query = query.where(User.team_id.in_(select(Team.id).where(Team.manager_id == manager.id)))
     return list(session.scalars(query))

@@ -15,6 +15,16 @@ def is_manager(user: User) -> bool:
     return user.role in MANAGING_ROLES
 
 
+def is_admin(user: User) -> bool:
+    """Admins see and steer every team."""
+    return user.role == "admin"
+
+
+def first_admin(session: Session) -> User | None:
+    """Who hears about a rep that has no team manager."""
+    return session.scalar(select(User).where(User.role == "admin").order_by(User.id).limit(1))
+
+
 def managers(session: Session) -> list[User]:
     """Every manager and admin, by id."""
     return list(session.scalars(select(User).where(User.role.in_(MANAGING_ROLES)).order_by(User.id)))

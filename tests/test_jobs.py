@@ -206,6 +206,24 @@ def test_a_lead_turns_red_after_14_days_and_alerts_once_per_episode(rt: Runtime,
 
 
 @pytest.mark.usefixtures("team")
+def test_a_red_alert_quotes_the_risk_words_of_the_last_note(rt: Runtime, sent: RecordingSender) -> None:
+    chat = Chat(rt, sent)
+    chat.say(NOTE, at("2026-11-24T10:00"))
+    chat.say("电话杭州华力机械王总 13912345678 还在跟别家比价", NOW)
+    run(rt, escalate, at("2026-12-09T10:00"))
+    card = next(card for who, card in sent.sent if who == "wecom:boss")
+    assert card.lines == ("🔴 杭州华力机械（张伟负责）：已14天没有跟进，上次提到「别家、比价」",)
+
+
+@pytest.mark.usefixtures("team")
+def test_a_red_alert_on_a_note_without_risk_words_quotes_nothing(rt: Runtime, sent: RecordingSender) -> None:
+    Chat(rt, sent).say("拜访杭州华力机械王总 13912345678 要样机")
+    run(rt, escalate, at("2026-12-09T10:00"))
+    card = next(card for who, card in sent.sent if who == "wecom:boss")
+    assert card.lines == ("🔴 杭州华力机械（张伟负责）：已14天没有跟进",)
+
+
+@pytest.mark.usefixtures("team")
 def test_deals_in_negotiation_go_red_sooner(rt: Runtime, sent: RecordingSender) -> None:
     Chat(rt, sent).say("拜访杭州华力机械王总 13912345678 谈账期 月结60天")
     with rt.transaction() as s:
