@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import date
 
 from config.rules import Rules
+from storage.refusals import Why
 
 # ---------------------------------------------------------------- shared
 
 SOMEONE = "同事"  # a person whose name we do not know
 EXAMPLE = "今天拜访杭州华力机械王总 13912345678 嫌贵 要样机 下周三再约"
-STALE_BUTTON = "这个按钮已失效，请重新发送指令。"
 MORE = "……另有 {n} 条"
 LIGHTS = {"green": "🟢", "yellow": "🟡", "red": "🔴"}
 ACTIVITY_LABELS = {
@@ -52,6 +52,36 @@ def light_legend(rules: Rules) -> str:
         if any(s.id == stage_id for s in rules.stages)
     ]
     return f"{text}（{'；'.join(overrides)}）" if overrides else text
+
+
+# ---------------------------------------------------------------- refusals
+
+REFUSALS = {
+    Why.LEAD_GONE: "没有找到这条线索，可能已被撤销或删除。",
+    Why.REMINDER_GONE: "这条提醒已不存在（线索可能已撤销）。",
+    Why.REMINDER_NOT_YOURS: "这条提醒不是发给你的，不能替别人处理。",
+    Why.REMINDER_CLOSED: "这条提醒已经处理过了。",
+    Why.ACTIVITY_GONE: "这条记录已经撤销过了。",
+    Why.NOT_AUTHOR: "只有记录人本人可以撤销这条记录。",
+    Why.ALERT_GONE: "这条提醒已不存在。",
+    Why.ALERT_NOT_YOURS: "这张卡片是发给主管的，你没有权限处理。",
+    Why.ALERTS_HANDLED: "这张卡片上的线索已经处理过了。",
+    Why.STALE_BUTTON: "这个按钮已失效，请重新发送指令。",
+    Why.MANAGERS_ONLY: "只有主管可以分配线索。需要转交客户请联系你的主管。",
+    Why.NOT_IN_TEAM: "只能改派给你团队里的销售。",
+}
+
+
+def undo_expired(rules: Rules) -> str:
+    return f"这条记录已超过{rules.undo_minutes}分钟，不能撤销了。如需更正，请再发一条说明。"
+
+
+def lead_not_yours(lead: str, owner: str) -> str:
+    return f"这条线索（{lead}）由{owner}负责，你没有权限操作。"
+
+
+def lead_exists(lead_id: int, lead: str, owner: str) -> str:
+    return f"已有这条线索（#{lead_id} {lead}，{owner}负责）"
 
 
 # ---------------------------------------------------------------- help
@@ -175,7 +205,6 @@ def undone(name: str, *, lead_deleted: bool) -> str:
 
 # ---------------------------------------------------------------- 分配 (managers)
 
-ONLY_MANAGERS_ASSIGN = "只有主管可以分配线索。需要转交客户请联系你的主管。"
 NO_TEAM_MEMBERS = "（团队里还没有销售）"
 ASSIGN_NO_CUSTOMER = "没认出是哪家客户：请写上公司名或手机号，例如「分配 上海申通包装 钱工 给 李四」。"
 
@@ -215,7 +244,6 @@ def rescheduled(when: str) -> str:
 
 # ---------------------------------------------------------------- alert buttons (managers)
 
-ONLY_TEAM_REPS = "只能改派给你团队里的销售。"
 TAKEN = "已认领，亲自跟进"
 
 

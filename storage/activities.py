@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from config.rules import Rules
 from storage.db import insert_once
-from storage.leads import Refusal
 from storage.models import Activity, Alert, Lead, Reminder, StageChange, Tag, User, activity_tags
+from storage.refusals import Refusal, Why
 from storage.stages import move_stage, stage_implied
 
 
@@ -200,11 +200,11 @@ def undoable(session: Session, actor: User, activity_id: int, now: datetime, rul
     """Activity `activity_id` if `actor` may still undo it; raises Refusal saying why not."""
     activity = session.get(Activity, activity_id)
     if activity is None:
-        raise Refusal("这条记录已经撤销过了。")
+        raise Refusal(Why.ACTIVITY_GONE)
     if activity.author_id != actor.id:
-        raise Refusal("只有记录人本人可以撤销这条记录。")
+        raise Refusal(Why.NOT_AUTHOR)
     if activity.created_at < _undo_window_start(now, rules):
-        raise Refusal(f"这条记录已超过{rules.undo_minutes}分钟，不能撤销了。如需更正，请再发一条说明。")
+        raise Refusal(Why.UNDO_EXPIRED)
     return activity
 
 

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from config.rules import Rules
 from config.workdays import WorkCalendar
 from storage.db import insert_ignoring_duplicates
-from storage.leads import Refusal, can_act
+from storage.leads import can_act
 from storage.models import Alert, Lead, Team, User
+from storage.refusals import Refusal, Why
 from storage.roles import first_admin, is_manager
 
 
@@ -135,11 +136,11 @@ def alerts_for_actor(session: Session, actor: User, alert_ids: list[int]) -> lis
     """The alerts a card's button names, if `actor` may handle them; raises Refusal otherwise."""
     alerts = list(session.scalars(select(Alert).where(Alert.id.in_(alert_ids)).order_by(Alert.id)))
     if not alerts:
-        raise Refusal("这条提醒已不存在。")
+        raise Refusal(Why.ALERT_GONE)
     for alert in alerts:
         allowed = alert.manager_id == actor.id or (is_manager(actor) and can_act(session, actor, alert.lead))
         if not allowed:
-            raise Refusal("这张卡片是发给主管的，你没有权限处理。")
+            raise Refusal(Why.ALERT_NOT_YOURS)
     return alerts
 
 
@@ -152,7 +153,7 @@ def mark_notified(alerts: list[Alert], now: datetime) -> None:
 def refuse_if_all_handled(alerts: list[Alert]) -> None:
     """A card whose alerts were all handled or resolved has nothing left to act on: raises Refusal."""
     if all(a.status in ("handled", "resolved") for a in alerts):
-        raise Refusal("这张卡片上的线索已经处理过了。")
+        raise Refusal(Why.ALERTS_HANDLED)
 
 
 def handle_alerts(alerts: list[Alert], *, actor: User, action: str, now: datetime) -> None:

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from config.rules import Rules
 from storage.activities import reminder_time
-from storage.leads import Refusal, lead_for_actor
+from storage.leads import lead_for_actor
 from storage.models import Lead, Reminder, User
+from storage.refusals import Refusal, Why
 
 
 def due_reminders(session: Session, now: datetime, limit: int = 1000) -> list[Reminder]:
@@ -57,12 +58,12 @@ def reminder_for_actor(session: Session, actor: User, reminder_id: int) -> Remin
     """The reminder if it is `actor`'s, on a lead they may still act on, and not yet closed; raises Refusal."""
     reminder = session.get(Reminder, reminder_id)
     if reminder is None:
-        raise Refusal("这条提醒已不存在（线索可能已撤销）。")
+        raise Refusal(Why.REMINDER_GONE)
     if reminder.user_id != actor.id:
-        raise Refusal("这条提醒不是发给你的，不能替别人处理。")
+        raise Refusal(Why.REMINDER_NOT_YOURS)
     lead_for_actor(session, actor, reminder.lead_id)
     if reminder.status in ("done", "cancelled"):
-        raise Refusal("这条提醒已经处理过了。")
+        raise Refusal(Why.REMINDER_CLOSED)
     return reminder
 
 

@@ -18,13 +18,14 @@ from bot.cards import Card
 from bot.conversation.buttons import ACTIONS
 from bot.conversation.commands import COMMANDS, help_card, respond
 from bot.conversation.notes import answer_awaited, note
+from bot.conversation.refusals import explain
 from bot.conversation.turn import Turn
 from bot.platforms.base import CardAction, InboundMessage
 from config.rules import Rules
 from nlp import ParsedNote, parse_note
 from storage.greetings import CHAT_OPENED_KINDS, first_opening_today
-from storage.leads import Refusal
 from storage.people import ensure_user
+from storage.refusals import Refusal, Why
 
 EXAMPLE = texts.EXAMPLE
 
@@ -62,7 +63,7 @@ def handle(
             return [answer]
         return [note(turn, text)]
     except Refusal as refusal:
-        return [Card.text(str(refusal))]
+        return [Card.text(explain(refusal, rules))]
 
 
 def _greet(turn: Turn, sender: str) -> list[Card]:
@@ -80,8 +81,8 @@ def handle_action(session: Session, click: CardAction, *, tz: ZoneInfo, rules: R
     turn = Turn(session, actor, click.received_at.astimezone(tz), rules, None, click.actor.partition(":")[0])
     handler = ACTIONS.get(click.action)
     if handler is None:
-        return Card.refusal(texts.STALE_BUTTON)
+        return Card.refusal(texts.REFUSALS[Why.STALE_BUTTON])
     try:
         return handler(turn, click.value)
     except Refusal as refusal:
-        return Card.refusal(str(refusal))
+        return Card.refusal(explain(refusal, rules))

@@ -16,8 +16,9 @@ from bot.format import lead_name, person_name
 from storage.activities import NoteFacts, log_activity, undo_activity, undoable
 from storage.alerts import alerts_for_actor, handle_alerts, refuse_if_all_handled, snooze_alerts
 from storage.awaiting import Question, ask
-from storage.leads import Refusal, lead_for_actor, team_members
+from storage.leads import lead_for_actor, team_members
 from storage.models import Alert
+from storage.refusals import Refusal, Why
 from storage.reminders import mark_done, postpone_a_day, reminder_for_actor
 
 
@@ -113,7 +114,7 @@ def _alert_reassign_to(turn: Turn, value: dict) -> Card:
     alerts = _alerts(turn, value)
     new_owner = next((m for m in team_members(turn.session, turn.actor) if m.id == one_id(value, "user_id")), None)
     if new_owner is None:
-        raise Refusal(texts.ONLY_TEAM_REPS)
+        raise Refusal(Why.NOT_IN_TEAM)
     for alert in alerts:
         if alert.lead.owner_id != new_owner.id:
             move_lead(turn, alert.lead, new_owner)

@@ -15,7 +15,6 @@ from config.rules import Rules
 from nlp import parse_note
 from storage.activities import Undone, last_undoable, lead_tag_ids, undo_activity
 from storage.leads import (
-    Refusal,
     add_assigned_lead,
     due_follow_ups,
     find_lead,
@@ -25,6 +24,7 @@ from storage.leads import (
     team_members,
 )
 from storage.models import User
+from storage.refusals import Refusal, Why
 from storage.roles import is_manager
 
 MAX_LIST = 15
@@ -115,7 +115,7 @@ def undone_card(undone: Undone) -> Card:
 def _assign(turn: Turn, request: str) -> Card:
     """分配 <customer, contact, phone> 给 <rep>: a manager gives a rep a new lead, or moves an existing one."""
     if not is_manager(turn.actor):
-        raise Refusal(texts.ONLY_MANAGERS_ASSIGN)
+        raise Refusal(Why.MANAGERS_ONLY)
     what, sep, who = request.rpartition("给")
     members = team_members(turn.session, turn.actor)
     rep = next((m for m in members if m.name == who.strip()), None)

@@ -8,12 +8,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot import texts
 from bot.format import when
 from config.rules import Rules
 from nlp import ParsedNote, parse_note
-from storage.leads import Refusal
 from storage.models import User
+from storage.refusals import Refusal, Why
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ def ids(value: dict, key: str) -> list[int]:
     raw = value.get(key)
     items = raw if isinstance(raw, list) else [raw]
     if not items or not all(isinstance(i, int) and not isinstance(i, bool) for i in items):
-        raise Refusal(texts.STALE_BUTTON)
+        raise Refusal(Why.STALE_BUTTON)
     return items
 
 
