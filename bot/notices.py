@@ -214,9 +214,9 @@ def private_rank_card(week_label: str, entry: Ranked, ranked_count: int, rules: 
         title=texts.my_week_title(week_label),
         fields=(
             Field(texts.RANK, texts.my_rank(entry.rank, ranked_count)),
-            Field(texts.ACTIVITIES, texts.count(row.activities, "条")),
-            Field(texts.NEW_LEADS, texts.count(row.new_leads, "个")),
-            Field(texts.ADVANCES, texts.count(row.advances, "次")),
+            Field(texts.ACTIVITIES, texts.entries(row.activities)),
+            Field(texts.NEW_LEADS, texts.pieces(row.new_leads)),
+            Field(texts.ADVANCES, texts.times(row.advances)),
             Field(texts.WON, _won(row)),
             Field(texts.touch_rate_label(rules), _rate(row)),
         ),

@@ -6,7 +6,7 @@ the rules in force, never written here. Logic lives elsewhere; nothing here deci
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from config.rules import Rules
 from storage.refusals import Why
@@ -247,8 +247,8 @@ def rescheduled(when: str) -> str:
 TAKEN = "已认领，亲自跟进"
 
 
-def handled(who: str, outcome: str, stamp: str) -> str:
-    return f"{who}{outcome}（{stamp}）"
+def handled(who: str, outcome: str, moment: datetime) -> str:
+    return f"{who}{outcome}（{moment.month}月{moment.day}日 {moment:%H:%M}）"
 
 
 def nudged(owners: str) -> str:
@@ -433,8 +433,16 @@ def my_rank(rank: int, total: int) -> str:
 RANK, ACTIVITIES, NEW_LEADS, ADVANCES, WON = "团队排名", "跟进记录", "新线索", "阶段推进", "成交"
 
 
-def count(n: int, unit: str) -> str:
-    return f"{n}{unit}"
+def entries(n: int) -> str:
+    return f"{n}条"
+
+
+def pieces(n: int) -> str:
+    return f"{n}个"
+
+
+def times(n: int) -> str:
+    return f"{n}次"
 
 
 def won_count(won: int, amount: str | None) -> str:

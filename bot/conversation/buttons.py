@@ -73,14 +73,13 @@ def _alerts(turn: Turn, value: dict) -> list[Alert]:
 
 
 def _handled(turn: Turn, alerts: list[Alert], outcome: str) -> Card:
-    stamp = f"{turn.now.month}月{turn.now.day}日 {turn.now:%H:%M}"
     return notices.handled_card(
         turn.session,
         alerts,
         turn.now,
         turn.now.tzinfo,  # type: ignore[arg-type]
         turn.rules,
-        texts.handled(person_name(turn.actor), outcome, stamp),
+        texts.handled(person_name(turn.actor), outcome, turn.now),
     )
 
 
