@@ -15,7 +15,6 @@ from storage.refusals import Why
 
 SOMEONE = "同事"  # a person whose name we do not know
 EXAMPLE = "今天拜访杭州华力机械王总 13912345678 嫌贵 要样机 下周三再约"
-MORE = "……另有 {n} 条"
 LIGHTS = {"green": "🟢", "yellow": "🟡", "red": "🔴"}
 ACTIVITY_LABELS = {
     "call": "电话",
@@ -35,17 +34,13 @@ def lead_number(lead_id: int) -> str:
 
 
 def more(n: int) -> str:
-    return MORE.format(n=n)
-
-
-def days_idle(yellow: int, red: int) -> str:
-    return f"🟡{yellow}天未跟进 🔴{red}天未跟进"
+    return f"……另有 {n} 条"
 
 
 def light_legend(rules: Rules) -> str:
     """What the lights mean under the rules in force, per-stage thresholds included:
     `🟡7天未跟进 🔴14天未跟进（谈判阶段：🟡5天 🔴10天）`."""
-    text = days_idle(rules.yellow_days, rules.red_days)
+    text = f"🟡{rules.yellow_days}天未跟进 🔴{rules.red_days}天未跟进"
     overrides = [
         f"{rules.stage(stage_id).label}阶段：🟡{yellow}天 🔴{red}天"
         for stage_id, (yellow, red) in rules.stage_lights.items()
@@ -56,7 +51,11 @@ def light_legend(rules: Rules) -> str:
 
 # ---------------------------------------------------------------- refusals
 
+# The words for each refusal but UNDO_EXPIRED (undo_expired, with the minutes in force); a refusal that
+# names a lead is worded with it by the functions below.
 REFUSALS = {
+    Why.LEAD_NOT_YOURS: "这条线索由其他同事负责，你没有权限操作。",
+    Why.LEAD_EXISTS: "已有这条线索。",
     Why.LEAD_GONE: "没有找到这条线索，可能已被撤销或删除。",
     Why.REMINDER_GONE: "这条提醒已不存在（线索可能已撤销）。",
     Why.REMINDER_NOT_YOURS: "这条提醒不是发给你的，不能替别人处理。",
@@ -87,8 +86,7 @@ def lead_exists(lead_id: int, lead: str, owner: str) -> str:
 # ---------------------------------------------------------------- help
 
 
-def help_title() -> str:
-    return "销售助手 · 使用说明"
+HELP_TITLE = "销售助手 · 使用说明"
 
 
 def greeting_title(name: str | None) -> str:

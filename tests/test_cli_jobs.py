@@ -68,7 +68,7 @@ def test_a_week_of_jobs_each_pushes_once(tmp_path: Path, monkeypatch: pytest.Mon
     assert result == {"new_alerts": 2, "cards": 1}
     assert printed.splitlines()[:3] == [
         "【线索转红：长期未跟进（2条）】",
-        "🔴 杭州华力机械（张伟负责）：已15天没有跟进",
+        "🔴 杭州华力机械（张伟负责）：已15天没有跟进，上次提到「嫌贵」",
         "🔴 上海申通包装（李四负责）：已15天没有跟进",
     ]
     assert job("escalate", "2026-12-10T11:00+08:00")[0] == {"new_alerts": 0, "cards": 0}

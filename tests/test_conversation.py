@@ -7,9 +7,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot import texts
 from bot.runtime import Runtime
 from storage.models import Activity, Lead, Reminder
 from storage.people import add_user
+from storage.refusals import Why
 from tests.conftest import Chat, RecordingSender
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -129,6 +131,10 @@ def test_the_undo_button_refuses_anyone_but_the_author(rt: Runtime, sent: Record
     other = Chat(rt, sent, "wecom:lisi")
     assert other.click(button.action, button.value) == "只有记录人本人可以撤销这条记录。"
     assert "杭州华力机械" in Chat(rt, sent, "wecom:zhangwei").say("我的线索")
+
+
+def test_every_refusal_has_words() -> None:
+    assert set(texts.REFUSALS) == set(Why) - {Why.UNDO_EXPIRED}
 
 
 def test_help_lists_the_commands(rt: Runtime, sent: RecordingSender) -> None:

@@ -33,7 +33,7 @@ ASSIGN = "分配"
 
 def help_card(rules: Rules, person: User, *, greeting: bool = False) -> Card:
     """The usage card, listing the commands `person`'s role may use; `greeting` when they opened the chat."""
-    title = texts.greeting_title(known_name(person)) if greeting else texts.help_title()
+    title = texts.greeting_title(known_name(person)) if greeting else texts.HELP_TITLE
     return Card(title=title, lines=texts.help_lines(rules, manages=is_manager(person)))
 
 

@@ -16,4 +16,4 @@ def explain(refusal: Refusal, rules: Rules) -> str:
         return texts.lead_not_yours(lead_name(lead), person_name(lead.owner))
     if refusal.why is Why.LEAD_EXISTS and lead is not None:
         return texts.lead_exists(lead.id, lead_name(lead), person_name(lead.owner))
-    return texts.REFUSALS.get(refusal.why, texts.REFUSALS[Why.STALE_BUTTON])
+    return texts.REFUSALS[refusal.why]
