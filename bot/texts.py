@@ -158,7 +158,7 @@ def truncated(max_chars: int, last_words: str) -> str:
 
 UNDO_BUTTON = "撤销"
 NO_FOLLOW_UP = "未设置（可补一句，如「下周三再约」）"
-VAGUE_FOLLOW_UP = "还没定哪天：直接回复一个日子（如「周三」「12月5日下午」），我来定提醒"
+VAGUE_FOLLOW_UP = "还没定具体哪天，回复一个日子（如「周三」「12月5日下午」）我来定提醒"
 
 
 def undo_note(rules: Rules) -> str:

@@ -185,7 +185,7 @@ def test_a_note_within_the_limit_says_nothing_of_cutting(rt: Runtime, sent: Reco
 def test_a_vague_follow_up_asks_for_a_day_and_the_answer_sets_the_reminder(rt: Runtime, sent: RecordingSender) -> None:
     chat = Chat(rt, sent)
     reply = chat.say("拜访杭州华力机械王总 13912345678 下周再约")
-    assert "下次跟进：还没定哪天：直接回复一个日子（如「周三」「12月5日下午」），我来定提醒" in reply
+    assert "下次跟进：还没定具体哪天，回复一个日子（如「周三」「12月5日下午」）我来定提醒" in reply
     assert chat.say("周三", NOW + timedelta(minutes=2)) == "好的，12月2日（周三）提醒你跟进。"
     with rt.transaction() as s:
         lead = s.scalars(select(Lead)).one()
