@@ -1,16 +1,33 @@
-"""How leads, money and times read in zh-CN cards."""
+"""How people, leads, money and times read in zh-CN cards."""
 
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from storage.models import Lead
+from bot import texts
+from storage.models import Lead, User
 
 WEEKDAYS = "一二三四五六日"
 
 
+SOMEONE = texts.SOMEONE
+
+
+def known_name(user: User) -> str | None:
+    """The person's name, or None when all we have is a platform id (a user created on first contact whose
+    directory entry could not be read is named after their id: `zhangwei`, `ou_7d8a…`)."""
+    if not user.name or any(user.name == identity.external_id for identity in user.identities):
+        return None
+    return user.name
+
+
+def person_name(user: User) -> str:
+    """How a card names a person: their name, or a neutral 同事."""
+    return known_name(user) or SOMEONE
+
+
 def lead_name(lead: Lead) -> str:
-    return lead.company or lead.contact_name or lead.phone or f"线索 #{lead.id}"
+    return lead.company or lead.contact_name or lead.phone or texts.lead_number(lead.id)
 
 
 def money(yuan: int | float) -> str:

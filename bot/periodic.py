@@ -14,16 +14,18 @@ from datetime import datetime, timedelta, tzinfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import notices, runtime, tasks
+from bot import notices, runtime, tasks, texts
 from bot.tasks import parse_now
+from config.rules import Rules
 from config.workdays import default_calendar
 from jobs import schedule
-from storage.alerts import alerts_to_notify, open_alerts, red_leads, untouched_leads
+from storage.alerts import alerts_to_notify, mark_notified, open_alerts, red_leads, untouched_leads
 from storage.models import Alert, GroupTarget, Lead, Team, User
 from storage.outbox import add_message
-from storage.reminders import due_reminders, sop_already_met
-from storage.reports import digest_for, pressing_leads, week_start
+from storage.reminders import drop_if_moot, due_reminders, mark_sent
+from storage.reports import digest_for, leaderboard_due, pressing_leads, ranking
 from storage.reports import leaderboard as leaderboard_rows
+from storage.roles import managers, reps
 
 ALERTS_PER_CARD = 10
 CARDS_PER_RUN = 3
@@ -45,10 +47,7 @@ def reminders(now: str | None = None) -> dict[str, int]:
         for reminder in due_reminders(session, moment):
             lead = session.get(Lead, reminder.lead_id)
             assert lead is not None
-            if lead.stage in rt.rules.closed_stages or (
-                reminder.kind.startswith("sop_d") and sop_already_met(reminder, lead, rt.rules)
-            ):
-                reminder.status = "done"
+            if drop_if_moot(reminder, lead, rt.rules):
                 skipped += 1
                 continue
             user = session.get(User, reminder.user_id)
@@ -56,7 +55,7 @@ def reminders(now: str | None = None) -> dict[str, int]:
             card = notices.reminder_card(reminder, lead, moment, rt.settings.tz)
             key = f"reminder:{reminder.id}:{reminder.due_at:%Y%m%dT%H%M}"
             sent += notices.push(session, user, card, kind="reminder", dedup_key=key)
-            reminder.status, reminder.sent_at = "sent", moment
+            mark_sent(reminder, moment)
     return {"sent": sent, "skipped": skipped, "quiet": 0}
 
 
@@ -76,13 +75,14 @@ def escalate(now: str | None = None) -> dict[str, int]:
             for manager_id, alerts in alerts_to_notify(session, moment, tz).items():
                 manager = session.get(User, manager_id)
                 assert manager is not None
-                cards += _push_alert_cards(session, manager, alerts, moment, tz)
-                for alert in alerts:
-                    alert.notified_at, alert.status = moment, "open"
+                cards += _push_alert_cards(session, manager, alerts, moment, tz, rt.rules)
+                mark_notified(alerts, moment)
     return {"new_alerts": opened, "cards": cards}
 
 
-def _push_alert_cards(session: Session, manager: User, alerts: list[Alert], moment: datetime, tz: tzinfo) -> int:
+def _push_alert_cards(
+    session: Session, manager: User, alerts: list[Alert], moment: datetime, tz: tzinfo, rules: Rules
+) -> int:
     """Up to CARDS_PER_RUN cards of ALERTS_PER_CARD alerts: readable, and each card's buttons act only on what it
     shows. After a flood (an import, a long holiday) the rest is counted on the last card, not pushed."""
     shown = alerts[: ALERTS_PER_CARD * CARDS_PER_RUN]
@@ -92,7 +92,7 @@ def _push_alert_cards(session: Session, manager: User, alerts: list[Alert], mome
         more = len(alerts) - len(shown) if start + ALERTS_PER_CARD >= len(shown) else 0
         episode = ",".join(f"{a.id}@{a.snoozed_until.isoformat() if a.snoozed_until else ''}" for a in batch)
         key = f"alert:m{manager.id}:{hashlib.sha1(episode.encode()).hexdigest()[:20]}"
-        card = notices.alert_card(batch, moment, tz, more=more)
+        card = notices.alert_card(session, batch, moment, tz, rules, more=more)
         cards += notices.push(session, manager, card, kind="alert", dedup_key=key)
     return cards
 
@@ -107,12 +107,12 @@ def digest(now: str | None = None) -> dict[str, int]:
     day = moment.astimezone(tz).date().isoformat()
     digests = rep_cards = 0
     with rt.transaction() as session:
-        for manager in session.scalars(select(User).where(User.role.in_(("manager", "admin"))).order_by(User.id)):
+        for manager in managers(session):
             figures = digest_for(session, manager, moment, tz, rt.rules)
             if figures is not None:
                 card = notices.digest_card(manager, figures, moment, tz)
                 digests += notices.push(session, manager, card, kind="digest", dedup_key=f"digest:{manager.id}:{day}")
-        for rep in session.scalars(select(User).where(User.role == "rep").order_by(User.id)):
+        for rep in reps(session):
             pressing = pressing_leads(session, rep, moment, tz, rt.rules)
             if pressing:
                 card = notices.rep_morning_card(pressing, moment, tz)
@@ -121,38 +121,25 @@ def digest(now: str | None = None) -> dict[str, int]:
 
 
 def leaderboard(now: str | None = None) -> dict[str, int]:
-    """Post last week's leaderboard to each team's groups and each rep's own numbers, once per ISO week.
-
-    It goes out on the first working day on or after the configured weekday, from the configured time.
-    """
+    """Post last week's leaderboard to each team's groups and each ranked rep's own numbers, once per ISO week,
+    when storage says it is due (the first working day on or after the configured weekday, from its time)."""
     rt = runtime.current()
     moment = parse_now(now)
     tz, rules, calendar = rt.settings.tz, rt.rules, default_calendar()
-    local = moment.astimezone(tz)
-    this_week = week_start(moment, tz)
-    first_day = (this_week + timedelta(days=rules.leaderboard_weekday - 1)).date()
-    earlier_workday = any(
-        calendar.is_workday(first_day + timedelta(days=i)) for i in range((local.date() - first_day).days)
-    )
-    if (
-        local.date() < first_day
-        or earlier_workday
-        or local.time() < rules.leaderboard_time
-        or not _push_allowed(moment)
-    ):
+    week = leaderboard_due(moment, tz, rules, calendar)
+    if week is None or not _push_allowed(moment):
         return {"posts": 0, "private": 0}
-    start, end = this_week - timedelta(days=7), this_week
-    year, week, _ = start.isocalendar()
-    last = end - timedelta(days=1)
-    label = f"第{week}周（{start.month}月{start.day}日–{last.month}月{last.day}日）"
+    year, number = week.iso_week
+    label = texts.week_label(number, week.start.date(), week.last_day)
     posts = private = 0
     with rt.transaction() as session:
         for team in session.scalars(select(Team).order_by(Team.id)):
             targets = session.scalars(select(GroupTarget).where(GroupTarget.team_id == team.id)).all()
-            rows = leaderboard_rows(session, team, start, end, tz, rules, calendar)
+            rows = leaderboard_rows(session, team, week.start, week.end, tz, rules, calendar)
             if not rows:
                 continue
-            card = notices.leaderboard_card(team.name, label, rows, rules)
+            ranked = ranking(rows)
+            card = notices.leaderboard_card(team.name, label, ranked, sum(r.activities for r in rows), rules)
             for target in targets:
                 posts += (
                     add_message(
@@ -160,7 +147,7 @@ def leaderboard(now: str | None = None) -> dict[str, int]:
                         kind="leaderboard",
                         recipient=target.address,
                         channel=target.channel,
-                        dedup_key=f"leaderboard:team{team.id}:target{target.id}:{year}-W{week:02d}",
+                        dedup_key=f"leaderboard:team{team.id}:target{target.id}:{year}-W{number:02d}",
                         payload={
                             "card": card.to_dict(),
                             "update_ref": {"secret": target.secret} if target.secret else None,
@@ -168,14 +155,15 @@ def leaderboard(now: str | None = None) -> dict[str, int]:
                     )
                     is not None
                 )
-            for rank, row in enumerate(rows, 1):
-                mine = notices.private_rank_card(label, rank, len(rows), row)
+            # A rep with nothing logged is not ranked, and gets no card: the group post is encouragement enough.
+            for entry in ranked:
+                mine = notices.private_rank_card(label, entry, len(ranked), rules)
                 private += notices.push(
                     session,
-                    row.rep,
+                    entry.row.rep,
                     mine,
                     kind="leaderboard",
-                    dedup_key=f"leaderboard:rep{row.rep.id}:{year}-W{week:02d}",
+                    dedup_key=f"leaderboard:rep{entry.row.rep.id}:{year}-W{number:02d}",
                 )
     return {"posts": posts, "private": private}
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from config.rules import Rules
 from storage.db import insert_once
 from storage.models import Activity, Alert, Lead, Reminder, StageChange, Tag, User, activity_tags
+from storage.refusals import Refusal, Why
 from storage.stages import move_stage, stage_implied
 
 
@@ -74,16 +75,8 @@ def log_activity(
     session.add(activity)
     session.flush()
 
-    pending = select(Reminder.id).where(Reminder.lead_id == lead.id, Reminder.status.in_(("pending", "sent")))
-    settle = pending.where(Reminder.due_at <= now)
-    if facts.follow_up_at:  # a new follow-up time replaces the earlier one (not the SOP cadence)
-        settle = pending.where(or_(Reminder.due_at <= now, Reminder.kind == "follow_up"))
-    session.execute(
-        update(Reminder)
-        .where(Reminder.id.in_(settle.scalar_subquery()))
-        .values(status="done", settled_by_activity_id=activity.id)
-        .execution_options(synchronize_session=False)
-    )
+    # A new follow-up time replaces the earlier one (not the SOP cadence).
+    _settle_reminders(session, activity, follow_ups=facts.follow_up_at is not None, due_by=now)
     lead.last_activity_at = now
     session.execute(
         update(Alert)
@@ -99,21 +92,64 @@ def log_activity(
         if facts.amount >= rules.sop_min_amount:
             add_sop_reminders(session, lead, now, rules)
     if facts.follow_up_at:
-        lead.next_follow_up_at = facts.follow_up_at
-        lead.next_follow_up_has_time = facts.follow_up_has_time
-        due = reminder_time(facts.follow_up_at, facts.follow_up_has_time, rules)
-        # The same follow-up time said again (it was just settled above) becomes this activity's reminder.
-        reminder = session.scalar(
-            select(Reminder).where(Reminder.lead_id == lead.id, Reminder.kind == "follow_up", Reminder.due_at == due)
-        )
-        if reminder is None:
-            reminder = Reminder(lead_id=lead.id, kind="follow_up", due_at=due, created_at=now)
-            session.add(reminder)
-        reminder.activity_id, reminder.user_id, reminder.has_time = activity.id, lead.owner_id, facts.follow_up_has_time
-        reminder.status, reminder.sent_at, reminder.settled_by_activity_id = "pending", None, None
+        _schedule_follow_up(session, lead, activity, now, rules)
     elif lead.next_follow_up_at and lead.next_follow_up_at <= now:
         lead.next_follow_up_at = None
     return activity
+
+
+def set_follow_up(
+    session: Session,
+    author: User,
+    activity_id: int,
+    follow_up_at: datetime,
+    *,
+    has_time: bool,
+    now: datetime,
+    rules: Rules,
+) -> bool:
+    """Give activity `activity_id`, logged without a follow-up day, the day its author named afterwards: it
+    replaces the lead's earlier follow-up, as if the note had said it (undoing the note takes it back too).
+    False, changing nothing, when the activity is gone (undone) or is not `author`'s."""
+    activity = session.get(Activity, activity_id)
+    if activity is None or activity.author_id != author.id:
+        return False
+    activity.follow_up_at, activity.follow_up_has_time = follow_up_at, has_time
+    _settle_reminders(session, activity, follow_ups=True, due_by=None)
+    _schedule_follow_up(session, activity.lead, activity, now, rules)
+    return True
+
+
+def _settle_reminders(session: Session, activity: Activity, *, follow_ups: bool, due_by: datetime | None) -> None:
+    """Open reminders of the activity's lead (pending, or sent and not yet answered) count as done by it: those
+    due by `due_by`, and, with `follow_ups`, every follow-up (a new follow-up time replaces the earlier one)."""
+    pending = select(Reminder.id).where(Reminder.lead_id == activity.lead_id, Reminder.status.in_(("pending", "sent")))
+    conditions = [Reminder.due_at <= due_by] if due_by is not None else []
+    if follow_ups:
+        conditions.append(Reminder.kind == "follow_up")
+    session.execute(
+        update(Reminder)
+        .where(Reminder.id.in_(pending.where(or_(*conditions)).scalar_subquery()))
+        .values(status="done", settled_by_activity_id=activity.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _schedule_follow_up(session: Session, lead: Lead, activity: Activity, now: datetime, rules: Rules) -> None:
+    """The lead's next follow-up and its reminder, from the activity's follow-up time."""
+    assert activity.follow_up_at is not None
+    lead.next_follow_up_at = activity.follow_up_at
+    lead.next_follow_up_has_time = activity.follow_up_has_time
+    due = reminder_time(activity.follow_up_at, activity.follow_up_has_time, rules)
+    # The same follow-up time said again (it was just settled) becomes this activity's reminder.
+    reminder = session.scalar(
+        select(Reminder).where(Reminder.lead_id == lead.id, Reminder.kind == "follow_up", Reminder.due_at == due)
+    )
+    if reminder is None:
+        reminder = Reminder(lead_id=lead.id, kind="follow_up", due_at=due, created_at=now)
+        session.add(reminder)
+    reminder.activity_id, reminder.user_id, reminder.has_time = activity.id, lead.owner_id, activity.follow_up_has_time
+    reminder.status, reminder.sent_at, reminder.settled_by_activity_id = "pending", None, None
 
 
 def reminder_time(follow_up_at: datetime, has_time: bool, rules: Rules) -> datetime:
@@ -141,15 +177,35 @@ def add_sop_reminders(session: Session, lead: Lead, now: datetime, rules: Rules)
         )
 
 
+def _undo_window_start(now: datetime, rules: Rules) -> datetime:
+    """The undo rule: an activity may be taken back by its author for `undo_minutes` after it was logged."""
+    return now - timedelta(minutes=rules.undo_minutes)
+
+
 def last_undoable(session: Session, actor: User, now: datetime, rules: Rules) -> Activity | None:
-    """The actor's most recent activity if it is at most `undo_minutes` old."""
-    since = now - timedelta(minutes=rules.undo_minutes)
+    """The actor's most recent activity if it may still be undone."""
     return session.scalar(
         select(Activity)
-        .where(Activity.author_id == actor.id, Activity.created_at >= since, Activity.created_at <= now)
+        .where(
+            Activity.author_id == actor.id,
+            Activity.created_at >= _undo_window_start(now, rules),
+            Activity.created_at <= now,
+        )
         .order_by(Activity.created_at.desc(), Activity.id.desc())
         .limit(1)
     )
+
+
+def undoable(session: Session, actor: User, activity_id: int, now: datetime, rules: Rules) -> Activity:
+    """Activity `activity_id` if `actor` may still undo it; raises Refusal saying why not."""
+    activity = session.get(Activity, activity_id)
+    if activity is None:
+        raise Refusal(Why.ACTIVITY_GONE)
+    if activity.author_id != actor.id:
+        raise Refusal(Why.NOT_AUTHOR)
+    if activity.created_at < _undo_window_start(now, rules):
+        raise Refusal(Why.UNDO_EXPIRED)
+    return activity
 
 
 @dataclass(frozen=True)
@@ -208,6 +264,16 @@ def undo_activity(session: Session, activity: Activity) -> Undone:
     lead.next_follow_up_at = source.follow_up_at if source else None
     lead.next_follow_up_has_time = source.follow_up_has_time if source else False
     return result
+
+
+def last_note_texts(session: Session, lead_ids: list[int]) -> dict[int, str]:
+    """The text of each lead's most recent activity (leads without one are left out)."""
+    rows = session.execute(
+        select(Activity.lead_id, Activity.text)
+        .where(Activity.lead_id.in_(lead_ids))
+        .order_by(Activity.created_at, Activity.id)
+    )
+    return {lead_id: text for lead_id, text in rows}
 
 
 def lead_tag_ids(session: Session, lead_ids: list[int]) -> dict[int, list[str]]:

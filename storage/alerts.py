@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 from config.rules import Rules
 from config.workdays import WorkCalendar
 from storage.db import insert_ignoring_duplicates
-from storage.leads import Refusal, can_act
+from storage.leads import can_act
 from storage.models import Alert, Lead, Team, User
+from storage.refusals import Refusal, Why
+from storage.roles import first_admin, is_manager
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def manager_of(session: Session, owner: User) -> User | None:
         team = session.get(Team, owner.team_id)
         if team is not None and team.manager is not None:
             return team.manager
-    return session.scalar(select(User).where(User.role == "admin").order_by(User.id).limit(1))
+    return first_admin(session)
 
 
 def open_alerts(session: Session, findings: list[Finding], now: datetime, batch: int = 1000) -> int:
@@ -134,14 +136,24 @@ def alerts_for_actor(session: Session, actor: User, alert_ids: list[int]) -> lis
     """The alerts a card's button names, if `actor` may handle them; raises Refusal otherwise."""
     alerts = list(session.scalars(select(Alert).where(Alert.id.in_(alert_ids)).order_by(Alert.id)))
     if not alerts:
-        raise Refusal("这条提醒已不存在。")
+        raise Refusal(Why.ALERT_GONE)
     for alert in alerts:
-        allowed = alert.manager_id == actor.id or (
-            actor.role in ("manager", "admin") and can_act(session, actor, alert.lead)
-        )
+        allowed = alert.manager_id == actor.id or (is_manager(actor) and can_act(session, actor, alert.lead))
         if not allowed:
-            raise Refusal("这张卡片是发给主管的，你没有权限处理。")
+            raise Refusal(Why.ALERT_NOT_YOURS)
     return alerts
+
+
+def mark_notified(alerts: list[Alert], now: datetime) -> None:
+    """The manager has been sent these alerts (a snoozed one is open again)."""
+    for alert in alerts:
+        alert.notified_at, alert.status = now, "open"
+
+
+def refuse_if_all_handled(alerts: list[Alert]) -> None:
+    """A card whose alerts were all handled or resolved has nothing left to act on: raises Refusal."""
+    if all(a.status in ("handled", "resolved") for a in alerts):
+        raise Refusal(Why.ALERTS_HANDLED)
 
 
 def handle_alerts(alerts: list[Alert], *, actor: User, action: str, now: datetime) -> None:

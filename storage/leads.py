@@ -14,16 +14,14 @@ from config.rules import Rules
 from storage.db import insert_once
 from storage.models import Lead, Reminder, Team, User
 from storage.people import managed_team_ids
+from storage.refusals import Refusal, Why
+from storage.roles import is_admin, is_manager
 
 # Legal-form suffixes that do not distinguish one customer from another.
 _COMPANY_SUFFIXES = re.compile(
     r"(股份有限公司|有限责任公司|有限公司|集团公司|集团|公司|厂|co\.?,?ltd\.?|ltd\.?|inc\.?|llc)$"
 )
 _NOT_WORD = re.compile(r"[\W_]+")
-
-
-class Refusal(Exception):
-    """A known business reason to say no (not yours, not found). Its message is zh-CN, shown as written."""
 
 
 def company_key(company: str | None) -> str | None:
@@ -46,9 +44,9 @@ class LeadMatch:
 
 def can_act(session: Session, actor: User, lead: Lead) -> bool:
     """Owners, admins and the manager of the owner's team may read and change a lead."""
-    if lead.owner_id == actor.id or actor.role == "admin":
+    if lead.owner_id == actor.id or is_admin(actor):
         return True
-    if actor.role != "manager":
+    if not is_manager(actor):
         return False
     return lead.owner.team_id is not None and lead.owner.team_id in managed_team_ids(session, actor)
 
@@ -57,9 +55,9 @@ def lead_for_actor(session: Session, actor: User, lead_id: int) -> Lead:
     """The lead `lead_id` if `actor` may act on it; raises Refusal otherwise."""
     lead = session.get(Lead, lead_id)
     if lead is None:
-        raise Refusal("没有找到这条线索，可能已被撤销或删除。")
+        raise Refusal(Why.LEAD_GONE)
     if not can_act(session, actor, lead):
-        raise Refusal(f"这条线索（{lead.company or lead.phone}）由{lead.owner.name}负责，你没有权限操作。")
+        raise Refusal(Why.LEAD_NOT_YOURS, lead=lead)
     return lead
 
 
@@ -200,7 +198,7 @@ def add_assigned_lead(
         return lead
     existing = existing or _find(session, phone=phone, key=lead.company_key)
     assert existing is not None
-    raise Refusal(f"已有这条线索（#{existing.id} {existing.company or existing.phone}，{existing.owner.name}负责）")
+    raise Refusal(Why.LEAD_EXISTS, lead=existing)
 
 
 def reassign_lead(session: Session, lead: Lead, new_owner: User) -> User:
@@ -216,6 +214,6 @@ def reassign_lead(session: Session, lead: Lead, new_owner: User) -> User:
 def team_members(session: Session, manager: User) -> list[User]:
     """Reps in the teams `manager` manages (admins: everyone), by name."""
     query = select(User).where(User.role == "rep").order_by(User.name, User.id)
-    if manager.role != "admin":
+    if not is_admin(manager):
         query = query.where(User.team_id.in_(select(Team.id).where(Team.manager_id == manager.id)))
     return list(session.scalars(query))

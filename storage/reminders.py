@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from config.rules import Rules
 from storage.activities import reminder_time
-from storage.leads import Refusal, lead_for_actor
+from storage.leads import lead_for_actor
 from storage.models import Lead, Reminder, User
+from storage.refusals import Refusal, Why
 
 
 def due_reminders(session: Session, now: datetime, limit: int = 1000) -> list[Reminder]:
@@ -26,7 +27,26 @@ def due_reminders(session: Session, now: datetime, limit: int = 1000) -> list[Re
     )
 
 
-def sop_already_met(reminder: Reminder, lead: Lead, rules: Rules) -> bool:
+def drop_if_moot(reminder: Reminder, lead: Lead, rules: Rules) -> bool:
+    """Close a due reminder that no longer needs sending: its lead is closed (won or lost), or it is a cadence
+    nudge whose step the rep has already met. True when it was dropped."""
+    moot = lead.stage in rules.closed_stages or (reminder.kind.startswith("sop_d") and _sop_met(reminder, lead, rules))
+    if moot:
+        reminder.status = "done"
+    return moot
+
+
+def mark_sent(reminder: Reminder, now: datetime) -> None:
+    """The reminder went out; it stays open until the rep answers it or logs a touch."""
+    reminder.status, reminder.sent_at = "sent", now
+
+
+def mark_done(reminder: Reminder) -> None:
+    """The rep said the follow-up is done."""
+    reminder.status = "done"
+
+
+def _sop_met(reminder: Reminder, lead: Lead, rules: Rules) -> bool:
     """A cadence nudge is moot when the lead was touched since the previous cadence step."""
     day = int(reminder.kind.removeprefix("sop_d"))
     earlier = [d for d in rules.sop_days if d < day]
@@ -38,13 +58,22 @@ def reminder_for_actor(session: Session, actor: User, reminder_id: int) -> Remin
     """The reminder if it is `actor`'s, on a lead they may still act on, and not yet closed; raises Refusal."""
     reminder = session.get(Reminder, reminder_id)
     if reminder is None:
-        raise Refusal("这条提醒已不存在（线索可能已撤销）。")
+        raise Refusal(Why.REMINDER_GONE)
     if reminder.user_id != actor.id:
-        raise Refusal("这条提醒不是发给你的，不能替别人处理。")
+        raise Refusal(Why.REMINDER_NOT_YOURS)
     lead_for_actor(session, actor, reminder.lead_id)
     if reminder.status in ("done", "cancelled"):
-        raise Refusal("这条提醒已经处理过了。")
+        raise Refusal(Why.REMINDER_CLOSED)
     return reminder
+
+
+def postpone_a_day(session: Session, reminder: Reminder, now: datetime, *, rules: Rules) -> datetime:
+    """Move the reminder one day on (a day at a time until it is ahead of `now`); returns the new time."""
+    due = reminder.due_at.astimezone(now.tzinfo) + timedelta(days=1)
+    while due <= now:
+        due += timedelta(days=1)
+    reschedule(session, reminder, due, has_time=reminder.has_time, rules=rules)
+    return due
 
 
 def reschedule(session: Session, reminder: Reminder, follow_up: datetime, *, has_time: bool, rules: Rules) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,6 +22,39 @@ def week_start(moment: datetime, tz: tzinfo) -> datetime:
     """Monday 00:00 (local) of the ISO week containing `moment`."""
     local = moment.astimezone(tz)
     return _local_midnight(local, tz, -local.weekday())
+
+
+@dataclass(frozen=True)
+class ReportWeek:
+    """The ISO week a leaderboard reports on: [start, end), local midnights."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def last_day(self) -> date:
+        return (self.end - timedelta(days=1)).date()
+
+    @property
+    def iso_week(self) -> tuple[int, int]:
+        """(ISO year, ISO week number)."""
+        year, week, _ = self.start.isocalendar()
+        return year, week
+
+
+def leaderboard_due(moment: datetime, tz: tzinfo, rules: Rules, calendar: WorkCalendar) -> ReportWeek | None:
+    """Last week, if its leaderboard is due at `moment`: on the first working day on or after the configured
+    weekday, from the configured time (later that day too; the dedup keys make it once per week)."""
+    local = moment.astimezone(tz)
+    this_week = week_start(moment, tz)
+    first_day = (this_week + timedelta(days=rules.leaderboard_weekday - 1)).date()
+    if local.date() < first_day or local.time() < rules.leaderboard_time:
+        return None
+    if any(calendar.is_workday(first_day + timedelta(days=i)) for i in range((local.date() - first_day).days)):
+        return None  # an earlier working day this week was the day
+    if not calendar.is_workday(local.date()):
+        return None
+    return ReportWeek(this_week - timedelta(days=7), this_week)
 
 
 @dataclass(frozen=True)
@@ -177,3 +210,20 @@ def leaderboard(
         )
     rows.sort(key=lambda r: (-r.score, -r.won_amount, -r.activities, r.rep.id))
     return rows
+
+
+@dataclass(frozen=True)
+class Ranked:
+    rank: int
+    row: RepWeek
+
+
+def ranking(rows: list[RepWeek]) -> list[Ranked]:
+    """The reps who logged something, best first; equal scores share a rank (1, 1, 3). A rep with no activity
+    in the week is not ranked."""
+    active = sorted((r for r in rows if r.activities), key=lambda r: -r.score)
+    ranked: list[Ranked] = []
+    for i, row in enumerate(active):
+        same = ranked and ranked[-1].row.score == row.score
+        ranked.append(Ranked(ranked[-1].rank if same else i + 1, row))
+    return ranked

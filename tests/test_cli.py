@@ -50,7 +50,7 @@ def test_leads_list_json_shows_the_lead_owned_by_its_rep(run) -> None:
 def test_the_same_note_from_another_rep_reports_the_collision(run) -> None:
     run("chat", "--as", "wecom:zhangwei", "--now", NOW, stdin=f"{NOTE}\n")
     result = run("chat", "--as", "wecom:lisi", "--now", NOW, stdin=f"{NOTE}\n")
-    assert "已由zhangwei跟进（线索 #1），没有重复创建" in result.output
+    assert "已由其他同事跟进（线索 #1），没有重复创建" in result.output
     assert len(json.loads(run("leads", "list", "--json").output)) == 1
     assert len(json.loads(run("activities", "list", "--json").output)) == 1
 

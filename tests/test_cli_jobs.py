@@ -41,7 +41,10 @@ def test_a_week_of_jobs_each_pushes_once(tmp_path: Path, monkeypatch: pytest.Mon
     salesbot("leads", "add", "--owner", "wecom:lisi", "--company", "上海申通包装", "--now", "2026-11-25T10:00+08:00")
     salesbot("groups", "add", "--team", "华东一组", "--wecom-webhook", robot.robot_url("0b1c2d3e"))
 
-    assert job("leaderboard", "2026-11-30T09:30+08:00")[0] == {"posts": 1, "private": 2}
+    assert job("leaderboard", "2026-11-30T09:30+08:00")[0] == {
+        "posts": 1,
+        "private": 1,
+    }  # 李四 logged nothing: not ranked
     assert job("leaderboard", "2026-11-30T09:30+08:00")[0] == {"posts": 0, "private": 0}
     [post] = [r.json for r in robot.calls("webhook/send")]
     assert (
@@ -65,7 +68,7 @@ def test_a_week_of_jobs_each_pushes_once(tmp_path: Path, monkeypatch: pytest.Mon
     assert result == {"new_alerts": 2, "cards": 1}
     assert printed.splitlines()[:3] == [
         "【线索转红：长期未跟进（2条）】",
-        "🔴 杭州华力机械（张伟负责）：已15天没有跟进",
+        "🔴 杭州华力机械（张伟负责）：已15天没有跟进，上次提到「嫌贵」",
         "🔴 上海申通包装（李四负责）：已15天没有跟进",
     ]
     assert job("escalate", "2026-12-10T11:00+08:00")[0] == {"new_alerts": 0, "cards": 0}

@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
+from bot import texts
 from bot.runtime import Runtime
+from storage.models import Activity, Lead, Reminder
+from storage.people import add_user
+from storage.refusals import Why
 from tests.conftest import Chat, RecordingSender
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -37,13 +43,25 @@ def test_a_second_note_on_the_same_customer_is_logged_on_the_existing_lead(rt: R
 
 
 def test_another_reps_customer_is_not_duplicated_and_the_owner_is_named(rt: Runtime, sent: RecordingSender) -> None:
+    with rt.transaction() as s:
+        add_user(s, "wecom:zhangwei", name="张伟", role="rep", team=None, now=NOW)
     Chat(rt, sent, "wecom:zhangwei").say(NOTE)
     reply = Chat(rt, sent, "wecom:lisi").say(NOTE)
     assert reply == (
         "【这家客户已有负责人】\n"
-        "「杭州华力机械」已由zhangwei跟进（线索 #1），没有重复创建，也没有记录这条跟进。\n"
-        "如需协同，请联系zhangwei或你的主管。"
+        "「杭州华力机械」已由张伟跟进（线索 #1），没有重复创建，也没有记录这条跟进。\n"
+        "如需协同，请联系张伟或你的主管。"
     )
+
+
+def test_an_owner_known_only_by_platform_id_is_not_named_by_it(rt: Runtime, sent: RecordingSender) -> None:
+    Chat(rt, sent, "feishu:ou_7d8a6e6df7621556ce0d21922b676706ccs").say(NOTE)
+    reply = Chat(rt, sent, "wecom:lisi").say(NOTE)
+    assert "ou_" not in reply
+    assert reply.splitlines()[1:] == [
+        "「杭州华力机械」已由其他同事跟进（线索 #1），没有重复创建，也没有记录这条跟进。",
+        "如需协同，请联系你的主管。",
+    ]
 
 
 def test_my_leads_lists_each_lead_with_its_light(rt: Runtime, sent: RecordingSender) -> None:
@@ -56,7 +74,18 @@ def test_my_leads_lists_each_lead_with_its_light(rt: Runtime, sent: RecordingSen
     assert lines[0] == "【我的线索（3）】"
     assert [line[0] for line in lines[1:4]] == ["🔴", "🟡", "🟢"]
     assert "宁波海天塑料机械" in lines[1] and "杭州华力机械" in lines[2] and "苏州明达医疗器械" in lines[3]
-    assert lines[-1] == "🟢1 🟡1 🔴1  🟡=7天未跟进 🔴=14天未跟进"
+    assert lines[-1] == "🟢1 🟡1 🔴1  🟡7天未跟进 🔴14天未跟进（谈判阶段：🟡5天 🔴10天）"
+
+
+def test_a_negotiation_lead_turns_red_at_its_stage_threshold_and_the_legend_says_so(
+    rt: Runtime, sent: RecordingSender
+) -> None:
+    chat = Chat(rt, sent)
+    chat.say("杭州华力机械王总 13912345678 谈账期 合同在走流程", NOW - timedelta(days=10))
+    lines = chat.say("我的线索").splitlines()
+    assert lines[1].startswith("🔴 杭州华力机械") and "谈判" in lines[1]
+    assert lines[-1].endswith("谈判阶段：🟡5天 🔴10天）")
+    assert "🔴14天未跟进（谈判阶段：🟡5天 🔴10天）" in chat.say("帮助")
 
 
 def test_today_lists_due_and_overdue_follow_ups(rt: Runtime, sent: RecordingSender) -> None:
@@ -104,11 +133,81 @@ def test_the_undo_button_refuses_anyone_but_the_author(rt: Runtime, sent: Record
     assert "杭州华力机械" in Chat(rt, sent, "wecom:zhangwei").say("我的线索")
 
 
+def test_every_refusal_has_words() -> None:
+    assert set(texts.REFUSALS) == set(Why) - {Why.UNDO_EXPIRED}
+
+
 def test_help_lists_the_commands(rt: Runtime, sent: RecordingSender) -> None:
     reply = Chat(rt, sent).say("帮助")
     assert reply.startswith("【销售助手 · 使用说明】")
-    for command in ("我的线索", "今日待办", "撤销"):
+    for command in ("我的线索", "今日待办", "撤销", "帮助"):
         assert f"· {command} ——" in reply
+
+
+def test_help_shows_a_rep_only_the_commands_a_rep_may_use(rt: Runtime, sent: RecordingSender) -> None:
+    assert "分配" not in Chat(rt, sent).say("帮助")
+
+
+def test_help_shows_a_manager_how_to_assign(rt: Runtime, sent: RecordingSender) -> None:
+    with rt.transaction() as s:
+        add_user(s, "wecom:boss", name="王经理", role="manager", team=None, now=NOW)
+    assert "· 分配 客户 给 销售 —— 把线索交给团队里的销售" in Chat(rt, sent, "wecom:boss").say("帮助")
+
+
+def test_opening_the_chat_greets_once_a_day(rt: Runtime, sent: RecordingSender) -> None:
+    with rt.transaction() as s:
+        add_user(s, "wecom:zhangwei", name="张伟", role="rep", team=None, now=NOW)
+    chat = Chat(rt, sent)
+    assert chat.say("", kind="chat_opened").startswith("【你好，张伟！我是销售助手】\n拜访或通话后")
+    assert chat.say("", NOW + timedelta(hours=3), kind="chat_opened") == ""
+    assert chat.say("", NOW + timedelta(days=1), kind="chat_opened").startswith("【你好，张伟！我是销售助手】")
+
+
+def test_the_legacy_open_event_greets_once_a_day_too(rt: Runtime, sent: RecordingSender) -> None:
+    chat = Chat(rt, sent, "feishu:ou_7d8a6e6df7621556ce0d21922b676706ccs")
+    assert chat.say("", kind="event").startswith("【你好！我是销售助手】")
+    assert chat.say("", NOW + timedelta(minutes=5), kind="chat_opened") == ""
+
+
+def test_a_note_cut_at_the_length_limit_says_what_was_kept(rt: Runtime, sent: RecordingSender) -> None:
+    long_note = "拜访杭州华力机械王总 13912345678 嫌贵。" + "聊了很多细节，" * 300 + "最后说下周三再约"
+    reply = Chat(rt, sent).say(long_note)
+    assert "✂️ 这条记录超过2000字：全文已保存，但我只读了前2000字（到「…" in reply
+    assert "后面如有要点，请另发一条。" in reply
+    with rt.transaction() as s:
+        assert s.scalars(select(Activity.text)).one() == long_note
+
+
+def test_a_note_within_the_limit_says_nothing_of_cutting(rt: Runtime, sent: RecordingSender) -> None:
+    assert "✂️" not in Chat(rt, sent).say(NOTE)
+
+
+def test_a_vague_follow_up_asks_for_a_day_and_the_answer_sets_the_reminder(rt: Runtime, sent: RecordingSender) -> None:
+    chat = Chat(rt, sent)
+    reply = chat.say("拜访杭州华力机械王总 13912345678 下周再约")
+    assert "下次跟进：还没定具体哪天，回复一个日子（如「周三」「12月5日下午」）我来定提醒" in reply
+    assert chat.say("周三", NOW + timedelta(minutes=2)) == "好的，12月2日（周三）提醒你跟进。"
+    with rt.transaction() as s:
+        lead = s.scalars(select(Lead)).one()
+        assert lead.next_follow_up_at == datetime(2026, 12, 2, 10, 0, tzinfo=TZ)
+        assert s.scalars(select(Reminder.kind).where(Reminder.status == "pending")).all() == ["follow_up"]
+
+
+def test_undoing_a_note_takes_back_the_day_given_afterwards(rt: Runtime, sent: RecordingSender) -> None:
+    chat = Chat(rt, sent)
+    chat.say("电话宁波海天塑料机械李工 13800001111 过几天再联系")
+    chat.say("周五", NOW + timedelta(minutes=1))
+    chat.say("撤销", NOW + timedelta(minutes=2))
+    with rt.transaction() as s:
+        assert s.scalars(select(Reminder)).all() == []
+
+
+def test_a_day_sent_long_after_a_vague_note_is_read_as_a_note(rt: Runtime, sent: RecordingSender) -> None:
+    chat = Chat(rt, sent)
+    chat.say("拜访杭州华力机械王总 13912345678 下周再约")
+    assert chat.say("周三", NOW + timedelta(hours=2)).startswith("没认出是哪家客户")
+    with rt.transaction() as s:
+        assert s.scalars(select(Lead.next_follow_up_at)).one() is None
 
 
 def test_a_greeting_gets_a_short_introduction(rt: Runtime, sent: RecordingSender) -> None:

@@ -6,6 +6,7 @@ configured, so everything lands at the recording `chat` sender, which tells whom
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -205,6 +206,24 @@ def test_a_lead_turns_red_after_14_days_and_alerts_once_per_episode(rt: Runtime,
 
 
 @pytest.mark.usefixtures("team")
+def test_a_red_alert_quotes_the_risk_words_of_the_last_note(rt: Runtime, sent: RecordingSender) -> None:
+    chat = Chat(rt, sent)
+    chat.say(NOTE, at("2026-11-24T10:00"))
+    chat.say("电话杭州华力机械王总 13912345678 还在跟别家比价", NOW)
+    run(rt, escalate, at("2026-12-09T10:00"))
+    card = next(card for who, card in sent.sent if who == "wecom:boss")
+    assert card.lines == ("🔴 杭州华力机械（张伟负责）：已14天没有跟进，上次提到「别家、比价」",)
+
+
+@pytest.mark.usefixtures("team")
+def test_a_red_alert_on_a_note_without_risk_words_quotes_nothing(rt: Runtime, sent: RecordingSender) -> None:
+    Chat(rt, sent).say("拜访杭州华力机械王总 13912345678 要样机")
+    run(rt, escalate, at("2026-12-09T10:00"))
+    card = next(card for who, card in sent.sent if who == "wecom:boss")
+    assert card.lines == ("🔴 杭州华力机械（张伟负责）：已14天没有跟进",)
+
+
+@pytest.mark.usefixtures("team")
 def test_deals_in_negotiation_go_red_sooner(rt: Runtime, sent: RecordingSender) -> None:
     Chat(rt, sent).say("拜访杭州华力机械王总 13912345678 谈账期 月结60天")
     with rt.transaction() as s:
@@ -305,6 +324,15 @@ def test_snooze_holds_the_alert_for_24_hours(rt: Runtime, sent: RecordingSender)
 
 
 @pytest.mark.usefixtures("team")
+def test_the_snooze_button_names_the_snooze_in_force(rt: Runtime, sent: RecordingSender) -> None:
+    rt.rules = replace(rt.rules, snooze_hours=48)
+    assign(rt, "wecom:lisi", "上海申通包装")
+    run(rt, escalate, at("2026-12-01T11:00"))
+    reply = Chat(rt, sent, "wecom:boss").click(*alert_buttons(sent)["暂缓48小时"], at("2026-12-01T11:05"))
+    assert reply.splitlines()[-1] == "✅ 王经理选择暂缓，后天 12月3日（周四） 11:05仍未跟进会再提醒（12月1日 11:05）"
+
+
+@pytest.mark.usefixtures("team")
 def test_a_rep_pressing_a_managers_alert_button_is_refused(rt: Runtime, sent: RecordingSender) -> None:
     assign(rt, "wecom:lisi", "上海申通包装")
     run(rt, escalate, at("2026-12-01T11:00"))
@@ -344,20 +372,53 @@ def test_the_leaderboard_posts_last_week_to_each_group_once(rt: Runtime, sent: R
         rt.senders["wecom_webhook"] = rt.senders["chat"]  # record the group post too
     start = len(sent.sent)
     assert run(rt, leaderboard, at("2026-11-30T09:24"))["posts"] == 0
-    assert run(rt, leaderboard, at("2026-11-30T09:30")) == {"posts": 1, "private": 2}
+    assert run(rt, leaderboard, at("2026-11-30T09:30")) == {"posts": 1, "private": 1}
     assert run(rt, leaderboard, at("2026-11-30T09:31")) == {"posts": 0, "private": 0}
     group = sent.texts[start]
     assert group.splitlines()[:3] == [
         "【华东一组 · 第48周（11月23日–11月29日） 排行榜】",
-        "🏆 本周CRM之星：张伟",
+        "🏆 上周CRM之星：张伟",
         "🥇 张伟：跟进2条，新线索2个，推进2次，72小时首次跟进率100%",
     ]
-    assert received(sent, start + 1) == [
-        ("wecom:zhangwei", "【你的第48周（11月23日–11月29日）战绩】"),
-        ("wecom:lisi", "【你的第48周（11月23日–11月29日）战绩】"),
-    ]
+    # 李四 logged nothing last week: not ranked, and no card telling him he is anywhere.
+    assert received(sent, start + 1) == [("wecom:zhangwei", "【你的第48周（11月23日–11月29日）战绩】")]
+    assert "团队排名：第1名 / 共1人" in sent.texts[start + 1]
     with rt.transaction() as s:
         assert s.scalars(select(GroupTarget.id)).all() == [1]
+
+
+@pytest.mark.usefixtures("team")
+def test_reps_with_the_same_score_share_a_rank(rt: Runtime, sent: RecordingSender) -> None:
+    with rt.transaction() as s:
+        add_user(s, "wecom:wangwu", name="王五", role="rep", team="华东一组", now=NOW)
+    Chat(rt, sent, "wecom:zhangwei").say("电话杭州华力机械王总 13912345678")
+    Chat(rt, sent, "wecom:lisi").say("电话宁波海天塑料机械李工 13800001111")
+    Chat(rt, sent, "wecom:wangwu").say("电话苏州明达医疗器械孙主任 13700002222")
+    Chat(rt, sent, "wecom:wangwu").say("微信苏州明达医疗器械孙主任 13700002222", at("2026-11-26T10:00"))
+    with rt.transaction() as s:
+        add_group_target(
+            s, "华东一组", channel="wecom_webhook", address="http://127.0.0.1:9/hook?key=x", secret=None, now=NOW
+        )
+        rt.senders["wecom_webhook"] = rt.senders["chat"]
+    start = len(sent.sent)
+    assert run(rt, leaderboard, at("2026-11-30T09:30")) == {"posts": 1, "private": 3}
+    lines = sent.texts[start].splitlines()
+    assert lines[1] == "🏆 上周CRM之星：王五"
+    assert [line.split("：")[0] for line in lines[2:5]] == ["🥇 王五", "🥈 张伟", "🥈 李四"]
+    ranks = {
+        who: text.split("团队排名：")[1].splitlines()[0]
+        for who, text in zip([who for who, _ in sent.sent[start + 1 :]], sent.texts[start + 1 :], strict=True)
+    }
+    assert ranks == {"wecom:wangwu": "第1名 / 共3人", "wecom:zhangwei": "第2名 / 共3人", "wecom:lisi": "第2名 / 共3人"}
+
+
+@pytest.mark.usefixtures("team")
+def test_the_leaderboard_names_the_touch_window_in_force(rt: Runtime, sent: RecordingSender) -> None:
+    rt.rules = replace(rt.rules, untouched_hours=48)
+    Chat(rt, sent).say(NOTE)
+    start = len(sent.sent)
+    run(rt, leaderboard, at("2026-11-30T09:30"))
+    assert "48小时首次跟进率：" in sent.texts[start]
 
 
 @pytest.mark.usefixtures("team")
@@ -365,7 +426,7 @@ def test_a_holiday_monday_moves_the_leaderboard_to_the_next_working_day(rt: Runt
     Chat(rt, sent, now=at("2026-09-30T10:00")).say(NOTE)
     # 2026-10-05 (Monday) is in the National Day holiday; the next working day is Thursday 10-08.
     assert run(rt, leaderboard, at("2026-10-05T09:30"))["private"] == 0
-    assert run(rt, leaderboard, at("2026-10-08T09:30"))["private"] == 2
+    assert run(rt, leaderboard, at("2026-10-08T09:30"))["private"] == 1
     assert run(rt, leaderboard, at("2026-10-09T09:30"))["private"] == 0
 
 

@@ -169,6 +169,13 @@ def test_the_owners_manager_cannot_reassign_to_a_rep_of_another_team(world: Worl
     assert world.snapshot(MANAGER) == before
 
 
+def test_another_teams_manager_cannot_assign_the_owners_lead_and_is_told_whose_it_is(world: World) -> None:
+    before = world.snapshot(OTHER_MANAGER)
+    text = Chat(world.rt, world.sent, OTHER_MANAGER).say("分配 杭州华力机械 给 王五")
+    assert text == "这条线索（杭州华力机械）由张伟负责，你没有权限操作。"
+    assert world.snapshot(OTHER_MANAGER) == before
+
+
 # ---------------------------------------------------------------- commands and notes
 
 MY_LEADS = "我的线索"

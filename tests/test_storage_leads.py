@@ -9,6 +9,7 @@ from bot.runtime import Runtime
 from config.rules import default_rules
 from storage.leads import Refusal, company_key, lead_for_actor, light, match_or_create_lead
 from storage.people import add_team, add_user, ensure_user
+from storage.refusals import Why
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 RULES = default_rules()
@@ -86,8 +87,9 @@ def test_only_owner_their_manager_and_admins_may_act_on_a_lead(rt: Runtime) -> N
         for allowed in (rep, boss, admin):
             assert lead_for_actor(s, allowed, lead_id).id == lead_id
         for refused in (peer, other_boss):
-            with pytest.raises(Refusal, match="由张伟负责"):
+            with pytest.raises(Refusal) as refused_with:
                 lead_for_actor(s, refused, lead_id)
+            assert (refused_with.value.why, refused_with.value.lead) == (Why.LEAD_NOT_YOURS, match.lead)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,447 @@
+"""Every sentence the bot says to reps and managers (zh-CN), in one place to review and reword.
+
+Constants for fixed text, small functions for text with values in it. Numbers that are settings come from
+the rules in force, never written here. Logic lives elsewhere; nothing here decides anything.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from config.rules import Rules
+from storage.refusals import Why
+
+# ---------------------------------------------------------------- shared
+
+SOMEONE = "同事"  # a person whose name we do not know
+EXAMPLE = "今天拜访杭州华力机械王总 13912345678 嫌贵 要样机 下周三再约"
+LIGHTS = {"green": "🟢", "yellow": "🟡", "red": "🔴"}
+ACTIVITY_LABELS = {
+    "call": "电话",
+    "visit": "拜访",
+    "wechat": "微信沟通",
+    "meeting": "会议",
+    "demo": "演示",
+    "quote": "报价",
+    "sample": "样机/样品",
+    "contract": "合同",
+    "other": "跟进",
+}
+
+
+def lead_number(lead_id: int) -> str:
+    return f"线索 #{lead_id}"
+
+
+def more(n: int) -> str:
+    return f"……另有 {n} 条"
+
+
+def light_legend(rules: Rules) -> str:
+    """What the lights mean under the rules in force, per-stage thresholds included:
+    `🟡7天未跟进 🔴14天未跟进（谈判阶段：🟡5天 🔴10天）`."""
+    text = f"🟡{rules.yellow_days}天未跟进 🔴{rules.red_days}天未跟进"
+    overrides = [
+        f"{rules.stage(stage_id).label}阶段：🟡{yellow}天 🔴{red}天"
+        for stage_id, (yellow, red) in rules.stage_lights.items()
+        if any(s.id == stage_id for s in rules.stages)
+    ]
+    return f"{text}（{'；'.join(overrides)}）" if overrides else text
+
+
+# ---------------------------------------------------------------- refusals
+
+# The words for each refusal but UNDO_EXPIRED (undo_expired, with the minutes in force); a refusal that
+# names a lead is worded with it by the functions below.
+REFUSALS = {
+    Why.LEAD_NOT_YOURS: "这条线索由其他同事负责，你没有权限操作。",
+    Why.LEAD_EXISTS: "已有这条线索。",
+    Why.LEAD_GONE: "没有找到这条线索，可能已被撤销或删除。",
+    Why.REMINDER_GONE: "这条提醒已不存在（线索可能已撤销）。",
+    Why.REMINDER_NOT_YOURS: "这条提醒不是发给你的，不能替别人处理。",
+    Why.REMINDER_CLOSED: "这条提醒已经处理过了。",
+    Why.ACTIVITY_GONE: "这条记录已经撤销过了。",
+    Why.NOT_AUTHOR: "只有记录人本人可以撤销这条记录。",
+    Why.ALERT_GONE: "这条提醒已不存在。",
+    Why.ALERT_NOT_YOURS: "这张卡片是发给主管的，你没有权限处理。",
+    Why.ALERTS_HANDLED: "这张卡片上的线索已经处理过了。",
+    Why.STALE_BUTTON: "这个按钮已失效，请重新发送指令。",
+    Why.MANAGERS_ONLY: "只有主管可以分配线索。需要转交客户请联系你的主管。",
+    Why.NOT_IN_TEAM: "只能改派给你团队里的销售。",
+}
+
+
+def undo_expired(rules: Rules) -> str:
+    return f"这条记录已超过{rules.undo_minutes}分钟，不能撤销了。如需更正，请再发一条说明。"
+
+
+def lead_not_yours(lead: str, owner: str) -> str:
+    return f"这条线索（{lead}）由{owner}负责，你没有权限操作。"
+
+
+def lead_exists(lead_id: int, lead: str, owner: str) -> str:
+    return f"已有这条线索（#{lead_id} {lead}，{owner}负责）"
+
+
+# ---------------------------------------------------------------- help
+
+
+HELP_TITLE = "销售助手 · 使用说明"
+
+
+def greeting_title(name: str | None) -> str:
+    return f"你好，{name}！我是销售助手" if name else "你好！我是销售助手"
+
+
+def help_lines(rules: Rules, *, manages: bool) -> tuple[str, ...]:
+    """The usage card: what to send, and the commands this person's role may use."""
+    commands = [
+        f"· 我的线索 —— 你名下的线索，🟢正常 {light_legend(rules)}",
+        "· 今日待办 —— 今天该跟进的客户（含已逾期）",
+        f"· 撤销 —— 撤回你{rules.undo_minutes}分钟内的上一条记录",
+    ]
+    if manages:
+        commands.append("· 分配 客户 给 销售 —— 把线索交给团队里的销售")
+    commands.append("· 帮助 —— 显示本说明")
+    return (
+        "拜访或通话后，直接发一句话（打字或语音都行），我来建线索、记跟进、打标签、定提醒。",
+        f"例如：{EXAMPLE}",
+        "",
+        "常用指令：",
+        *commands,
+    )
+
+
+# ---------------------------------------------------------------- messages the bot cannot use
+
+UNSUPPORTED = "暂不支持这种消息类型。请发文字或语音，说说这次跟进的情况。"
+VOICE_NOT_HEARD = "这条语音没能识别出文字。请直接打字，或用手机输入法的语音转文字后发送。"
+EMPTY_NOTE = ("没有收到内容。说说这次跟进的情况吧，例如：", EXAMPLE, "发「帮助」查看全部指令。")
+INTRODUCTION = (
+    "你好，我是销售助手。拜访或通话后发一句话给我，我来建线索、记跟进。例如：",
+    EXAMPLE,
+    "发「帮助」查看全部指令。",
+)
+NO_CUSTOMER = ("没认出是哪家客户：请带上公司名或手机号再发一次，我才能记到对应线索上。例如：", EXAMPLE)
+
+# ---------------------------------------------------------------- a logged note
+
+OWNED_BY_OTHER_TITLE = "这家客户已有负责人"
+
+
+def owned_by_other(lead: str, lead_id: int, owner: str | None) -> tuple[str, ...]:
+    """`owner` is None when we do not know the owner's name."""
+    return (
+        f"「{lead}」已由{owner or '其他同事'}跟进（线索 #{lead_id}），没有重复创建，也没有记录这条跟进。",
+        f"如需协同，请联系{owner}或你的主管。" if owner else "如需协同，请联系你的主管。",
+    )
+
+
+def logged_title(lead: str) -> str:
+    return f"已记录：{lead}"
+
+
+def logged_customer(lead: str, lead_id: int, *, created: bool) -> str:
+    return f"{lead}（{'新线索' if created else '已有线索'} #{lead_id}）"
+
+
+def heard(text: str) -> str:
+    return f"🎤 听到：{text}"
+
+
+def truncated(max_chars: int, last_words: str) -> str:
+    return (
+        f"✂️ 这条记录超过{max_chars}字：全文已保存，但我只读了前{max_chars}字（到「…{last_words}」为止）"
+        "来认客户、打标签、定提醒。后面如有要点，请另发一条。"
+    )
+
+
+UNDO_BUTTON = "撤销"
+NO_FOLLOW_UP = "未设置（可补一句，如「下周三再约」）"
+VAGUE_FOLLOW_UP = "还没定具体哪天，回复一个日子（如「周三」「12月5日下午」）我来定提醒"
+
+
+def undo_note(rules: Rules) -> str:
+    return f"识别有误？{rules.undo_minutes}分钟内点「撤销」或回复「撤销」，再重新发送。"
+
+
+def follow_up_set(when: str) -> str:
+    return f"好的，{when}提醒你跟进。"
+
+
+# ---------------------------------------------------------------- 我的线索, 今日待办, 撤销
+
+MY_LEADS = "我的线索"
+NO_LEADS = "你名下还没有线索。拜访或通话后发一句话给我，就会自动建好。"
+TODAY = "今日待办"
+NOTHING_DUE = "今天没有到期的跟进，可以去开发新客户了 💪"
+OVERDUE = "⚠️ 已逾期"
+DUE = "⏰"
+TODAY_NOTE = "跟进后发一句话记录，提醒会自动完成。"
+
+
+def counted(title: str, n: int) -> str:
+    return f"{title}（{n}）"
+
+
+def next_follow_up(when: str) -> str:
+    return f"下次 {when}"
+
+
+def my_leads_note(counts: dict[str, int], rules: Rules) -> str:
+    return f"🟢{counts['green']} 🟡{counts['yellow']} 🔴{counts['red']}  {light_legend(rules)}"
+
+
+def nothing_to_undo(rules: Rules) -> str:
+    return f"{rules.undo_minutes}分钟内没有可撤销的记录。"
+
+
+def undone(name: str, *, lead_deleted: bool) -> str:
+    extra = "，这条记录新建的线索也已删除" if lead_deleted else ""
+    return f"已撤销对「{name}」的上一条记录{extra}。"
+
+
+# ---------------------------------------------------------------- 分配 (managers)
+
+NO_TEAM_MEMBERS = "（团队里还没有销售）"
+ASSIGN_NO_CUSTOMER = "没认出是哪家客户：请写上公司名或手机号，例如「分配 上海申通包装 钱工 给 李四」。"
+
+
+def assign_usage(names: str) -> tuple[str, ...]:
+    return ("用法：分配 客户公司 联系人 电话 给 销售姓名", f"可以分配给：{names}")
+
+
+def already_owned(lead: str, rep: str) -> str:
+    return f"「{lead}」已经由{rep}负责了。"
+
+
+def assigned(lead: str, rep: str, untouched_hours: int | None) -> str:
+    """To the manager; `untouched_hours` when the lead has no activity yet and will be watched."""
+    done = f"已把「{lead}」分配给{rep}，已通知对方。"
+    return done + f"{untouched_hours}小时（工作日）内没人跟进会提醒你。" if untouched_hours else done
+
+
+# ---------------------------------------------------------------- reminder buttons
+
+REMINDER_DONE_NOTE = "已完成跟进（来自提醒）"
+REMINDER_DONE_LINE = "已记为一次跟进。有新情况或下次约好了时间，发一句话告诉我。"
+ASK_NEW_TIME = "好的，请直接回复新的跟进时间，例如「周五下午3点」或「下周一上午」。"
+
+
+def reminder_done_title(lead: str) -> str:
+    return f"已完成：{lead}"
+
+
+def postponed(when: str) -> str:
+    return f"好的，推迟到{when}再提醒你。"
+
+
+def rescheduled(when: str) -> str:
+    return f"好的，改到{when}提醒你。"
+
+
+# ---------------------------------------------------------------- alert buttons (managers)
+
+TAKEN = "已认领，亲自跟进"
+
+
+def handled(who: str, outcome: str, moment: datetime) -> str:
+    return f"{who}{outcome}（{moment.month}月{moment.day}日 {moment:%H:%M}）"
+
+
+def nudged(owners: str) -> str:
+    return f"已提醒{owners}跟进"
+
+
+def reassigned_to(name: str) -> str:
+    return f"已改派给{name}"
+
+
+def snoozed(until: str) -> str:
+    return f"选择暂缓，{until}仍未跟进会再提醒"
+
+
+# ---------------------------------------------------------------- reminders pushed
+
+REMINDER_BUTTONS = ("已完成", "推迟1天", "改时间")
+REMINDER_NOTE = "跟进后发一句话记录情况，提醒会自动完成。"
+
+
+def sop_reminder(lead: str, amount: str, day: str) -> tuple[str, str]:
+    return f"跟进节奏提醒：{lead}", f"这是重点客户（{amount}），按跟进节奏第{day}天需要再联系一次。"
+
+
+def follow_up_reminder(lead: str, when: str) -> tuple[str, str]:
+    return f"该跟进了：{lead}", f"约定的跟进时间：{when}"
+
+
+CUSTOMER, CONTACT, PHONE, KIND, STAGE, TAGS, AMOUNT, NEXT = (
+    "客户",
+    "联系人",
+    "电话",
+    "类型",
+    "阶段",
+    "标签",
+    "金额",
+    "下次跟进",
+)
+
+# ---------------------------------------------------------------- alerts pushed to managers
+
+ALERT_UNTOUCHED_TITLE = "高风险待介入"
+ALERT_RED_TITLE = "线索转红：长期未跟进"
+ALERT_TAKE, ALERT_NUDGE, ALERT_REASSIGN = "我来跟进", "提醒销售", "改派…"
+REASSIGN_TITLE = "改派给谁？"
+NO_ONE_TO_REASSIGN = "团队里没有其他销售可以改派。请联系管理员把成员加入团队。"
+
+
+def alerts_counted(title: str, n: int) -> str:
+    return f"{title}（{n}条）"
+
+
+def owned_by(lead: str, owner: str) -> str:
+    return f"{lead}（{owner}负责）"
+
+
+def alert_untouched(who: str, assigned_on: str) -> str:
+    return f"🆕 {who}：分配于{assigned_on}，至今无人跟进"
+
+
+def alert_red(who: str, days: int, risk_words: tuple[str, ...]) -> str:
+    """`risk_words` of the lead's last note, quoted when there are any."""
+    quoted = f"，上次提到「{'、'.join(risk_words)}」" if risk_words else ""
+    return f"🔴 {who}：已{days}天没有跟进{quoted}"
+
+
+def alert_more(n: int) -> str:
+    return f"……另有 {n} 条线索需要关注，明早的主管早报里有汇总。"
+
+
+def snooze_button(rules: Rules) -> str:
+    return f"暂缓{rules.snooze_hours}小时"
+
+
+def reassign_choice(lead: str, owner: str) -> str:
+    return f"· {lead}（现由{owner}负责）"
+
+
+def nudge(lead: str, manager: str) -> tuple[str, str]:
+    return f"主管提醒：请尽快跟进「{lead}」", f"{manager}提醒你跟进这条线索。跟进后发一句话记录即可。"
+
+
+def reassigned_to_you(lead: str, previous: str, manager: str) -> tuple[str, str]:
+    return f"新线索分配给你：{lead}", f"{manager}把「{lead}」从{previous}改派给你，请尽快联系。"
+
+
+def reassigned_away(lead: str, new_owner: str, manager: str) -> str:
+    return f"{manager}已把「{lead}」改派给{new_owner}，你无需再跟进。"
+
+
+def assigned_to_you(lead: str, manager: str, rules: Rules) -> tuple[str, str]:
+    return (
+        f"新线索分配给你：{lead}",
+        f"{manager}把「{lead}」交给你，请在{rules.untouched_hours}小时（工作日）内首次联系，联系后发一句话记录。",
+    )
+
+
+# ---------------------------------------------------------------- mornings
+
+MORNING_TITLE = "今日必做"
+MORNING_NOTE = "跟进后发一句话记录，我会帮你更新。"
+PRESSING_REASONS = {"overdue": "已逾期", "today": "今天到期", "red": "很久没跟进", "untouched": "分配后还没联系"}
+DIGEST_TITLE = "主管早报"
+DIGEST_NOTHING_DUE = "📅 今日没有到期的跟进"
+DIGEST_WORST = "最久未跟进："
+
+
+def digest_hello(manager: str) -> str:
+    return f"早上好，{manager}。团队今天的情况："
+
+
+def digest_due(n: int) -> str:
+    return f"📅 今日待跟进 {n} 条："
+
+
+def digest_due_line(lead: str, owner: str, when: str) -> str:
+    return f"  · {lead}（{owner}）{when}"
+
+
+def digest_counts(high_risk: int, red: int, yellow: int) -> str:
+    return f"⚠️ 高风险待介入 {high_risk} 条 · 🔴 {red} 条 · 🟡 {yellow} 条"
+
+
+def digest_worst_line(lead: str, owner: str, days: int) -> str:
+    return f"  · {lead}（{owner}，{days}天）"
+
+
+def digest_trend(this_week: int, change: int) -> str:
+    trend = f"比上周同期{'多' if change > 0 else '少'}{abs(change)}条" if change else "与上周同期持平"
+    return f"📈 本周已记录跟进 {this_week} 条，{trend}。"
+
+
+# ---------------------------------------------------------------- the weekly leaderboard
+
+MEDALS = ("🥇", "🥈", "🥉")
+
+
+def week_label(week: int, first: date, last: date) -> str:
+    return f"第{week}周（{first.month}月{first.day}日–{last.month}月{last.day}日）"
+
+
+def leaderboard_title(team: str, label: str) -> str:
+    return f"{team} · {label} 排行榜"
+
+
+LEADERBOARD_EMPTY = "上周还没有人记录跟进，这周加油！"
+
+
+def stars(names: str) -> str:
+    return f"🏆 上周CRM之星：{names}"
+
+
+def touch_rate_label(rules: Rules) -> str:
+    return f"{rules.untouched_hours}小时首次跟进率"
+
+
+def leaderboard_line(
+    medal: str, name: str, *, activities: int, new_leads: int, advances: int, won: str, rate: str, rules: Rules
+) -> str:
+    return (
+        f"{medal} {name}：跟进{activities}条，新线索{new_leads}个，推进{advances}次{won}，"
+        f"{touch_rate_label(rules)}{rate}"
+    )
+
+
+def won_part(won: int, amount: str) -> str:
+    return f"，成交{won}单 {amount}"
+
+
+def leaderboard_note(total: int) -> str:
+    return f"全组上周共记录跟进 {total} 条。积分 = 跟进 + 新线索×2 + 推进×3 + 成交×10。"
+
+
+def my_week_title(label: str) -> str:
+    return f"你的{label}战绩"
+
+
+def my_rank(rank: int, total: int) -> str:
+    return f"第{rank}名 / 共{total}人"
+
+
+RANK, ACTIVITIES, NEW_LEADS, ADVANCES, WON = "团队排名", "跟进记录", "新线索", "阶段推进", "成交"
+
+
+def entries(n: int) -> str:
+    return f"{n}条"
+
+
+def pieces(n: int) -> str:
+    return f"{n}个"
+
+
+def times(n: int) -> str:
+    return f"{n}次"
+
+
+def won_count(won: int, amount: str | None) -> str:
+    return f"{won}单 {amount}" if amount else f"{won}单"

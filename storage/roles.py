@@ -1,0 +1,35 @@
+"""Roles: who manages (managers and admins see and steer their teams) and who sells."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import User
+
+MANAGING_ROLES = ("manager", "admin")
+
+
+def is_manager(user: User) -> bool:
+    """Managers and admins: they may assign leads and handle alerts."""
+    return user.role in MANAGING_ROLES
+
+
+def is_admin(user: User) -> bool:
+    """Admins see and steer every team."""
+    return user.role == "admin"
+
+
+def first_admin(session: Session) -> User | None:
+    """Who hears about a rep that has no team manager."""
+    return session.scalar(select(User).where(User.role == "admin").order_by(User.id).limit(1))
+
+
+def managers(session: Session) -> list[User]:
+    """Every manager and admin, by id."""
+    return list(session.scalars(select(User).where(User.role.in_(MANAGING_ROLES)).order_by(User.id)))
+
+
+def reps(session: Session) -> list[User]:
+    """Every rep, by id."""
+    return list(session.scalars(select(User).where(User.role == "rep").order_by(User.id)))
