@@ -17,6 +17,9 @@ import click
 
 from config.instants import read_instant
 from config.settings import ConfigError, Settings, load
+from storage.states import Role
+
+ROLE_NAMES = [role.value for role in Role]
 
 log = logging.getLogger("salesbot")
 
@@ -220,6 +223,7 @@ def db_upgrade() -> None:
 @click.option("--name", help="Your display name, if you are new.")
 def chat(identity: str, now_text: str | None, name: str | None) -> None:
     """Talk to the bot in the terminal, through the same pipeline as a platform message."""
+    from bot import texts
     from bot.inbound import accept
     from bot.platforms.base import InboundMessage
     from bot.platforms.chat import TerminalSender
@@ -231,7 +235,7 @@ def chat(identity: str, now_text: str | None, name: str | None) -> None:
     with _runtime(settings, queue=make_queue(redis_url=None)) as rt:
         rt.senders["chat"] = TerminalSender(sys.stdout)
         if interactive:
-            click.echo("销售助手（终端）。发「帮助」查看用法，Ctrl-D 退出。\n")
+            click.echo(texts.CHAT_BANNER)
         while True:
             if interactive:
                 click.echo("你> ", nl=False)
@@ -289,7 +293,7 @@ def users() -> None:
 @click.argument("identity", type=IDENTITY)
 @click.option("--name", required=True)
 @click.option("--team")
-@click.option("--role", type=click.Choice(["rep", "manager", "admin"]), default="rep", show_default=True)
+@click.option("--role", type=click.Choice(ROLE_NAMES), default="rep", show_default=True)
 @_user_errors
 def users_add(identity: str, name: str, team: str | None, role: str) -> None:
     """Add a person (or update their name, team and role)."""

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
-from bot import conversation
+from bot import conversation, texts
 from bot.cards import Card
 from bot.platforms.base import CardAction, InboundMessage
 from bot.runtime import Runtime
 from storage.db import single_statement
-from storage.inbound import lock_pending, record_inbound
+from storage.inbound import finish, lock_pending, record_inbound
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +75,10 @@ def answer_click(rt: Runtime, click: CardAction, *, platform: str, dedup_key: st
         try:
             with session.begin_nested():
                 card = conversation.handle_action(session, click, tz=rt.settings.tz, rules=rt.rules)
-            event.status = "done"
+            finish(event)
         except Exception:
             ref = uuid.uuid4().hex[:8]
             log.exception("card click %s failed (ref %s)", event.id, ref)
-            card = Card.refusal(f"抱歉，操作没有成功，请稍后再试。（参考号 {ref}）")
-            event.status, event.error = "failed", f"ref {ref}"
-        event.processed_at = datetime.now(UTC)
+            card = Card.refusal(texts.CLICK_FAILED.format(ref=ref))
+            finish(event, failed=f"ref {ref}")
     return card

@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot import conversation, runtime
+from bot import conversation, runtime, texts
 from bot.cards import Card
 from bot.platforms.base import CardAction, InboundMessage, SendError, replaces_card
 from config.instants import read_instant
-from storage.inbound import lock_pending, start_attempt, unfinished_inbound
+from storage.inbound import finish, lock_pending, start_attempt, unfinished_inbound
 from storage.models import InboundEvent
 from storage.outbox import MAX_ATTEMPTS, add_message, claim_message, due_messages, mark_attempt_failed, mark_sent
 
@@ -24,8 +24,6 @@ log = logging.getLogger(__name__)
 
 # An inbound event younger than this is probably still in the queue; the sweep leaves it alone.
 SWEEP_GRACE = timedelta(seconds=30)
-APOLOGY = "抱歉，处理这条消息时出了点问题，已记录下来，请稍后再试。（参考号 {ref}）"
-GAVE_UP = "抱歉，这条消息多次处理都没有成功，已经放弃。请稍后重新发送一次。"
 # Tries at one inbound event (a platform outage during voice transcription, say) before giving up on it.
 MAX_INBOUND_ATTEMPTS = 5
 
@@ -50,7 +48,7 @@ def process_inbound(event_id: int) -> None:
         payload = event.payload
         if event.attempts > MAX_INBOUND_ATTEMPTS:
             log.error("inbound event %s given up after %s attempts", event.id, MAX_INBOUND_ATTEMPTS)
-            _finish(session, event, [(_reply_target(payload), Card.text(GAVE_UP), None)], "failed", "gave up")
+            _finish(session, event, [(_reply_target(payload), Card.text(texts.GAVE_UP), None)], failed="gave up")
             return
     prepared = _prepare(rt, payload)
     with rt.transaction() as session:
@@ -68,21 +66,20 @@ def process_inbound(event_id: int) -> None:
             _finish(
                 session,
                 event,
-                [(_reply_target(payload), Card.text(APOLOGY.format(ref=ref)), None)],
-                "failed",
-                f"ref {ref}",
+                [(_reply_target(payload), Card.text(texts.APOLOGY.format(ref=ref)), None)],
+                failed=f"ref {ref}",
             )
             return
-        _finish(session, event, replies, "done", None)
+        _finish(session, event, replies)
 
 
 Target = tuple[str, str]  # (channel, recipient)
 Reply = tuple[Target, Card, dict | None]
 
 
-def _finish(session: Session, event: InboundEvent, replies: list[Reply], status: str, error: str | None) -> None:
-    """Mark the event handled and queue its replies, in the caller's transaction."""
-    event.status, event.error, event.processed_at = status, error, datetime.now(UTC)
+def _finish(session: Session, event: InboundEvent, replies: list[Reply], failed: str | None = None) -> None:
+    """Mark the event handled (or failed, with a reason) and queue its replies, in the caller's transaction."""
+    finish(event, failed=failed)
     for i, ((channel, recipient), card, update_ref) in enumerate(replies):
         add_message(
             session,

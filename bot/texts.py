@@ -29,6 +29,15 @@ ACTIVITY_LABELS = {
 }
 
 
+BOT_NAME = "销售助手"
+CHAT_BANNER = "销售助手（终端）。发「帮助」查看用法，Ctrl-D 退出。\n"
+HANDLED = "已处理"  # the greyed-out button left on a handled WeCom card
+CLICK_REPEATED = "已处理过这次点击"
+APOLOGY = "抱歉，处理这条消息时出了点问题，已记录下来，请稍后再试。（参考号 {ref}）"
+CLICK_FAILED = "抱歉，操作没有成功，请稍后再试。（参考号 {ref}）"
+GAVE_UP = "抱歉，这条消息多次处理都没有成功，已经放弃。请稍后重新发送一次。"
+
+
 def lead_number(lead_id: int) -> str:
     return f"线索 #{lead_id}"
 

@@ -14,6 +14,7 @@ from storage.db import insert_once
 from storage.models import Activity, Alert, Lead, Reminder, StageChange, Tag, User, activity_tags
 from storage.refusals import Refusal, Why
 from storage.stages import move_stage, stage_implied
+from storage.states import AlertStatus, ReminderStatus
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,8 @@ def log_activity(
     lead.last_activity_at = now
     session.execute(
         update(Alert)
-        .where(Alert.lead_id == lead.id, Alert.status.in_(("open", "snoozed")))
-        .values(status="resolved", handled_at=now, handled_action="activity")
+        .where(Alert.lead_id == lead.id, Alert.status.in_((AlertStatus.OPEN, AlertStatus.SNOOZED)))
+        .values(status=AlertStatus.RESOLVED, handled_at=now, handled_action="activity")
         .execution_options(synchronize_session=False)
     )
     to_stage = stage_implied(lead.stage, activity, facts.tags, facts.stage_signal, rules)
@@ -123,14 +124,16 @@ def set_follow_up(
 def _settle_reminders(session: Session, activity: Activity, *, follow_ups: bool, due_by: datetime | None) -> None:
     """Open reminders of the activity's lead (pending, or sent and not yet answered) count as done by it: those
     due by `due_by`, and, with `follow_ups`, every follow-up (a new follow-up time replaces the earlier one)."""
-    pending = select(Reminder.id).where(Reminder.lead_id == activity.lead_id, Reminder.status.in_(("pending", "sent")))
+    pending = select(Reminder.id).where(
+        Reminder.lead_id == activity.lead_id, Reminder.status.in_((ReminderStatus.PENDING, ReminderStatus.SENT))
+    )
     conditions = [Reminder.due_at <= due_by] if due_by is not None else []
     if follow_ups:
         conditions.append(Reminder.kind == "follow_up")
     session.execute(
         update(Reminder)
         .where(Reminder.id.in_(pending.where(or_(*conditions)).scalar_subquery()))
-        .values(status="done", settled_by_activity_id=activity.id)
+        .values(status=ReminderStatus.DONE, settled_by_activity_id=activity.id)
         .execution_options(synchronize_session=False)
     )
 
@@ -149,7 +152,7 @@ def _schedule_follow_up(session: Session, lead: Lead, activity: Activity, now: d
         reminder = Reminder(lead_id=lead.id, kind="follow_up", due_at=due, created_at=now)
         session.add(reminder)
     reminder.activity_id, reminder.user_id, reminder.has_time = activity.id, lead.owner_id, activity.follow_up_has_time
-    reminder.status, reminder.sent_at, reminder.settled_by_activity_id = "pending", None, None
+    reminder.status, reminder.sent_at, reminder.settled_by_activity_id = ReminderStatus.PENDING, None, None
 
 
 def reminder_time(follow_up_at: datetime, has_time: bool, rules: Rules) -> datetime:
@@ -222,7 +225,7 @@ def undo_activity(session: Session, activity: Activity) -> Undone:
     session.execute(
         update(Reminder)
         .where(Reminder.settled_by_activity_id == activity.id)
-        .values(status="pending", settled_by_activity_id=None)
+        .values(status=ReminderStatus.PENDING, settled_by_activity_id=None)
         .execution_options(synchronize_session=False)
     )
     # Alerts this activity resolved are open again: the neglect it answered is back.
@@ -230,11 +233,11 @@ def undo_activity(session: Session, activity: Activity) -> Undone:
         update(Alert)
         .where(
             Alert.lead_id == lead.id,
-            Alert.status == "resolved",
+            Alert.status == AlertStatus.RESOLVED,
             Alert.handled_action == "activity",
             Alert.handled_at == activity.created_at,
         )
-        .values(status="open", handled_at=None, handled_action=None)
+        .values(status=AlertStatus.OPEN, handled_at=None, handled_action=None)
         .execution_options(synchronize_session=False)
     )
     change = session.scalar(select(StageChange).where(StageChange.activity_id == activity.id))
@@ -256,7 +259,7 @@ def undo_activity(session: Session, activity: Activity) -> Undone:
     lead.last_activity_at = remaining[0].created_at if remaining else None
     upcoming = session.scalars(
         select(Reminder)
-        .where(Reminder.lead_id == lead.id, Reminder.status == "pending", Reminder.kind == "follow_up")
+        .where(Reminder.lead_id == lead.id, Reminder.status == ReminderStatus.PENDING, Reminder.kind == "follow_up")
         .order_by(Reminder.due_at)
         .limit(1)
     ).first()

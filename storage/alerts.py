@@ -15,6 +15,7 @@ from storage.leads import can_act
 from storage.models import Alert, Lead, Team, User
 from storage.refusals import Refusal, Why
 from storage.roles import first_admin, is_manager
+from storage.states import AlertStatus
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def open_alerts(session: Session, findings: list[Finding], now: datetime, batch:
                 "level": finding.level,
                 "basis_at": finding.basis_at,
                 "manager_id": managers[owner_id],
-                "status": "open",
+                "status": AlertStatus.OPEN,
                 "created_at": now,
             }
         )
@@ -109,8 +110,8 @@ def alerts_to_notify(session: Session, now: datetime, tz: tzinfo) -> dict[int, l
         .where(
             Alert.manager_id.is_not(None),
             or_(
-                and_(Alert.status == "open", Alert.notified_at.is_(None)),
-                and_(Alert.status == "snoozed", Alert.snoozed_until <= now),
+                and_(Alert.status == AlertStatus.OPEN, Alert.notified_at.is_(None)),
+                and_(Alert.status == AlertStatus.SNOOZED, Alert.snoozed_until <= now),
             ),
         )
         .order_by(Alert.id)
@@ -126,7 +127,7 @@ def alerts_to_notify(session: Session, now: datetime, tz: tzinfo) -> dict[int, l
     batches: dict[int, list[Alert]] = {}
     for alert in due:
         assert alert.manager_id is not None
-        if alert.status == "open" and (alert.manager_id, alert.lead_id) in seen_today:
+        if alert.status == AlertStatus.OPEN and (alert.manager_id, alert.lead_id) in seen_today:
             continue
         batches.setdefault(alert.manager_id, []).append(alert)
     return batches
@@ -147,25 +148,30 @@ def alerts_for_actor(session: Session, actor: User, alert_ids: list[int]) -> lis
 def mark_notified(alerts: list[Alert], now: datetime) -> None:
     """The manager has been sent these alerts (a snoozed one is open again)."""
     for alert in alerts:
-        alert.notified_at, alert.status = now, "open"
+        alert.notified_at, alert.status = now, AlertStatus.OPEN
 
 
 def refuse_if_all_handled(alerts: list[Alert]) -> None:
     """A card whose alerts were all handled or resolved has nothing left to act on: raises Refusal."""
-    if all(a.status in ("handled", "resolved") for a in alerts):
+    if all(a.status in (AlertStatus.HANDLED, AlertStatus.RESOLVED) for a in alerts):
         raise Refusal(Why.ALERTS_HANDLED)
 
 
 def handle_alerts(alerts: list[Alert], *, actor: User, action: str, now: datetime) -> None:
     for alert in alerts:
-        if alert.status in ("open", "snoozed"):
-            alert.status, alert.handled_by_id, alert.handled_action, alert.handled_at = "handled", actor.id, action, now
+        if alert.status in (AlertStatus.OPEN, AlertStatus.SNOOZED):
+            alert.status, alert.handled_by_id, alert.handled_action, alert.handled_at = (
+                AlertStatus.HANDLED,
+                actor.id,
+                action,
+                now,
+            )
 
 
 def snooze_alerts(alerts: list[Alert], *, actor: User, now: datetime, rules: Rules) -> datetime:
     until = now + timedelta(hours=rules.snooze_hours)
     for alert in alerts:
-        if alert.status in ("open", "snoozed"):
-            alert.status, alert.snoozed_until = "snoozed", until
+        if alert.status in (AlertStatus.OPEN, AlertStatus.SNOOZED):
+            alert.status, alert.snoozed_until = AlertStatus.SNOOZED, until
             alert.handled_by_id, alert.handled_action, alert.handled_at = actor.id, "snooze", now
     return until

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from storage.db import insert_new
 from storage.models import InboundEvent
+from storage.states import InboundStatus
 
 
 def record_inbound(
@@ -32,7 +33,7 @@ def record_inbound(
             "kind": kind,
             "sender": sender,
             "payload": payload,
-            "status": "pending",
+            "status": InboundStatus.PENDING,
             "attempts": 0,
             "received_at": now,
         },
@@ -42,7 +43,7 @@ def record_inbound(
 def lock_pending(session: Session, event_id: int) -> InboundEvent | None:
     """Lock a pending event in this transaction; None if it is gone or already handled."""
     event = session.get(InboundEvent, event_id, with_for_update=True, populate_existing=True)
-    if event is None or event.status != "pending":
+    if event is None or event.status != InboundStatus.PENDING:
         return None
     return event
 
@@ -60,8 +61,14 @@ def unfinished_inbound(session: Session, *, older_than: datetime, limit: int = 5
     return list(
         session.scalars(
             select(InboundEvent.id)
-            .where(InboundEvent.status == "pending", InboundEvent.received_at <= older_than)
+            .where(InboundEvent.status == InboundStatus.PENDING, InboundEvent.received_at <= older_than)
             .order_by(InboundEvent.id)
             .limit(limit)
         )
     )
+
+
+def finish(event: InboundEvent, *, failed: str | None = None) -> None:
+    """Mark a locked event handled: done, or failed with a short reason (kept for operators)."""
+    event.status = InboundStatus.FAILED if failed else InboundStatus.DONE
+    event.error, event.processed_at = failed, datetime.now(UTC)

@@ -16,6 +16,7 @@ from storage.models import Lead, Reminder, Team, User
 from storage.people import managed_team_ids
 from storage.refusals import Refusal, Why
 from storage.roles import is_admin, is_manager
+from storage.states import ReminderStatus, Role
 
 # Legal-form suffixes that do not distinguish one customer from another.
 _COMPANY_SUFFIXES = re.compile(
@@ -205,7 +206,9 @@ def reassign_lead(session: Session, lead: Lead, new_owner: User) -> User:
     """Give `lead` to `new_owner` (its pending reminders go along); returns the previous owner."""
     previous = lead.owner
     lead.owner = new_owner
-    open_reminders = select(Reminder).where(Reminder.lead_id == lead.id, Reminder.status.in_(("pending", "sent")))
+    open_reminders = select(Reminder).where(
+        Reminder.lead_id == lead.id, Reminder.status.in_((ReminderStatus.PENDING, ReminderStatus.SENT))
+    )
     for reminder in session.scalars(open_reminders):
         reminder.user_id = new_owner.id
     return previous
@@ -213,7 +216,7 @@ def reassign_lead(session: Session, lead: Lead, new_owner: User) -> User:
 
 def team_members(session: Session, manager: User) -> list[User]:
     """Reps in the teams `manager` manages (admins: everyone), by name."""
-    query = select(User).where(User.role == "rep").order_by(User.name, User.id)
+    query = select(User).where(User.role == Role.REP).order_by(User.name, User.id)
     if not is_admin(manager):
         query = query.where(User.team_id.in_(select(Team.id).where(Team.manager_id == manager.id)))
     return list(session.scalars(query))

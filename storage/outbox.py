@@ -11,6 +11,7 @@ from storage.db import insert_once, utcnow
 from storage.identity import IdentityKey
 from storage.models import OutboxMessage, User
 from storage.people import primary_identity
+from storage.states import OutboxStatus
 
 # A claimed message is someone's to send for this long; after it the sweep may hand it to another worker.
 LEASE = timedelta(minutes=2)
@@ -44,7 +45,7 @@ def add_message(
         channel=channel,
         dedup_key=dedup_key,
         payload=payload,
-        status="pending",
+        status=OutboxStatus.PENDING,
         attempts=0,
         created_at=now,
         next_attempt_at=now,
@@ -66,7 +67,7 @@ def claim_message(session: Session, message_id: int, now: datetime) -> OutboxMes
         update(OutboxMessage)
         .where(
             OutboxMessage.id == message_id,
-            OutboxMessage.status == "pending",
+            OutboxMessage.status == OutboxStatus.PENDING,
             OutboxMessage.next_attempt_at <= now,
         )
         .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=now + LEASE)
@@ -81,7 +82,7 @@ def mark_sent(session: Session, message_id: int, now: datetime, platform_message
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(status="sent", sent_at=now, last_error=None, platform_message_id=platform_message_id)
+        .values(status=OutboxStatus.SENT, sent_at=now, last_error=None, platform_message_id=platform_message_id)
     )
 
 
@@ -100,7 +101,7 @@ def mark_attempt_failed(
     assert message is not None
     message.last_error = error[:500]
     if permanent or message.attempts >= MAX_ATTEMPTS:
-        message.status = "failed"
+        message.status = OutboxStatus.FAILED
         return None
     message.next_attempt_at = now + (retry_after if retry_after is not None else BACKOFF[message.attempts - 1])
     return message.next_attempt_at
@@ -111,7 +112,7 @@ def due_messages(session: Session, now: datetime, limit: int = 500) -> list[int]
     return list(
         session.scalars(
             select(OutboxMessage.id)
-            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
             .order_by(OutboxMessage.id)
             .limit(limit)
         )

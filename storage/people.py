@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from storage.db import insert_once
 from storage.identity import NAME_PATTERN, IdentityKey
 from storage.models import ROLES, GroupTarget, Identity, Team, User
+from storage.states import Role
 
 
 class InvalidInput(ValueError):
@@ -38,7 +39,7 @@ def ensure_user(session: Session, key: str, *, name: str | None, now: datetime) 
             user.name = name
         return user
     ident = IdentityKey.parse(key)
-    user = User(name=name or ident.external_id, role="rep", created_at=now)
+    user = User(name=name or ident.external_id, role=Role.REP, created_at=now)
     user.identities.append(Identity(platform=ident.platform, external_id=ident.external_id))
     if not insert_once(session, user):
         # Someone else created it between our select and insert.
@@ -73,8 +74,8 @@ def add_team(session: Session, name: str, *, manager_key: str, now: datetime) ->
     manager = find_user(session, manager_key)
     if manager is None:
         raise InvalidInput(f"no user {manager_key}; add them first with `salesbot users add`")
-    if manager.role == "rep":
-        manager.role = "manager"
+    if manager.role == Role.REP:
+        manager.role = Role.MANAGER
     team = session.scalar(select(Team).where(Team.name == name))
     if team is None:
         team = Team(name=name, created_at=now)

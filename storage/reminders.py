@@ -12,6 +12,7 @@ from storage.activities import reminder_time
 from storage.leads import lead_for_actor
 from storage.models import Lead, Reminder, User
 from storage.refusals import Refusal, Why
+from storage.states import ReminderStatus
 
 
 def due_reminders(session: Session, now: datetime, limit: int = 1000) -> list[Reminder]:
@@ -19,7 +20,7 @@ def due_reminders(session: Session, now: datetime, limit: int = 1000) -> list[Re
     return list(
         session.scalars(
             select(Reminder)
-            .where(Reminder.status == "pending", Reminder.due_at <= now)
+            .where(Reminder.status == ReminderStatus.PENDING, Reminder.due_at <= now)
             .order_by(Reminder.due_at, Reminder.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -32,18 +33,18 @@ def drop_if_moot(reminder: Reminder, lead: Lead, rules: Rules) -> bool:
     nudge whose step the rep has already met. True when it was dropped."""
     moot = lead.stage in rules.closed_stages or (reminder.kind.startswith("sop_d") and _sop_met(reminder, lead, rules))
     if moot:
-        reminder.status = "done"
+        reminder.status = ReminderStatus.DONE
     return moot
 
 
 def mark_sent(reminder: Reminder, now: datetime) -> None:
     """The reminder went out; it stays open until the rep answers it or logs a touch."""
-    reminder.status, reminder.sent_at = "sent", now
+    reminder.status, reminder.sent_at = ReminderStatus.SENT, now
 
 
 def mark_done(reminder: Reminder) -> None:
     """The rep said the follow-up is done."""
-    reminder.status = "done"
+    reminder.status = ReminderStatus.DONE
 
 
 def _sop_met(reminder: Reminder, lead: Lead, rules: Rules) -> bool:
@@ -62,7 +63,7 @@ def reminder_for_actor(session: Session, actor: User, reminder_id: int) -> Remin
     if reminder.user_id != actor.id:
         raise Refusal(Why.REMINDER_NOT_YOURS)
     lead_for_actor(session, actor, reminder.lead_id)
-    if reminder.status in ("done", "cancelled"):
+    if reminder.status in (ReminderStatus.DONE, ReminderStatus.CANCELLED):
         raise Refusal(Why.REMINDER_CLOSED)
     return reminder
 
@@ -91,10 +92,10 @@ def reschedule(session: Session, reminder: Reminder, follow_up: datetime, *, has
         )
     )
     if twin is not None:
-        reminder.status = "cancelled"
+        reminder.status = ReminderStatus.CANCELLED
         reminder = twin
     reminder.due_at, reminder.has_time = due, has_time
-    reminder.status, reminder.sent_at = "pending", None
+    reminder.status, reminder.sent_at = ReminderStatus.PENDING, None
     lead = session.get(Lead, reminder.lead_id)
     if lead is not None and reminder.kind == "follow_up":
         lead.next_follow_up_at, lead.next_follow_up_has_time = follow_up, has_time

@@ -12,6 +12,7 @@ from config.rules import Rules
 from config.workdays import WorkCalendar
 from storage.leads import light, team_members
 from storage.models import Activity, Alert, Lead, StageChange, Team, User
+from storage.states import AlertRule, AlertStatus
 
 
 def _local_midnight(moment: datetime, tz: tzinfo, days: int = 0) -> datetime:
@@ -115,7 +116,11 @@ def digest_for(session: Session, manager: User, now: datetime, tz: tzinfo, rules
         select(func.count())
         .select_from(Alert)
         .join(Lead, Lead.id == Alert.lead_id)
-        .where(Alert.rule == "untouched", Alert.status.in_(("open", "snoozed")), Lead.owner_id.in_(rep_ids))
+        .where(
+            Alert.rule == AlertRule.UNTOUCHED,
+            Alert.status.in_((AlertStatus.OPEN, AlertStatus.SNOOZED)),
+            Lead.owner_id.in_(rep_ids),
+        )
     )
     this_week = week_start(now, tz)
     elapsed = now - this_week

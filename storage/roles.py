@@ -6,8 +6,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import User
+from storage.states import Role
 
-MANAGING_ROLES = ("manager", "admin")
+MANAGING_ROLES = (Role.MANAGER, Role.ADMIN)
 
 
 def is_manager(user: User) -> bool:
@@ -17,12 +18,12 @@ def is_manager(user: User) -> bool:
 
 def is_admin(user: User) -> bool:
     """Admins see and steer every team."""
-    return user.role == "admin"
+    return user.role == Role.ADMIN
 
 
 def first_admin(session: Session) -> User | None:
     """Who hears about a rep that has no team manager."""
-    return session.scalar(select(User).where(User.role == "admin").order_by(User.id).limit(1))
+    return session.scalar(select(User).where(User.role == Role.ADMIN).order_by(User.id).limit(1))
 
 
 def managers(session: Session) -> list[User]:
@@ -32,4 +33,4 @@ def managers(session: Session) -> list[User]:
 
 def reps(session: Session) -> list[User]:
     """Every rep, by id."""
-    return list(session.scalars(select(User).where(User.role == "rep").order_by(User.id)))
+    return list(session.scalars(select(User).where(User.role == Role.REP).order_by(User.id)))

@@ -24,6 +24,7 @@ from bot.platforms.base import CardAction, InboundMessage
 from config.rules import Rules
 from nlp import ParsedNote, parse_note
 from storage.greetings import CHAT_OPENED_KINDS, first_opening_today
+from storage.identity import IdentityKey
 from storage.people import ensure_user
 from storage.refusals import Refusal, Why
 
@@ -78,7 +79,7 @@ def handle_action(session: Session, click: CardAction, *, tz: ZoneInfo, rules: R
     """Carry out a card button for the person who clicked it; the returned card replaces the clicked one
     (unless it is a refusal, which platforms show without touching the card)."""
     actor = ensure_user(session, click.actor, name=None, now=click.received_at)
-    turn = Turn(session, actor, click.received_at.astimezone(tz), rules, None, click.actor.partition(":")[0])
+    turn = Turn(session, actor, click.received_at.astimezone(tz), rules, None, IdentityKey.parse(click.actor).platform)
     handler = ACTIONS.get(click.action)
     if handler is None:
         return Card.refusal(texts.REFUSALS[Why.STALE_BUTTON])

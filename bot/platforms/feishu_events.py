@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from flask import Blueprint, Response, jsonify, request
 
+from bot import texts
 from bot.cards import Card, render_text
 from bot.platforms.base import CardAction, InboundMessage, MessageKind, replaces_card
 from bot.platforms.feishu_cards import render_card
@@ -210,7 +211,7 @@ def _event_id(header: dict[str, Any]) -> str:
 def answer_click(card: Card | None) -> Response:
     """The answer to a card callback: a toast, and the card that replaces the clicked one unless it must stay."""
     if card is None:
-        return jsonify({"toast": {"type": "info", "content": "已处理过这次点击"}})
+        return jsonify({"toast": {"type": "info", "content": texts.CLICK_REPEATED}})
     answer: dict[str, Any] = {"toast": _toast(card)}
     if replaces_card(card):
         answer["card"] = {"type": "raw", "data": render_card(card)}

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import redis
 import requests
 
+from bot import texts
 from bot.cards import Button, Card
 from bot.platforms.base import SendError, recipient_on
 from bot.platforms.rate_limit import RateLimiter, RateLimitItemPerMinute
@@ -33,8 +34,8 @@ MAX_HORIZONTAL = 6
 MEMBER_PER_MINUTE = 30
 ROBOT_PER_MINUTE = 20
 ELLIPSIS = "…"
-SOURCE = "销售助手"
-DONE = "已处理"
+SOURCE = texts.BOT_NAME
+DONE = texts.HANDLED
 # template_card source.desc_color: 0 grey, 1 black, 2 red, 3 green.
 LEVEL_COLORS = {"info": 0, "success": 3, "warning": 2, "danger": 2}
 # markdown <font color>: info is green, warning orange-red, comment grey.
