@@ -178,6 +178,78 @@ def follow_up_set(when: str) -> str:
     return f"好的，{when}提醒你跟进。"
 
 
+# ---------------------------------------------------------------- which customer (resolution, context, parts)
+
+WHICH_TITLE = "这条记到哪家客户？"
+WHICH_NEW = "新客户"
+WHICH_NOTE = "先不记录，等你选好。回复序号（1、2…）或「新的」，也可以点按钮。"
+NEED_COMPANY_FOR_NEW = "要建新客户，请带上公司名或手机号把这条再发一次。"
+CHOICE_GONE = "这个问题已经过期或回答过了。请把记录重新发一次。"
+NOT_THIS_ONE = "不是这家"
+MOVE_TITLE = "改记到哪家客户？"
+MOVE_NOTE = "点一家，刚才那条就改记过去；都不是的话，撤销后带上公司名重新发送。"
+
+
+def quoted(text: str, limit: int = 40) -> str:
+    return f"「{text[:limit]}{'…' if len(text) > limit else ''}」"
+
+
+def choice_label(n: int, lead: str, contact: str | None, owner: str | None) -> str:
+    extra = f" · {contact}" if contact else ""
+    whose = f"（{owner}的）" if owner else ""
+    return f"{n}. {lead}{extra}{whose}"
+
+
+def context_line(lead: str) -> str:
+    return f"🔗 没写客户名，接着刚才那条记在「{lead}」上。"
+
+
+def parts_title(n: int) -> str:
+    return f"已记录 {n} 家客户"
+
+
+def circled(n: int) -> str:
+    return "①②③④⑤⑥⑦⑧⑨"[n - 1] if 1 <= n <= 9 else f"({n})"
+
+
+def part_line(n: int, lead: str, lead_id: int, *, created: bool, summary: str) -> str:
+    return f"{circled(n)} {logged_customer(lead, lead_id, created=created)}{summary}"
+
+
+def undo_part(n: int) -> str:
+    return f"撤销{circled(n)}"
+
+
+# ---------------------------------------------------------------- look-ups (查 华力)
+
+LIGHT = "状态"
+YOU = "你"
+OWNER = "负责人"
+NO_ACTIVITY_YET = "还没有跟进记录。"
+NOTE_ON_BUTTON = "记一笔"
+NOTE_ON_PROMPT = "好的，直接发这次跟进的情况，我记到这家客户上。"
+
+
+def lead_card_title(lead: str, lead_id: int) -> str:
+    return f"{lead}（#{lead_id}）"
+
+
+def timeline_line(day: str, kind: str, text: str) -> str:
+    return f"· {day} {kind} {text}"
+
+
+def lookup_which(name: str) -> str:
+    return f"「{name}」可能是这几家，点一家查看："
+
+
+def lookup_none(name: str) -> str:
+    return f"没找到「{name}」。拜访或通话后发一句话给我，就会自动建好线索。"
+
+
+def owned_by_other_lookup(lead: str, owner: str | None) -> tuple[str, ...]:
+    return (f"「{lead}」由{owner or '其他同事'}负责，详情请找{owner or '你的主管'}。",)
+
+
 # ---------------------------------------------------------------- 我的线索, 今日待办, 撤销
 
 MY_LEADS = "我的线索"
@@ -187,6 +259,27 @@ NOTHING_DUE = "今天没有到期的跟进，可以去开发新客户了 💪"
 OVERDUE = "⚠️ 已逾期"
 DUE = "⏰"
 TODAY_NOTE = "跟进后发一句话记录，提醒会自动完成。"
+
+
+# 我的线索 红灯 / 黄灯 / 绿灯: the words a rep types, and how the view is named.
+LIGHT_FILTERS = {
+    "红灯": "red",
+    "红": "red",
+    "🔴": "red",
+    "黄灯": "yellow",
+    "黄": "yellow",
+    "🟡": "yellow",
+    "绿灯": "green",
+    "绿": "green",
+    "🟢": "green",
+}
+LIGHT_FILTERS_SHOWN = {"red": "🔴红灯", "yellow": "🟡黄灯", "green": "🟢绿灯"}
+NO_LEADS_IN_VIEW = "没有符合条件的线索。"
+
+
+def next_page(left: int, view: str, page: int, pages: int) -> str:
+    ask = f"我的线索 {view} {page}" if view else f"我的线索 {page}"
+    return f"……还有 {left} 条（第{page - 1}/{pages}页），回复「{ask}」看下一页"
 
 
 def counted(title: str, n: int) -> str:

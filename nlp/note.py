@@ -32,6 +32,8 @@ class ParsedNote:
     stage_signal: str | None = None
     # One note per customer the note is about, in text order (the note itself when it is about one).
     parts: tuple[ParsedNote, ...] = ()
+    # The piece of the note a part was read from (empty for a note about one customer).
+    text: str = ""
 
     def to_json(self) -> dict:
         """The JSON object of the `salesbot parse` contract (docs/nlp.md): the first customer's fields,

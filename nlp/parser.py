@@ -49,7 +49,7 @@ def parse_note(text: str, now: datetime, *, model: ReaderModel | _InUse | None =
     if not spans:
         note = _read_part(read(cut, lexicon), chosen, now)
         return replace(note, truncated=truncated, parts=(note,))
-    parts = tuple(_read_part(read(cut[s:e], lexicon), chosen, now) for s, e in spans)
+    parts = tuple(replace(_read_part(read(cut[s:e], lexicon), chosen, now), text=cut[s:e]) for s, e in spans)
     return replace(parts[0], truncated=truncated, parts=parts)
 
 

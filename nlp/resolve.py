@@ -26,6 +26,7 @@ from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
 
 from nlp import lexicon as lx
+from nlp.common_words import common_words
 from nlp.company_names import CompanyName, company_name, fold, name_rules
 from nlp.contacts import PersonName, Same, person_name
 from nlp.reading import company_in
@@ -113,6 +114,14 @@ def _plausible_company(company: str | None, contact: str | None) -> str | None:
 
 
 def resolve(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
+    found = _resolve(mention, candidates)
+    if found.outcome is Outcome.UNKNOWN and mention.phone:
+        # A phone no lead has, and nothing else to go by: a new customer, known by that phone.
+        return Resolution(Outcome.NEW, evidence="a phone no lead has")
+    return found
+
+
+def _resolve(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
     if mention.phone:
         by_phone = [c for c in candidates if c.phone and c.phone == mention.phone]
         if by_phone:
@@ -143,7 +152,7 @@ def resolve(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
 def _score(candidate: Candidate, mention: Mention, person: PersonName, words: frozenset[str]) -> _Scored:
     s = _Scored(candidate)
     minutes = candidate.minutes_since_last_note
-    s.recent = minutes is not None and minutes <= CONTEXT_MINUTES
+    s.recent = minutes is not None and 0 <= minutes <= CONTEXT_MINUTES
     s.contact = person.compare(person_name(candidate.contact))
     if s.contact == Same.UNKNOWN and not mention.contact and _written(candidate.contact, mention.text):
         s.contact = Same.YES
@@ -320,7 +329,7 @@ def _written(contact: str | None, text: str) -> bool:
 
 def _topics(text: str) -> frozenset[str]:
     """Content words that could tie a message to a customer: products, projects, places of work."""
-    lexicon = lx.default_lexicon()
+    lexicon, common = lx.default_lexicon(), common_words()
     generic: set[str] = set()
     folded = fold(text)
     for _end, (word, kinds) in lexicon.automaton.iter(lx.normalize(folded)):
@@ -329,5 +338,8 @@ def _topics(text: str) -> frozenset[str]:
     return frozenset(
         t.word
         for t in default_segmenter().tokens(folded)
-        if len(t.word) >= 2 and (t.pos == "eng" or not t.pos.startswith(_NOT_TOPIC_POS)) and t.word not in generic
+        if len(t.word) >= 2
+        and (t.pos == "eng" or not t.pos.startswith(_NOT_TOPIC_POS))
+        and t.word not in generic
+        and t.word not in common
     )

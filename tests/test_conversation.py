@@ -205,7 +205,7 @@ def test_undoing_a_note_takes_back_the_day_given_afterwards(rt: Runtime, sent: R
 def test_a_day_sent_long_after_a_vague_note_is_read_as_a_note(rt: Runtime, sent: RecordingSender) -> None:
     chat = Chat(rt, sent)
     chat.say("拜访杭州华力机械王总 13912345678 下周再约")
-    assert chat.say("周三", NOW + timedelta(hours=2)).startswith("没认出是哪家客户")
+    assert chat.say("周三", NOW + timedelta(hours=2)).startswith("【这条记到哪家客户？】")
     with rt.transaction() as s:
         assert s.scalars(select(Lead.next_follow_up_at)).one() is None
 

@@ -40,7 +40,14 @@ def test_a_command_is_read_with_its_value_and_target(text, command):
 
 @pytest.mark.parametrize(
     "text",
-    ["今天加了微信", "客户说价格太高了", "公司有点远", "电话没人接", "加了王总微信 下周再约", "今天拜访杭州华力机械王总 嫌贵"],
+    [
+        "今天加了微信",
+        "客户说价格太高了",
+        "公司有点远",
+        "电话没人接",
+        "加了王总微信 下周再约",
+        "拜访杭州华力机械王总 嫌贵",
+    ],
 )
 def test_a_note_that_starts_like_a_command_stays_a_note(text):
     assert read_command(text) is None

@@ -92,7 +92,15 @@ def world(sqlite_url: str) -> Iterator[World]:
         escalate(at("2026-12-01T11:00").isoformat())
         reminders(at("2026-12-02T09:05").isoformat())
         rt.queue.drain()
+        Chat(rt, sent, OWNER).say("他说要样机", at("2026-12-01T12:00"))  # names no customer: a question card
         buttons = {b.action: b.value for _, card in sent.sent for b in card.buttons}
+        buttons["which_lead"] = next(b.value for b in sent.sent[-1][1].buttons if "lead_id" in b.value)
+        buttons |= {
+            "lead_card": {"lead_id": 1},
+            "note_on": {"lead_id": 1},
+            "move_note": {"activity_id": 1},
+            "move_note_to": {"activity_id": 1, "lead_id": 2},
+        }
         world = World(rt, sent, buttons)
         buttons["alert_reassign_to"] = {**buttons["alert_take"], "user_id": world.user_id(OTHER_REP)}
         yield world
@@ -103,10 +111,20 @@ def world(sqlite_url: str) -> Iterator[World]:
 NOT_AUTHOR = "只有记录人本人可以撤销这条记录。"
 NOT_YOUR_REMINDER = "这条提醒不是发给你的，不能替别人处理。"
 MANAGERS_CARD = "这张卡片是发给主管的，你没有权限处理。"
+NOT_YOUR_LEAD = "这条线索（杭州华力机械）由张伟负责，你没有权限操作。"
+STALE = "这个按钮已失效，请重新发送指令。"
 ALLOWED = None
 
 # When each button is pressed: undo within its ten minutes, reminders on their day, alerts after the scan.
-PRESSED_AT = {"undo": NOW + timedelta(minutes=1), "reminder": at("2026-12-02T09:10"), "alert": at("2026-12-01T11:05")}
+PRESSED_AT = {
+    "undo": NOW + timedelta(minutes=1),
+    "move": NOW + timedelta(minutes=1),
+    "reminder": at("2026-12-02T09:10"),
+    "alert": at("2026-12-01T11:05"),
+    "which": at("2026-12-01T12:05"),
+    "lead": at("2026-12-01T12:05"),
+    "note": at("2026-12-01T12:05"),
+}
 
 # action -> the answer for (owner, other rep, other team's manager, owner's manager, admin); None = allowed.
 ACTION_MATRIX: dict[str, tuple[str | None, ...]] = {
@@ -119,9 +137,14 @@ ACTION_MATRIX: dict[str, tuple[str | None, ...]] = {
     "alert_reassign": (MANAGERS_CARD, MANAGERS_CARD, MANAGERS_CARD, ALLOWED, ALLOWED),
     "alert_reassign_to": (MANAGERS_CARD, MANAGERS_CARD, MANAGERS_CARD, ALLOWED, ALLOWED),
     "alert_snooze": (MANAGERS_CARD, MANAGERS_CARD, MANAGERS_CARD, ALLOWED, ALLOWED),
+    "which_lead": (ALLOWED, STALE, STALE, STALE, STALE),
+    "lead_card": (ALLOWED, NOT_YOUR_LEAD, NOT_YOUR_LEAD, ALLOWED, ALLOWED),
+    "note_on": (ALLOWED, NOT_YOUR_LEAD, NOT_YOUR_LEAD, ALLOWED, ALLOWED),
+    "move_note": (ALLOWED, NOT_AUTHOR, NOT_AUTHOR, NOT_AUTHOR, NOT_AUTHOR),
+    "move_note_to": (ALLOWED, NOT_AUTHOR, NOT_AUTHOR, NOT_AUTHOR, NOT_AUTHOR),
 }
-# alert_reassign only offers choices: it changes no row, so "allowed" shows as a card of names.
-CHANGES_NOTHING_WHEN_ALLOWED = {"alert_reassign"}
+# These only show something (choices, a lead card): they change no row, so "allowed" shows as a card.
+CHANGES_NOTHING_WHEN_ALLOWED = {"alert_reassign", "lead_card", "move_note"}
 
 
 def test_every_card_action_has_a_row_in_the_permission_matrix() -> None:

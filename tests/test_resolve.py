@@ -148,3 +148,21 @@ def test_resolution_holds_its_measured_floor_on_the_labelled_cases(path):
     result = resolve_eval.figures([resolve_eval.judge(case) for case in resolve_eval.read_cases([path])])
     assert result["cases"] >= 200
     assert result["accuracy"] >= 0.95 and result["wrong_merges"] <= 0.01 and result["questions_on_clear"] <= 0.10
+
+
+def test_the_shipped_list_of_common_words_is_what_the_corpus_gives():
+    from nlp.common_words import build, common_words, corpus_texts
+    from nlp.training import CORPUS_DIR
+
+    assert frozenset(build(corpus_texts(CORPUS_DIR))) == common_words()
+
+
+def test_sales_talk_shared_with_a_lead_does_not_tell_two_leads_apart():
+    ningbo = Candidate(4, "宁波永达注塑", "俞总", notes=("拜访宁波永达注塑俞总 要样机",))
+    hangzhou = Candidate(5, "杭州永达注塑", "章总", notes=("拜访杭州永达注塑章总 嫌贵",))
+    assert resolve(mention("永达的冯工说要样机", "永达", "冯工"), [ningbo, hangzhou]).outcome == Outcome.ASK
+
+
+def test_a_phone_no_lead_has_is_a_new_customer():
+    got = resolve(mention("15845761234 这个号 加了微信 说是做酸菜的", phone="15845761234"), [HUALI])
+    assert got.outcome == Outcome.NEW

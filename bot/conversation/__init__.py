@@ -17,12 +17,14 @@ from bot import texts
 from bot.cards import Card
 from bot.conversation.buttons import ACTIONS
 from bot.conversation.commands import COMMANDS, help_card, respond
-from bot.conversation.notes import answer_awaited, note
+from bot.conversation.lookup import lookup
+from bot.conversation.notes import answer_awaited, answer_which, note
 from bot.conversation.refusals import explain
 from bot.conversation.turn import Turn
 from bot.platforms.base import CardAction, InboundMessage
 from config.rules import Rules
 from nlp import ParsedNote, parse_note
+from nlp.intents import Intent, read_command
 from storage.greetings import CHAT_OPENED_KINDS, first_opening_today
 from storage.identity import IdentityKey
 from storage.people import ensure_user
@@ -59,10 +61,17 @@ def handle(
         command = respond(turn, text)
         if command is not None:
             return [command]
+        asked = read_command(text)
+        if asked is not None and asked.intent is Intent.CHOOSE:
+            chosen = answer_which(turn, asked.value)
+            if chosen is not None:
+                return chosen
+        if asked is not None and asked.intent is Intent.LOOKUP:
+            return [lookup(turn, asked.value)]
         answer = answer_awaited(turn, text)
         if answer is not None:
             return [answer]
-        return [note(turn, text)]
+        return note(turn, text)
     except Refusal as refusal:
         return [Card.text(explain(refusal, rules))]
 

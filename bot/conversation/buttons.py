@@ -11,6 +11,8 @@ from bot import notices, texts
 from bot.cards import Card
 from bot.conversation.commands import undone_card
 from bot.conversation.handover import move_lead
+from bot.conversation.lookup import show_lead
+from bot.conversation.notes import move_note_button, move_note_to_button, note_on_button, which_button
 from bot.conversation.turn import Turn, ids, one_id
 from bot.format import lead_name, person_name
 from storage.activities import NoteFacts, log_activity, undo_activity, undoable
@@ -137,4 +139,9 @@ ACTIONS: dict[str, Callable[[Turn, dict], Card]] = {
     "alert_reassign": _alert_reassign,
     "alert_reassign_to": _alert_reassign_to,
     "alert_snooze": _alert_snooze,
+    "which_lead": which_button,
+    "note_on": note_on_button,
+    "move_note": move_note_button,
+    "move_note_to": move_note_to_button,
+    "lead_card": show_lead,
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
 from bot import notices, texts
@@ -29,6 +30,7 @@ from storage.roles import is_manager
 
 MAX_LIST = 15
 ASSIGN = "分配"
+MY_LEADS_WORDS = ("我的线索", "我的客户", "线索")
 
 
 def help_card(rules: Rules, person: User, *, greeting: bool = False) -> Card:
@@ -41,6 +43,10 @@ def respond(turn: Turn, text: str) -> Card | None:
     """The answer to a command, or None when `text` is no command."""
     if text.startswith(ASSIGN):
         return _assign(turn, text.removeprefix(ASSIGN).strip())
+    for word in MY_LEADS_WORDS:
+        rest = text.removeprefix(word).strip()
+        if text.startswith(word) and rest and (view := leads_view(rest, turn.rules)) is not None:
+            return _my_leads(turn, view)
     command = COMMANDS.get(_command_key(text))
     return command(turn) if command is not None else None
 
@@ -53,17 +59,57 @@ def _help(turn: Turn) -> Card:
     return help_card(turn.rules, turn.actor)
 
 
-def _my_leads(turn: Turn) -> Card:
+@dataclass(frozen=True)
+class LeadsView:
+    """我的线索, optionally 红灯/黄灯/绿灯, a tag, and a page: "我的线索 红灯", "我的线索 价格敏感 2"."""
+
+    light: str | None = None
+    tag: str | None = None
+    page: int = 1
+
+    def label(self, rules: Rules) -> str:
+        shown = [texts.LIGHT_FILTERS_SHOWN[self.light]] if self.light else []
+        if self.tag:
+            shown.append(rules.tag_label(self.tag))
+        return " · ".join(shown)
+
+
+def leads_view(rest: str, rules: Rules) -> LeadsView | None:
+    """The view `rest` asks for, or None when it is not one (then the message is something else)."""
+    view = LeadsView()
+    labels = {label: tag_id for tag_id, label in rules.tag_labels.items()}
+    for word in rest.replace("，", " ").split():
+        if word in texts.LIGHT_FILTERS:
+            view = replace(view, light=texts.LIGHT_FILTERS[word])
+        elif word in labels or word in rules.tag_labels:
+            view = replace(view, tag=labels.get(word, word))
+        elif page := re.fullmatch(r"第?(\d{1,3})页?", word):
+            view = replace(view, page=max(1, int(page.group(1))))
+        else:
+            return None
+    return view
+
+
+def _my_leads(turn: Turn, view: LeadsView | None = None) -> Card:
+    view = view or LeadsView()
     leads = owned_leads(turn.session, turn.actor)
     if not leads:
         return Card(title=texts.MY_LEADS, lines=(texts.NO_LEADS,))
     severity = {"red": 0, "yellow": 1, "green": 2}
     far = datetime.max.replace(tzinfo=turn.now.tzinfo)
     lights = {lead.id: light(lead, turn.now, turn.rules) for lead in leads}
-    leads.sort(key=lambda ld: (severity[lights[ld.id]], ld.next_follow_up_at or far, ld.id))
-    tags = lead_tag_ids(turn.session, [ld.id for ld in leads[:MAX_LIST]])
+    counts = {c: sum(1 for v in lights.values() if v == c) for c in severity}
+    tags = lead_tag_ids(turn.session, [ld.id for ld in leads])
+    shown = [
+        lead
+        for lead in leads
+        if (view.light is None or lights[lead.id] == view.light) and (view.tag is None or view.tag in tags[lead.id])
+    ]
+    shown.sort(key=lambda ld: (severity[lights[ld.id]], ld.next_follow_up_at or far, ld.id))
+    pages = max(1, -(-len(shown) // MAX_LIST))
+    page = min(view.page, pages)
     lines = []
-    for lead in leads[:MAX_LIST]:
+    for lead in shown[(page - 1) * MAX_LIST : page * MAX_LIST]:
         parts = [f"{texts.LIGHTS[lights[lead.id]]} {lead_name(lead)}"]
         if lead.company and lead.contact_name:
             parts.append(lead.contact_name)
@@ -73,11 +119,13 @@ def _my_leads(turn: Turn) -> Card:
         if lead.next_follow_up_at:
             parts.append(texts.next_follow_up(turn.when(lead.next_follow_up_at, has_time=lead.next_follow_up_has_time)))
         lines.append(" · ".join(parts))
-    if len(leads) > MAX_LIST:
-        lines.append(texts.more(len(leads) - MAX_LIST))
-    counts = {c: sum(1 for v in lights.values() if v == c) for c in severity}
+    if not shown:
+        lines.append(texts.NO_LEADS_IN_VIEW)
+    if page < pages:
+        lines.append(texts.next_page(len(shown) - page * MAX_LIST, view.label(turn.rules), page + 1, pages))
+    title = texts.MY_LEADS + (f" · {view.label(turn.rules)}" if view.label(turn.rules) else "")
     return Card(
-        title=texts.counted(texts.MY_LEADS, len(leads)),
+        title=texts.counted(title, len(shown)),
         lines=tuple(lines),
         note=texts.my_leads_note(counts, turn.rules),
     )

@@ -1,0 +1,85 @@
+"""Which lead one customer of a note is about: storage's candidates, judged by `nlp.resolve`.
+
+Only leads with something in common with the message are judged (a two-character piece of the name, its
+sound, the contact's family name, the phone, or the note just before), so a rep with hundreds of leads is
+answered as fast as one with three.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pypinyin import lazy_pinyin
+
+from bot.conversation.turn import Turn
+from nlp import ParsedNote
+from nlp.company_names import company_name, fold
+from nlp.resolve import CONTEXT_MINUTES, Candidate, Mention, Outcome, Resolution, resolve
+from storage.leads import can_act
+from storage.models import Lead
+from storage.resolution import last_note, latest_notes, resolution_pool
+
+
+@dataclass(frozen=True)
+class Resolved:
+    resolution: Resolution
+    leads: dict[int, Lead]  # the leads judged, by id
+
+    @property
+    def lead(self) -> Lead | None:
+        return self.leads.get(self.resolution.lead_id) if self.resolution.lead_id else None
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.resolution.outcome
+
+    def choices(self) -> list[Lead]:
+        return [self.leads[i] for i in self.resolution.choices]
+
+
+def resolve_part(turn: Turn, text: str, part: ParsedNote, *, context: bool = True) -> Resolved:
+    """The lead `part` (read from `text`) is about. `context`: the rep's last note may decide (a message
+    that names no customer right after a note is about that note's lead)."""
+    recent = last_note(turn.session, turn.actor, turn.now) if context else None
+    recent_id = recent.lead_id if recent and 0 <= recent.minutes_ago <= CONTEXT_MINUTES else None
+    pool = [
+        lead
+        for lead in resolution_pool(turn.session, turn.actor)
+        if lead.id == recent_id or _worth_judging(lead, text, part)
+    ]
+    notes = latest_notes(turn.session, [lead.id for lead in pool])
+    candidates = [
+        Candidate(
+            id=lead.id,
+            company=lead.company,
+            contact=lead.contact_name,
+            phone=lead.phone,
+            mine=lead.owner_id == turn.actor.id,
+            notes=notes.get(lead.id, ()),
+            minutes_since_last_note=recent.minutes_ago if recent and lead.id == recent.lead_id else None,
+        )
+        for lead in pool
+    ]
+    mention = Mention(text, company=part.company, contact=part.contact_name, phone=part.phone)
+    return Resolved(resolve(mention, candidates), {lead.id: lead for lead in pool})
+
+
+def _worth_judging(lead: Lead, text: str, part: ParsedNote) -> bool:
+    if part.phone and lead.phone == part.phone:
+        return True
+    folded = fold(text)
+    if lead.contact_name and fold(lead.contact_name)[:1] in folded:
+        return True
+    if not lead.company:
+        return False
+    core = company_name(lead.company).core or fold(lead.company)
+    if any(core[i : i + 2] in folded for i in range(max(1, len(core) - 1))):
+        return True
+    sound = " ".join(lazy_pinyin(folded))
+    syllables = lazy_pinyin(core)
+    return any(" ".join(syllables[i : i + 2]) in sound for i in range(max(1, len(syllables) - 1)))
+
+
+def may_log(turn: Turn, lead: Lead) -> bool:
+    """The rep may log on this lead (theirs, or one they manage); else it gets the collision notice."""
+    return can_act(turn.session, turn.actor, lead)

@@ -1,0 +1,81 @@
+"""The leads a message could be about, as the resolver needs them, and the rep's note just before.
+
+Which one it is, is decided by `nlp.resolve` (the conversation composes the two): storage only says who may be
+meant — the rep's own leads first, then those of their team (a colleague's customer gets the collision notice
+instead of a duplicate) — and gives each lead's latest notes for the topics they share with the message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.models import Activity, Lead, Team, User
+from storage.roles import is_admin
+
+NOTES_PER_LEAD = 3
+
+
+@dataclass(frozen=True)
+class LastNote:
+    lead_id: int
+    minutes_ago: int
+
+
+def resolution_pool(session: Session, actor: User) -> list[Lead]:
+    """The actor's leads, then their team's: the same team, or the teams they manage (admins: every lead)."""
+    own = list(session.scalars(select(Lead).where(Lead.owner_id == actor.id).order_by(Lead.id)))
+    others = select(Lead).where(Lead.owner_id != actor.id).order_by(Lead.id)
+    if not is_admin(actor):
+        teams = select(Team.id).where(Team.manager_id == actor.id)
+        if actor.team_id is not None:
+            teams = teams.union(select(Team.id).where(Team.id == actor.team_id))
+        others = others.join(User, Lead.owner_id == User.id).where(User.team_id.in_(teams))
+    return own + list(session.scalars(others))
+
+
+def latest_notes(session: Session, lead_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """Up to NOTES_PER_LEAD latest note texts of each lead."""
+    if not lead_ids:
+        return {}
+    rank = func.row_number().over(partition_by=Activity.lead_id, order_by=Activity.id.desc()).label("rank")
+    ranked = select(Activity.lead_id, Activity.text, rank).where(Activity.lead_id.in_(lead_ids)).subquery()
+    rows = session.execute(
+        select(ranked.c.lead_id, ranked.c.text).where(ranked.c.rank <= NOTES_PER_LEAD).order_by(ranked.c.rank)
+    )
+    notes: dict[int, list[str]] = {}
+    for lead_id, text in rows:
+        notes.setdefault(lead_id, []).append(text)
+    return {lead_id: tuple(texts) for lead_id, texts in notes.items()}
+
+
+def last_note(session: Session, actor: User, now: datetime) -> LastNote | None:
+    """The lead of the actor's latest note and how long ago it was logged."""
+    activity = session.scalar(
+        select(Activity).where(Activity.author_id == actor.id).order_by(Activity.id.desc()).limit(1)
+    )
+    if activity is None:
+        return None
+    return LastNote(activity.lead_id, int((now - activity.created_at).total_seconds() // 60))
+
+
+def recent_leads(session: Session, actor: User, limit: int) -> list[Lead]:
+    """The actor's own leads they logged on most recently (to offer when a message names no customer)."""
+    latest = (
+        select(Activity.lead_id, func.max(Activity.id).label("last"))
+        .where(Activity.author_id == actor.id)
+        .group_by(Activity.lead_id)
+        .subquery()
+    )
+    return list(
+        session.scalars(
+            select(Lead)
+            .join(latest, latest.c.lead_id == Lead.id)
+            .where(Lead.owner_id == actor.id)
+            .order_by(latest.c.last.desc())
+            .limit(limit)
+        )
+    )
