@@ -426,3 +426,31 @@ def test_audio_that_can_never_be_downloaded_is_answered_at_once(
         assert s.scalars(select(InboundEvent.status)).all() == ["done"]
     [(_, _, content)] = sent_texts(fake)
     assert content == {"text": "这条语音没能识别出文字。请直接打字，或用手机输入法的语音转文字后发送。"}
+
+
+def text_message(text: str, n: int) -> dict[str, Any]:
+    payload = fixture("im.message.receive_v1__text")
+    payload["header"]["event_id"] = f"{payload['header']['event_id']}-{n}"
+    payload["event"]["message"]["message_id"] = f"om_question_{n}"
+    payload["event"]["message"]["content"] = json.dumps({"text": text}, ensure_ascii=False)
+    return payload
+
+
+def test_a_note_about_one_of_two_close_customers_is_asked_about_and_the_click_logs_it(
+    client: FlaskClient, rt: runtime.Runtime, fake: FakeFeishu
+) -> None:
+    notes = ("拜访宁波永达注塑俞总 要样机", "拜访杭州永达注塑章总 嫌贵", "拜访无锡瑞丰包装周总 要报价", "永达报价发了")
+    for n, text in enumerate(notes, 1):
+        post(client, text_message(text, n))
+        rt.queue.drain()
+    question = sent_texts(fake)[-1][2]
+    assert question["header"]["title"]["content"] == "这条记到哪家客户？"
+    columns = next(e for e in question["body"]["elements"] if e["tag"] == "column_set")["columns"]
+    choice = columns[1]["elements"][0]["behaviors"][0]["value"]
+    assert count(rt, Activity) == 3
+
+    click = undo_click(0)
+    click["event"]["action"]["value"] = choice
+    body = post(client, click).get_json()
+    assert body["card"]["data"]["header"]["title"]["content"].startswith("已记录：")
+    assert count(rt, Activity) == 4

@@ -342,3 +342,20 @@ def test_every_parsed_or_ignored_event_has_a_fixture_and_every_fixture_is_used()
         assert any(f == stem or f.startswith(f"{stem}__") for f in files), f"no fixture for {name}"
     sources = "".join(p.read_text(encoding="utf-8") for p in Path(__file__).parent.glob("test_wecom_*.py"))
     assert [f for f in sorted(files) if f'"{f}"' not in sources] == []
+
+
+def test_a_note_about_one_of_two_close_customers_is_asked_about_and_the_click_logs_it(app: App) -> None:
+    notes = ("拜访宁波永达注塑俞总 要样机", "拜访杭州永达注塑章总 嫌贵", "拜访无锡瑞丰包装周总 要报价", "永达报价发了")
+    for n, text in enumerate(notes, 1):
+        app.post("text__plain", Content=text, MsgId=f"90000000000000000{n}")
+        app.rt.queue.drain()
+    question = app.sent()[-1]["template_card"]
+    assert question["main_title"] == {"title": "这条记到哪家客户？"}
+    assert [b["text"][:2] for b in question["button_list"]] == ["1.", "2.", "新客"]
+    assert app.count(Activity) == 3
+
+    assert app.post("event__template_card_event", EventKey=question["button_list"][1]["key"]) == (200, "")
+    app.rt.queue.drain()
+    [update] = [r.json for r in app.fake.calls("message/update_template_card")]
+    assert update["template_card"]["main_title"]["title"].startswith("已记录：")
+    assert app.count(Activity) == 4
