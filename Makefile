@@ -32,6 +32,7 @@ train: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/parse.py
+	$(BIN)/python bench/resolve.py
 	$(BIN)/python bench/callback.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/e2e.py

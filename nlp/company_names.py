@@ -9,8 +9,10 @@ words and trade words are data in `config/nlp.toml` ([names], and [entities] com
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,12 +71,39 @@ class CompanyName:
         return not all(ch in rest for ch in short)
 
 
+class Words:
+    """A set of words, looked up at the start or end of a text by length (longest first), not one by one."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self.words = frozenset(words)
+        self.lengths = tuple(sorted({len(w) for w in self.words}, reverse=True))
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.words
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self.words, key=len, reverse=True))
+
+    def ending(self, text: str, keep: int = 0) -> str | None:
+        """The longest word `text` ends with, leaving at least `keep` characters before it."""
+        return next((text[-n:] for n in self.lengths if len(text) - n >= keep and text[-n:] in self.words), None)
+
+    def starting(self, text: str) -> str | None:
+        return next((text[:n] for n in self.lengths if text[:n] in self.words), None)
+
+    def strip(self, text: str, keep: int) -> str:
+        """`text` without the words at its end, keeping at least `keep` characters."""
+        while word := self.ending(text, keep):
+            text = text[: -len(word)]
+        return text
+
+
 @dataclass(frozen=True)
 class NameRules:
-    legal_forms: tuple[str, ...]
-    branch_words: tuple[str, ...]
-    trades: tuple[str, ...]  # longest first
-    products: tuple[str, ...]  # longest first
+    legal_forms: Words
+    branch_words: tuple[str, ...]  # longest first
+    trades: Words
+    products: Words
     abbreviations: dict[str, str]
     places: dict[str, tuple[Place, ...]]
     longest_place: int
@@ -141,7 +170,7 @@ class NameRules:
             if core in self.places:  # 雨湖区人民医院: the place is the name
                 rest = re.sub(r"^[区市]", "", rest)
             trade = ""
-            while word := next((t for t in self.trades if rest.startswith(t)), None):
+            while word := self.trades.starting(rest):
                 trade, rest = trade + word, rest[len(word) :]
             branch = self.branch_after.match(rest)
             branch_text = re.sub(r"\s+", "", branch.group(0)).replace("（", "(").replace("）", ")") if branch else ""
@@ -168,15 +197,11 @@ class NameRules:
         return True
 
     def _strip_products(self, text: str) -> str:
-        while word := next((p for p in self.products if text.endswith(p) and len(text) - len(p) >= 2), None):
-            text = text[: -len(word)]
-        return text
+        return self.products.strip(text, 2)
 
     def _strip_trades(self, text: str) -> str:
         """`text` without the trade words at its end, keeping at least two characters (宏图塑料机械 → 宏图)."""
-        while word := next((t for t in self.trades if text.endswith(t) and len(text) - len(t) >= 2), None):
-            text = text[: -len(word)]
-        return text
+        return self.trades.strip(text, 2)
 
     def _is_place(self, text: str) -> bool:
         """`text` is a place and what may follow one (苏州, 苏州的, 苏州工业园区)."""
@@ -184,11 +209,7 @@ class NameRules:
         return bool(length) and not _AFTER_PLACE.sub("", text[length:], count=1)
 
     def _strip_legal(self, text: str) -> str:
-        while True:
-            form = next((f for f in self.legal_forms if text.endswith(f) and len(text) > len(f)), None)
-            if form is None:
-                return text
-            text = text[: -len(form)]
+        return self.legal_forms.strip(text, 1)
 
     def _place_prefix(self, text: str) -> tuple[tuple[Place, ...], int]:
         for length in range(min(self.longest_place, len(text)), 1, -1):
@@ -266,10 +287,10 @@ def load_name_rules(directory: Path = DATA_DIR) -> NameRules:
     trades = sorted({str(w) for w in trade_words} - set(legal) - set(branch) - products)
     places = read_places(directory / "places.tsv")
     return NameRules(
-        legal_forms=tuple(sorted(legal, key=len, reverse=True)),
+        legal_forms=Words(legal),
         branch_words=tuple(sorted(branch, key=len, reverse=True)),
-        trades=tuple(sorted(trades, key=len, reverse=True)),
-        products=tuple(sorted(products, key=len, reverse=True)),
+        trades=Words(trades),
+        products=Words(products),
         abbreviations={str(k): str(v) for k, v in names.get("abbreviations", {}).items()},
         places=places,
         longest_place=max(map(len, places)),
@@ -283,5 +304,7 @@ def load_name_rules(directory: Path = DATA_DIR) -> NameRules:
 name_rules = once(load_name_rules)
 
 
+@functools.lru_cache(maxsize=8192)
 def company_name(raw: str) -> CompanyName:
+    """`raw` taken apart with the rules in config/ (the same name is taken apart once)."""
     return name_rules().parse(raw)

@@ -7,6 +7,7 @@ answered as fast as one with three.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from pypinyin import lazy_pinyin
@@ -42,11 +43,8 @@ def resolve_part(turn: Turn, text: str, part: ParsedNote, *, context: bool = Tru
     that names no customer right after a note is about that note's lead)."""
     recent = last_note(turn.session, turn.actor, turn.now) if context else None
     recent_id = recent.lead_id if recent and 0 <= recent.minutes_ago <= CONTEXT_MINUTES else None
-    pool = [
-        lead
-        for lead in resolution_pool(turn.session, turn.actor)
-        if lead.id == recent_id or _worth_judging(lead, text, part)
-    ]
+    said = _Said(text, part)
+    pool = [lead for lead in resolution_pool(turn.session, turn.actor) if lead.id == recent_id or said.may_mean(lead)]
     notes = latest_notes(turn.session, [lead.id for lead in pool])
     candidates = [
         Candidate(
@@ -64,20 +62,33 @@ def resolve_part(turn: Turn, text: str, part: ParsedNote, *, context: bool = Tru
     return Resolved(resolve(mention, candidates), {lead.id: lead for lead in pool})
 
 
-def _worth_judging(lead: Lead, text: str, part: ParsedNote) -> bool:
-    if part.phone and lead.phone == part.phone:
-        return True
-    folded = fold(text)
-    if lead.contact_name and fold(lead.contact_name)[:1] in folded:
-        return True
-    if not lead.company:
-        return False
-    core = company_name(lead.company).core or fold(lead.company)
-    if any(core[i : i + 2] in folded for i in range(max(1, len(core) - 1))):
-        return True
-    sound = " ".join(lazy_pinyin(folded))
+class _Said:
+    """What a message offers to tell leads apart cheaply: its folded text and the sound of each pair of
+    characters."""
+
+    def __init__(self, text: str, part: ParsedNote) -> None:
+        self.part, self.folded = part, fold(text)
+        syllables = lazy_pinyin(self.folded)
+        self.sounds = {tuple(syllables[i : i + 2]) for i in range(len(syllables) - 1)}
+
+    def may_mean(self, lead: Lead) -> bool:
+        if self.part.phone and lead.phone == self.part.phone:
+            return True
+        if lead.contact_name and fold(lead.contact_name)[:1] in self.folded:
+            return True
+        if not lead.company:
+            return False
+        pairs, sounds = _pieces(lead.company)
+        return any(pair in self.folded for pair in pairs) or not self.sounds.isdisjoint(sounds)
+
+
+@functools.lru_cache(maxsize=8192)
+def _pieces(company: str) -> tuple[tuple[str, ...], frozenset[tuple[str, ...]]]:
+    """Each pair of characters of a company's 字号, and the sound of each pair."""
+    core = company_name(company).core or fold(company)
     syllables = lazy_pinyin(core)
-    return any(" ".join(syllables[i : i + 2]) in sound for i in range(max(1, len(syllables) - 1)))
+    pairs = tuple(core[i : i + 2] for i in range(max(1, len(core) - 1)))
+    return pairs, frozenset(tuple(syllables[i : i + 2]) for i in range(max(1, len(syllables) - 1)))
 
 
 def may_log(turn: Turn, lead: Lead) -> bool:
