@@ -152,6 +152,8 @@ class NameRules:
             text = text[:end]
         text = self._strip_products(text)
         core = self._strip_trades(text)
+        if core == text and len(core) >= 4 and core[-1] in SHOP_KINDS:
+            core = core[:-2]  # a shop of a kind the word lists do not know: 黔味坊, 万家福锅店
         trade, text = text[len(core) :], core
         return CompanyName(folded=folded, core=text or trade, places=tuple(places), trade=trade, branch=branch)
 
@@ -175,6 +177,8 @@ class NameRules:
             branch = self.branch_after.match(rest)
             branch_text = re.sub(r"\s+", "", branch.group(0)).replace("（", "(").replace("）", ")") if branch else ""
             rest = rest[branch.end() :] if branch else rest
+            if not trade and not branch_text:
+                trade = _shop_after(rest)
             places = (self._place_prefix(prefix)[0],) if prefix else ()
             name = CompanyName(folded[start - len(prefix) : end], core, places, trade, branch_text, start - len(prefix))
             found.append((name, bool(trade or branch_text) or _stands_alone(rest)))
@@ -247,6 +251,18 @@ def _opens(before: str) -> bool:
 def _place_core(written: str) -> str:
     """A place used as a name, as a colleague says it: 雨湖区 → 雨湖, 南昌市 → 南昌, but 南昌县 stays."""
     return re.sub(r"(?<=..)[区市]$", "", written)
+
+
+# The last character of a kind of shop or business: a name ending in one names its trade there (酒楼, 火锅店).
+SHOP_KINDS = frozenset("店行部楼馆坊铺档")
+
+
+def _shop_after(rest: str) -> str:
+    """A word for a kind of shop right after a name in a text (万家福火锅店: 火锅店), as jieba segments it."""
+    tokens = default_segmenter().tokens(rest[:8])
+    if tokens and tokens[0].start == 0 and len(tokens[0].word) >= 2 and tokens[0].word[-1] in SHOP_KINDS:
+        return tokens[0].word
+    return ""
 
 
 def _stands_alone(rest: str) -> bool:
