@@ -10,6 +10,7 @@ from collections.abc import Callable
 from bot import notices, texts
 from bot.cards import Card
 from bot.conversation.commands import undone_card
+from bot.conversation.corrections import BUTTONS as CORRECTION_BUTTONS
 from bot.conversation.handover import move_lead
 from bot.conversation.turn import Turn, ids, one_id
 from bot.format import lead_name, person_name
@@ -137,4 +138,5 @@ ACTIONS: dict[str, Callable[[Turn, dict], Card]] = {
     "alert_reassign": _alert_reassign,
     "alert_reassign_to": _alert_reassign_to,
     "alert_snooze": _alert_snooze,
+    **CORRECTION_BUTTONS,
 }

@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta
 
 from bot import notices, texts
 from bot.cards import Card
+from bot.conversation import corrections
 from bot.conversation.handover import move_lead
 from bot.conversation.turn import Turn
 from bot.format import known_name, lead_name, person_name
@@ -41,6 +42,9 @@ def respond(turn: Turn, text: str) -> Card | None:
     """The answer to a command, or None when `text` is no command."""
     if text.startswith(ASSIGN):
         return _assign(turn, text.removeprefix(ASSIGN).strip())
+    correction = corrections.respond(turn, text)
+    if correction is not None:
+        return correction
     command = COMMANDS.get(_command_key(text))
     return command(turn) if command is not None else None
 
