@@ -24,6 +24,7 @@ from tests.conftest import NOW
         ("下次跟进 周五下午3点", Command(Intent.SET_FOLLOW_UP, "周五下午3点")),
         ("阶段 报价", Command(Intent.SET_STAGE, "报价")),
         ("#3 阶段 报价", Command(Intent.SET_STAGE, "报价", target="#3")),
+        ("阶段 成交", Command(Intent.SET_STAGE, "成交")),
         ("华力 去掉 价格敏感", Command(Intent.REMOVE_TAG, "价格敏感", target="华力")),
         ("赢单", Command(Intent.WON)),
         ("华力赢单了", Command(Intent.WON, target="华力")),
@@ -40,7 +41,14 @@ def test_a_command_is_read_with_its_value_and_target(text, command):
 
 @pytest.mark.parametrize(
     "text",
-    ["今天加了微信", "客户说价格太高了", "公司有点远", "电话没人接", "加了王总微信 下周再约", "今天拜访杭州华力机械王总 嫌贵"],
+    [
+        "今天加了微信",
+        "客户说价格太高了",
+        "公司有点远",
+        "电话没人接",
+        "加了王总微信 下周再约",
+        "今天拜访杭州华力机械王总 嫌贵",
+    ],
 )
 def test_a_note_that_starts_like_a_command_stays_a_note(text):
     assert read_command(text) is None
