@@ -140,8 +140,9 @@ def undoable_merge(session: Session, actor: User, merge_id: int, now: datetime) 
 
 
 def undo_merge(session: Session, merge: Merge, now: datetime) -> Lead:
-    """Restore the merged lead with exactly the rows that moved; returns it. A company or phone that another
-    lead holds by now stays with that lead (the restored one goes without)."""
+    """Restore the merged lead with exactly the rows that moved; returns it. It gets its old id back unless a
+    new lead has taken it meanwhile (SQLite reuses the highest id); a company or phone that another lead holds
+    by now stays with that lead (the restored one goes without)."""
     into = session.get(Lead, merge.into_lead_id)
     assert into is not None
     moved = merge.moved
@@ -152,6 +153,8 @@ def undo_merge(session: Session, merge: Merge, now: datetime) -> Lead:
         into.stage = stage["before"]
     session.flush()
     restored = _from_row(Lead, moved["lead"])
+    if session.get(Lead, restored.id) is not None:  # SQLite hands a freed highest id out again
+        restored.id = None
     for column in ("phone", "company_key"):
         value = getattr(restored, column)
         if value is not None and session.scalar(select(Lead.id).where(getattr(Lead, column) == value)) is not None:
