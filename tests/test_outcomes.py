@@ -16,6 +16,7 @@ from storage.outcomes import lost_reasons
 from storage.people import add_team, add_user
 from storage.states import LostReason
 from tests.conftest import Chat, RecordingSender
+from tests.test_corrections import lead
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=TZ)  # a Wednesday
@@ -23,12 +24,13 @@ NOTE = "今天拜访杭州华力机械王总 13912345678 嫌贵 要样机 下周
 LATER = NOW + timedelta(minutes=30)
 
 
-def lead(rt: Runtime, lead_id: int = 1) -> Lead:
+def team(rt: Runtime) -> int:
+    """华东一组 of 王经理, with 张伟 (wecom:zhangwei, who says the notes); its id."""
     with rt.transaction() as s:
-        found = s.get(Lead, lead_id)
-        assert found is not None
-        s.expunge(found)
-        return found
+        add_user(s, "wecom:boss1", name="王经理", role="manager", team=None, now=NOW)
+        team_id = add_team(s, "华东一组", manager_key="wecom:boss1", now=NOW).id
+        add_user(s, "wecom:zhangwei", name="张伟", role="rep", team="华东一组", now=NOW)
+        return team_id
 
 
 def test_won_closes_the_last_notes_lead_as_won(rt: Runtime, sent: RecordingSender) -> None:
@@ -89,10 +91,7 @@ def test_the_stage_command_to_a_closed_stage_is_an_outcome(rt: Runtime, sent: Re
 
 
 def test_won_and_lost_leads_leave_the_lights_and_escalation(rt: Runtime, sent: RecordingSender) -> None:
-    with rt.transaction() as s:
-        add_user(s, "wecom:boss1", name="王经理", role="manager", team=None, now=NOW)
-        add_team(s, "华东一组", manager_key="wecom:boss1", now=NOW)
-        add_user(s, "wecom:zhangwei", name="张伟", role="rep", team="华东一组", now=NOW)
+    team(rt)
     chat = Chat(rt, sent)
     chat.say(NOTE)
     chat.say("拜访苏州恒通自动化李工 要样机")
@@ -109,11 +108,7 @@ def test_won_and_lost_leads_leave_the_lights_and_escalation(rt: Runtime, sent: R
 
 
 def test_lost_reasons_are_counted_for_a_team_and_week(rt: Runtime, sent: RecordingSender) -> None:
-    with rt.transaction() as s:
-        add_user(s, "wecom:boss1", name="王经理", role="manager", team=None, now=NOW)
-        team = add_team(s, "华东一组", manager_key="wecom:boss1", now=NOW)
-        add_user(s, "wecom:zhangwei", name="张伟", role="rep", team="华东一组", now=NOW)
-        team_id = team.id
+    team_id = team(rt)
     chat = Chat(rt, sent)
     chat.say(NOTE)
     chat.say("拜访苏州恒通自动化李工 要样机")
