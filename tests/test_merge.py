@@ -3,15 +3,19 @@ restores #2 with exactly what was moved."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.runtime import Runtime
 from storage.models import Activity, Alert, Correction, Lead, Merge, Reminder, StageChange, activity_tags
 from storage.people import add_team, add_user
 from tests.conftest import Chat, RecordingSender
+from tests.stack import Stack, build_stack
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=TZ)  # a Wednesday
@@ -159,3 +163,44 @@ def test_a_rep_cannot_merge_another_reps_lead_but_their_manager_can(rt: Runtime,
     assert len(world(rt)["leads"]) == 3
     merged = Chat(rt, sent, "wecom:boss1").say("合并 #2 到 #1", MERGE_AT)
     assert merged.startswith("【已合并：华力 → 杭州华力机械】")
+
+
+# ---------------------------------------------------------------- on the platforms
+
+
+@pytest.fixture
+def platforms(sqlite_url: str) -> Iterator[Stack]:
+    yield from build_stack(sqlite_url)
+
+
+def test_the_merge_card_and_its_undo_button_work_on_wecom(platforms: Stack) -> None:
+    platforms.wecom_text("7441256903418734592", FIRST)
+    platforms.wecom_text("7441256903418734593", DUPLICATE)
+    platforms.wecom_text("7441256903418734594", "合并 #2 到 #1")
+    platforms.work()
+    card = platforms.wecom_sends[-1]["template_card"]
+    assert card["main_title"]["title"] == "已合并：华力 → 杭州华力机械"
+    [button] = card["button_list"]
+    assert (button["text"], button["key"]) == ("撤销合并", 'merge_undo:{"merge_id":1}')
+    assert platforms.wecom_post("event__template_card_event", EventKey=button["key"]).status_code == 200
+    platforms.work()
+    [update] = [r.json for r in platforms.wecom.calls("message/update_template_card")]
+    assert update["template_card"]["main_title"]["title"].startswith("已撤销合并：线索 #2（华力）已恢复")
+    assert platforms.count(Lead) == 2
+
+
+def test_the_merge_card_and_its_undo_button_work_on_feishu(platforms: Stack) -> None:
+    from tests import fake_feishu
+
+    platforms.feishu_text("om_5ce6d572455d361153b7cb51da133941", FIRST)
+    platforms.feishu_text("om_5ce6d572455d361153b7cb51da133942", DUPLICATE)
+    platforms.feishu_text("om_5ce6d572455d361153b7cb51da133943", "合并 #2 到 #1")
+    platforms.work()
+    sent = [json.loads(r.json["content"]) for r in platforms.feishu.calls("/open-apis/im/v1/messages", "POST")]
+    assert sent[-1]["header"]["title"]["content"] == "已合并：华力 → 杭州华力机械"
+    assert '"action": "merge_undo", "value": {"merge_id": 1}' in json.dumps(sent[-1], ensure_ascii=False)
+    click = fake_feishu.fixture("card.action.trigger__undo")
+    click["event"]["action"]["value"] = {"action": "merge_undo", "value": {"merge_id": 1}}
+    body = platforms.feishu_post(click).get_json()
+    assert body["toast"]["content"].startswith("已撤销合并：线索 #2（华力）已恢复")
+    assert platforms.count(Lead) == 2
