@@ -15,6 +15,7 @@ from storage.activities import follow_up_on, latest_activity, tags_by_id
 from storage.leads import company_key, find_lead, lead_for_actor
 from storage.models import Activity, Correction, Lead, Tag, User
 from storage.refusals import Refusal, Why
+from storage.stages import move_stage
 from storage.states import CorrectionField
 
 _MOBILE = re.compile(r"1[3-9]\d{9}")
@@ -152,9 +153,13 @@ def set_follow_up(
     )
 
 
-def record_stage(session: Session, actor: User, target: Target, before: str, after: str, now: datetime) -> None:
-    """Keep a stage the rep set by hand (the move itself goes through storage.stages / storage.outcomes)."""
-    _record(session, actor, target, CorrectionField.STAGE, before, after, now)
+def set_stage(session: Session, actor: User, target: Target, stage: str, now: datetime) -> None:
+    """Move the lead to the open `stage` by hand (a lost lead reopened forgets why it was lost). Closing a lead
+    is an outcome (storage.outcomes)."""
+    lead = target.lead
+    _record(session, actor, target, CorrectionField.STAGE, lead.stage, stage, now)
+    move_stage(session, lead, stage, actor=actor, now=now)
+    lead.lost_reason = lead.lost_note = None
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.rules import Rules
+from storage.activities import lead_tag_ids
 from storage.models import Lead, StageChange, User
 from storage.stages import move_stage
 from storage.states import LostReason
@@ -74,12 +75,13 @@ def lost_reasons(session: Session, team_id: int, start: datetime, end: datetime,
         .distinct()
     )
     rows = session.execute(
-        select(Lead.lost_reason, func.count(Lead.id))
+        select(Lead.id, Lead.lost_reason)
         .join(User, User.id == Lead.owner_id)
         .where(User.team_id == team_id, Lead.stage == lost_stage(rules), Lead.id.in_(lost_in_week))
-        .group_by(Lead.lost_reason)
-    )
+    ).all()
+    # A lead a note closed (黄了, 定了别家) has no reason given: its notes' tags tell it.
+    tags = lead_tag_ids(session, [lead_id for lead_id, reason in rows if reason is None])
     counts = dict.fromkeys(LostReason, 0)
-    for reason, n in rows:
-        counts[reason or LostReason.OTHER] += n
+    for lead_id, reason in rows:
+        counts[reason or lost_reason("", [tags[lead_id]])] += 1
     return counts

@@ -116,7 +116,18 @@ def test_lost_reasons_are_counted_for_a_team_and_week(rt: Runtime, sent: Recordi
     chat.say("#1 输单 太贵", LATER)
     chat.say("#2 输单 太贵了", LATER)
     chat.say("#3 输单", NOW + timedelta(days=7))  # the next week
+    chat.say("拜访无锡瑞丰包装周总 有竞品在比")
+    chat.say("无锡瑞丰包装周总说定了别家", LATER)  # closed by the note itself: the reason comes from its tags
     week = datetime(2026, 11, 23, tzinfo=TZ)
     with rt.transaction() as s:
         counts = lost_reasons(s, team_id, week, week + timedelta(days=7), rt.rules)
-    assert counts == {LostReason.PRICE: 2, LostReason.COMPETITOR: 0, LostReason.NO_BUDGET: 0, LostReason.OTHER: 0}
+    assert counts == {LostReason.PRICE: 2, LostReason.COMPETITOR: 1, LostReason.NO_BUDGET: 0, LostReason.OTHER: 0}
+
+
+def test_a_lost_lead_set_back_to_an_open_stage_forgets_why_it_was_lost(rt: Runtime, sent: RecordingSender) -> None:
+    chat = Chat(rt, sent)
+    chat.say(NOTE)
+    chat.say("输单 太贵", LATER)
+    assert chat.say("阶段 谈判", LATER) == "阶段已改为「谈判」（杭州华力机械）。"
+    found = lead(rt)
+    assert (found.stage, found.lost_reason, found.lost_note) == ("negotiation", None, None)

@@ -24,7 +24,6 @@ from storage.leads import lead_for_actor
 from storage.merging import last_merge, merge_leads, undo_merge, undoable_merge
 from storage.models import Lead
 from storage.refusals import Refusal, Why
-from storage.stages import move_stage
 from storage.states import LostReason
 
 UNDO_MERGE_WORDS = frozenset({"撤销合并", "取消合并", "撤回合并"})
@@ -196,8 +195,7 @@ def _set_stage(turn: Turn, target: corrections.Target, value: str) -> Card:
     lead, label = target.lead, turn.rules.stage(stage).label
     if lead.stage == stage:
         return Card.text(texts.stage_unchanged(label, lead_name(lead)))
-    corrections.record_stage(turn.session, turn.actor, target, lead.stage, stage, turn.now)
-    move_stage(turn.session, lead, stage, actor=turn.actor, now=turn.now)
+    corrections.set_stage(turn.session, turn.actor, target, stage, turn.now)
     return Card.text(texts.stage_set(label, lead_name(lead)))
 
 
