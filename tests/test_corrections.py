@@ -63,6 +63,10 @@ def test_adding_a_tag_by_its_label_puts_it_on_the_last_note(rt: Runtime, sent: R
     assert sorted(tags_of(rt)) == ["competitor", "needs_sample", "price_sensitive"]
 
 
+def test_a_tag_named_by_part_of_one_label_is_that_tag(rt: Runtime, sent: RecordingSender) -> None:
+    assert logged(rt, sent).say("加 竞品", LATER) == "已加上「竞品对比」标签（杭州华力机械）。"
+
+
 def test_an_unknown_tag_is_answered_with_the_tags_there_are(rt: Runtime, sent: RecordingSender) -> None:
     reply = logged(rt, sent).say("加 大客户", LATER)
     assert reply.startswith("没有「大客户」这个标签。可用的标签：价格敏感、需要样机、竞品对比")

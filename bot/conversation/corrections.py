@@ -104,11 +104,16 @@ def _spoken(command: Command) -> str:
 
 
 def _tag_id(turn: Turn, value: str) -> str | Card:
-    """The tag id a rep means by `value` (an id, a label, or one half of a label like 丢单/拒绝)."""
+    """The tag id a rep means by `value`: an id, a label, one half of a label like 丢单/拒绝, or a part of only
+    one label (竞品 → 竞品对比)."""
     wanted = value.strip().lower()
-    for tag_id, label in turn.rules.tag_labels.items():
-        if wanted in (tag_id, label.lower(), *label.lower().split("/")):
+    labels = {tag_id: label.lower() for tag_id, label in turn.rules.tag_labels.items()}
+    for tag_id, label in labels.items():
+        if wanted in (tag_id, label, *label.split("/")):
             return tag_id
+    containing = [tag_id for tag_id, label in labels.items() if wanted in label]
+    if len(containing) == 1:
+        return containing[0]
     return Card.text(texts.unknown_tag(value, list(turn.rules.tag_labels.values())))
 
 
