@@ -73,6 +73,11 @@ def test_an_unknown_tag_is_answered_with_the_tags_there_are(rt: Runtime, sent: R
     assert corrections(rt) == []
 
 
+def test_a_note_that_reads_like_adding_a_tag_is_logged_as_a_note(rt: Runtime, sent: RecordingSender) -> None:
+    reply = logged(rt, sent).say("加微信 杭州华力机械王总说下周再聊", LATER)
+    assert reply.startswith("【已记录：杭州华力机械】")
+
+
 def test_a_tag_the_note_lacks_is_said_to_be_absent(rt: Runtime, sent: RecordingSender) -> None:
     assert logged(rt, sent).say("去掉 竞品对比", LATER) == "「杭州华力机械」的记录里本来就没有「竞品对比」标签。"
     assert corrections(rt) == []

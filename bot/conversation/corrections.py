@@ -37,18 +37,20 @@ def respond(turn: Turn, text: str) -> Card | None:
             return Card.text(texts.NOTHING_TO_UNDO_MERGE)
         return _undo_merge(turn, merge.id)
     command = read_command(text)
-    if command is None or (command.intent not in HANDLERS and command.intent is not Intent.MERGE):
-        return None
-    return _run(turn, command)
-
-
-def _run(turn: Turn, command: Command) -> Card | None:
-    if command.intent is Intent.MERGE:
+    if command is not None and command.intent is Intent.MERGE:
         return _merge(turn, *command.lead_ids)
+    if command is None or command.intent not in HANDLERS or _a_note_after_all(turn, command):
+        return None
     target = _target(turn, command)
     if isinstance(target, Card):
         return target
     return HANDLERS[command.intent](turn, target, command.value)
+
+
+def _a_note_after_all(turn: Turn, command: Command) -> bool:
+    """ "加微信 明天再聊" reads like 加 TAG, but no tag is that long or has a space: it is a note."""
+    tag_intent = command.intent in (Intent.ADD_TAG, Intent.REMOVE_TAG)
+    return tag_intent and _tag_id(turn, command.value) is None and (" " in command.value or len(command.value) > 6)
 
 
 def _target(turn: Turn, command: Command) -> corrections.Target | Card:
@@ -103,7 +105,7 @@ def _spoken(command: Command) -> str:
 # ---------------------------------------------------------------- what each command does
 
 
-def _tag_id(turn: Turn, value: str) -> str | Card:
+def _tag_id(turn: Turn, value: str) -> str | None:
     """The tag id a rep means by `value`: an id, a label, one half of a label like 丢单/拒绝, or a part of only
     one label (竞品 → 竞品对比)."""
     wanted = value.strip().lower()
@@ -112,15 +114,17 @@ def _tag_id(turn: Turn, value: str) -> str | Card:
         if wanted in (tag_id, label, *label.split("/")):
             return tag_id
     containing = [tag_id for tag_id, label in labels.items() if wanted in label]
-    if len(containing) == 1:
-        return containing[0]
+    return containing[0] if len(containing) == 1 else None
+
+
+def _unknown_tag(turn: Turn, value: str) -> Card:
     return Card.text(texts.unknown_tag(value, list(turn.rules.tag_labels.values())))
 
 
 def _remove_tag(turn: Turn, target: corrections.Target, value: str) -> Card:
     tag = _tag_id(turn, value)
-    if isinstance(tag, Card):
-        return tag
+    if tag is None:
+        return _unknown_tag(turn, value)
     label, name = turn.rules.tag_label(tag), lead_name(target.lead)
     if corrections.remove_tag(turn.session, turn.actor, target, tag, turn.now):
         return Card.text(texts.tag_removed(label, name))
@@ -129,8 +133,8 @@ def _remove_tag(turn: Turn, target: corrections.Target, value: str) -> Card:
 
 def _add_tag(turn: Turn, target: corrections.Target, value: str) -> Card:
     tag = _tag_id(turn, value)
-    if isinstance(tag, Card):
-        return tag
+    if tag is None:
+        return _unknown_tag(turn, value)
     label, name = turn.rules.tag_label(tag), lead_name(target.lead)
     if corrections.add_tag(turn.session, turn.actor, target, tag, turn.now, turn.rules):
         return Card.text(texts.tag_added(label, name))
