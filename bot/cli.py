@@ -531,6 +531,20 @@ def nlp_train(shipped: bool, corpus_dir: Path | None, example_files: tuple[Path,
     click.echo(f"trained on {trained.examples} examples ({len(trained.features)} features): {path}")
 
 
+@nlp_group.command("corrections")
+@click.option(
+    "--jsonl", "as_jsonl", is_flag=True, required=True, help="One labelled note per line (the corpus format)."
+)
+def nlp_corrections(as_jsonl: bool) -> None:
+    """Print reps' corrections as labelled notes, for `salesbot nlp train --examples FILE`."""
+    from bot.correction_examples import correction_records
+
+    settings = _settings()
+    with _runtime(settings) as rt, rt.transaction() as session:
+        for record in correction_records(session, tz=settings.tz, rules=rt.rules):
+            click.echo(json.dumps(record, ensure_ascii=False))
+
+
 @nlp_group.command("status")
 def nlp_status() -> None:
     """Which model reads notes here, when it was trained and on how many examples."""

@@ -171,7 +171,10 @@ VAGUE_FOLLOW_UP = "还没定具体哪天，回复一个日子（如「周三」�
 
 
 def undo_note(rules: Rules) -> str:
-    return f"识别有误？{rules.undo_minutes}分钟内点「撤销」或回复「撤销」，再重新发送。"
+    return (
+        "识别有误？直接回复更正，如「去掉 价格敏感」「联系人 王建国」「下次跟进 周五下午3点」「阶段 报价」；"
+        f"整条记错了，{rules.undo_minutes}分钟内点「撤销」。"
+    )
 
 
 def follow_up_set(when: str) -> str:
@@ -547,3 +550,135 @@ def times(n: int) -> str:
 
 def won_count(won: int, amount: str | None) -> str:
     return f"{won}单 {amount}" if amount else f"{won}单"
+
+
+# ---------------------------------------------------------------- corrections, outcomes and merging
+
+REFUSALS.update(
+    {
+        Why.NO_NOTE: "今天还没有可更正的记录。要改某个客户，请在前面写上编号或名称，如「#3 阶段 报价」。",
+        Why.MERGE_SAME: "要合并的是同一条线索。",
+        Why.MERGE_GONE: "这次合并已经撤销过了。",
+        Why.MERGE_EXPIRED: "合并已超过10分钟，不能撤销了。",
+    }
+)
+
+WHICH_LEAD = "哪一家？"
+CORRECTED = "已更正"
+REASON, LOST_WORDS = "原因", "说明"
+UNDO_MERGE_BUTTON = "撤销合并"
+NOTHING_TO_UNDO_MERGE = "10分钟内没有可撤销的合并。"
+BAD_PHONE = "这个手机号不对，请发11位手机号，如「电话 13912345678」。"
+BAD_FOLLOW_UP = "没看懂这个时间，可以写「下次跟进 周五下午3点」或「下次跟进 12月3日」。"
+LOST_REASONS = {"price": "价格", "competitor": "竞品", "no_budget": "没预算", "other": "其他"}
+
+
+def which_lead(target: str, example: str) -> tuple[str, ...]:
+    return (f"「{target}」对应你的好几个客户，请点一下要改的那家，或回复带编号的指令，如「{example}」。",)
+
+
+def which_lead_line(lead_id: int, name: str, contact: str | None) -> str:
+    return f"#{lead_id} {name}" + (f" {contact}" if contact else "")
+
+
+def no_such_lead(target: str) -> str:
+    return f"你的客户里没有「{target}」。发「我的线索」看看编号，再写「#编号 …」更正。"
+
+
+def unknown_tag(value: str, labels: list[str]) -> str:
+    return f"没有「{value}」这个标签。可用的标签：{'、'.join(labels)}。"
+
+
+def unknown_stage(value: str, labels: list[str]) -> str:
+    return f"没有「{value}」这个阶段。可用的阶段：{'、'.join(labels)}。"
+
+
+def tag_removed(tag: str, lead: str) -> str:
+    return f"已去掉「{tag}」标签（{lead}）。"
+
+
+def tag_added(tag: str, lead: str) -> str:
+    return f"已加上「{tag}」标签（{lead}）。"
+
+
+def tag_absent(tag: str, lead: str) -> str:
+    return f"「{lead}」的记录里本来就没有「{tag}」标签。"
+
+
+def tag_present(tag: str, lead: str) -> str:
+    return f"「{lead}」的记录里已经有「{tag}」标签了。"
+
+
+def company_set(company: str, lead_id: int) -> str:
+    return f"公司名已改为「{company}」（线索 #{lead_id}）。"
+
+
+COMPANY_WORD, PHONE_WORD = "公司名", "电话"
+
+
+def held_by_own(what: str, other_id: int, other: str, lead_id: int) -> str:
+    merge = f"合并 #{lead_id} 到 #{other_id}"
+    return f"这个{what}已在你的线索 #{other_id}（{other}）上，没有改。如果是同一家，回复「{merge}」。"
+
+
+def held_by_other(what: str, other_id: int, other: str, owner: str) -> str:
+    return f"这个{what}已在线索 #{other_id}（{other}）上，由{owner}负责，没有改。"
+
+
+def contact_set(contact: str, lead: str) -> str:
+    return f"联系人已改为{contact}（{lead}）。"
+
+
+def phone_set(phone: str, lead: str) -> str:
+    return f"电话已改为{phone}（{lead}）。"
+
+
+def follow_up_moved(when: str, lead: str) -> str:
+    return f"好的，下次跟进改到{when}，到时提醒你（{lead}）。"
+
+
+def stage_set(stage: str, lead: str) -> str:
+    return f"阶段已改为「{stage}」（{lead}）。"
+
+
+def stage_unchanged(stage: str, lead: str) -> str:
+    return f"「{lead}」本来就在「{stage}」阶段。"
+
+
+def won_title(lead: str) -> str:
+    return f"🎉 赢单：{lead}"
+
+
+def won_line(was: str) -> str:
+    return f"恭喜！阶段从「{was}」改为成交，这条线索不再计入红黄灯和提醒升级。"
+
+
+def lost_title(lead: str) -> str:
+    return f"输单：{lead}"
+
+
+def lost_line(was: str) -> str:
+    return f"阶段从「{was}」改为丢单，原因会计入周报。原因不对可以点下面改。"
+
+
+def lost_reason_set(reason: str, lead: str) -> str:
+    return f"已把「{lead}」的输单原因改为「{reason}」。"
+
+
+def merged_title(source: str, into: str) -> str:
+    return f"已合并：{source} → {into}"
+
+
+def merged_lines(from_id: int, into_id: int, counts: dict[str, int]) -> tuple[str, ...]:
+    moved = (
+        f"{counts['activities']}条跟进记录（含标签）、{counts['reminders']}条提醒、{counts['alerts']}条预警、"
+        f"{counts['stage_changes']}次阶段变化"
+    )
+    return (f"线索 #{from_id} 的{moved}已并入 #{into_id}，#{from_id} 已删除。",)
+
+
+MERGE_NOTE = "合并错了？10分钟内点「撤销合并」或回复「撤销合并」。"
+
+
+def merge_undone(from_id: int, source: str, into_id: int) -> str:
+    return f"已撤销合并：线索 #{from_id}（{source}）已恢复，合并时移入 #{into_id} 的记录都已移回。"

@@ -82,15 +82,16 @@ def read_command(text: str) -> Command | None:
         return Command(Intent.CHOOSE, "new")
     if m := _MERGE.match(text):
         return Command(Intent.MERGE, lead_ids=(int(m["a"]), int(m["b"])))
+    # A correction names its field first, so "阶段 成交" sets the stage rather than naming a lead "阶段".
+    for intent, pattern in _CORRECTION_RES:
+        if (m := pattern.match(text)) and _plausible_target(m["target"]):
+            return Command(intent, m["value"].strip(" 。"), target=m["target"])
     if (m := _WON.match(text)) and not m["value"].strip(" ！!。"):
         return Command(Intent.WON, target=m["target"])
     if m := _LOST.match(text):
         return Command(Intent.LOST, m["value"].strip(" 。"), target=m["target"])
     if m := _LOOKUP.match(text):
         return Command(Intent.LOOKUP, (m["a"] or m["b"]).strip())
-    for intent, pattern in _CORRECTION_RES:
-        if (m := pattern.match(text)) and _plausible_target(m["target"]):
-            return Command(intent, m["value"].strip(" 。"), target=m["target"])
     return None
 
 

@@ -132,12 +132,7 @@ def _resolve(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
     person = person_name(mention.contact)
     scored = [_score(c, mention, person, words) for c in candidates]
     if mention.company or any(s.name for s in scored):
-        found = _by_company(mention, scored)
-        recent = [s for s in scored if s.recent]
-        if found.outcome == Outcome.NEW and recent and not company_name(mention.company or "").trade:
-            # A name that is no company's (贼墨迹, 开票信息) right after a note: that lead, or a new one?
-            return _ask(recent, "a doubtful name right after a note")
-        return found
+        return _by_company(mention, scored)
     if mention.contact:
         if _plausible_company(company_in(mention.text, lx.default_lexicon()), mention.contact):
             # The message names a company the reader did not keep: never file it by the contact alone.

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from config.rules import Rules
@@ -115,10 +115,34 @@ def set_follow_up(
     activity = session.get(Activity, activity_id)
     if activity is None or activity.author_id != author.id:
         return False
+    follow_up_on(session, activity, follow_up_at, has_time=has_time, now=now, rules=rules)
+    return True
+
+
+def follow_up_on(
+    session: Session, activity: Activity, follow_up_at: datetime, *, has_time: bool, now: datetime, rules: Rules
+) -> None:
+    """Give `activity` the follow-up time `follow_up_at`: it replaces the lead's earlier follow-up and its
+    reminder, as if the note had said it (a follow-up the note had already is replaced)."""
+    session.execute(delete(Reminder).where(Reminder.activity_id == activity.id, Reminder.kind == "follow_up"))
     activity.follow_up_at, activity.follow_up_has_time = follow_up_at, has_time
     _settle_reminders(session, activity, follow_ups=True, due_by=None)
     _schedule_follow_up(session, activity.lead, activity, now, rules)
-    return True
+
+
+def latest_activity(session: Session, lead: Lead) -> Activity | None:
+    """The lead's most recent activity, if it has one."""
+    return session.scalar(
+        select(Activity)
+        .where(Activity.lead_id == lead.id)
+        .order_by(Activity.created_at.desc(), Activity.id.desc())
+        .limit(1)
+    )
+
+
+def tags_by_id(session: Session, ids: Iterable[str], rules: Rules) -> list[Tag]:
+    """Tag rows for `ids` (those the taxonomy defines but the table lacks are added)."""
+    return _tags(session, ids, rules)
 
 
 def _settle_reminders(session: Session, activity: Activity, *, follow_ups: bool, due_by: datetime | None) -> None:
@@ -257,6 +281,12 @@ def undo_activity(session: Session, activity: Activity) -> Undone:
         session.delete(lead)
         return Undone(lead_id=result.lead_id, company=result.company, lead_deleted=True)
     lead.last_activity_at = remaining[0].created_at if remaining else None
+    refresh_follow_up(session, lead)
+    return result
+
+
+def refresh_follow_up(session: Session, lead: Lead) -> None:
+    """The lead's next follow-up, from its earliest pending follow-up reminder (none: no follow-up)."""
     upcoming = session.scalars(
         select(Reminder)
         .where(Reminder.lead_id == lead.id, Reminder.status == ReminderStatus.PENDING, Reminder.kind == "follow_up")
@@ -266,7 +296,11 @@ def undo_activity(session: Session, activity: Activity) -> Undone:
     source = session.get(Activity, upcoming.activity_id) if upcoming and upcoming.activity_id else None
     lead.next_follow_up_at = source.follow_up_at if source else None
     lead.next_follow_up_has_time = source.follow_up_has_time if source else False
-    return result
+
+
+def refresh_last_activity(session: Session, lead: Lead) -> None:
+    """The lead's last activity time, from the activities it has now."""
+    lead.last_activity_at = session.scalar(select(func.max(Activity.created_at)).where(Activity.lead_id == lead.id))
 
 
 def last_note_texts(session: Session, lead_ids: list[int]) -> dict[int, str]:

@@ -21,8 +21,10 @@ from storage.states import (
     AlertLevel,
     AlertRule,
     AlertStatus,
+    CorrectionField,
     InboundStatus,
     LeadSource,
+    LostReason,
     OutboxStatus,
     ReminderStatus,
     Role,
@@ -138,6 +140,9 @@ class Lead(Base):
     last_activity_at: Mapped[datetime | None] = mapped_column(index=True)
     next_follow_up_at: Mapped[datetime | None] = mapped_column(index=True)
     next_follow_up_has_time: Mapped[bool] = mapped_column(default=False)
+    # Why a lost deal was lost: a category for the weekly report, and the rep's own words.
+    lost_reason: Mapped[LostReason | None] = mapped_column(state_type(LostReason, "lost_reason", 16))
+    lost_note: Mapped[str | None] = mapped_column(String(200))
 
     owner: Mapped[User] = relationship()
 
@@ -301,3 +306,41 @@ class Alert(Base):
 
     def __repr__(self) -> str:
         return f"<Alert {self.id} lead={self.lead_id} {self.rule}/{self.level} {self.status}>"
+
+
+class Correction(Base):
+    """A rep set right what the bot had recorded: on a note (`activity_id`) or on its lead, one field's value
+    before and after (tags as comma-separated ids). The reader learns from these (`salesbot nlp corrections`)."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activities.id", ondelete="SET NULL"), index=True)
+    field: Mapped[CorrectionField] = mapped_column(state_type(CorrectionField, "field", 16))
+    before: Mapped[str | None] = mapped_column(String(200))
+    after: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"<Correction {self.id} lead={self.lead_id} {self.field}: {self.before!r}->{self.after!r}>"
+
+
+class Merge(Base):
+    """Lead `from_lead_id` was merged into `into_lead_id` and deleted. `moved` keeps what it takes to restore it:
+    the deleted lead's row, the ids of the rows that moved, the rows dropped as duplicates, and what the
+    surviving lead took over from it."""
+
+    __tablename__ = "merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    from_lead_id: Mapped[int]  # no foreign key: the lead is gone until the merge is undone
+    into_lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    moved: Mapped[dict]
+    created_at: Mapped[datetime]
+    undone_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<Merge {self.id} #{self.from_lead_id}->#{self.into_lead_id}>"

@@ -27,6 +27,10 @@ class Why(StrEnum):
     STALE_BUTTON = "the button's value is stale or forged"
     MANAGERS_ONLY = "only managers may assign leads"
     NOT_IN_TEAM = "leads may be reassigned only to the manager's own reps"
+    NO_NOTE = "there is no recent note to correct"
+    MERGE_SAME = "a lead cannot be merged into itself"
+    MERGE_GONE = "the merge was undone already"
+    MERGE_EXPIRED = "the merge can no longer be undone"
 
 
 class Refusal(Exception):

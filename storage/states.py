@@ -56,3 +56,23 @@ class AlertStatus(StrEnum):
     SNOOZED = "snoozed"
     HANDLED = "handled"
     RESOLVED = "resolved"
+
+
+class CorrectionField(StrEnum):
+    """What a correction set right (storage/corrections.py)."""
+
+    TAGS = "tags"
+    COMPANY = "company"
+    CONTACT = "contact"
+    PHONE = "phone"
+    FOLLOW_UP = "follow_up"
+    STAGE = "stage"
+
+
+class LostReason(StrEnum):
+    """Why a deal was lost, as the weekly report counts it."""
+
+    PRICE = "price"
+    COMPETITOR = "competitor"
+    NO_BUDGET = "no_budget"
+    OTHER = "other"

@@ -194,9 +194,9 @@ def at_0003(db_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def test_0004_keeps_every_row_and_every_child_row_of_the_rebuilt_tables(at_0003: Engine) -> None:
+def test_0004_keeps_every_row_and_every_child_row_of_the_rebuilt_tables(at_0003: Engine, db_url: str) -> None:
     before, indexes = _contents(at_0003), _lead_indexes(at_0003)
-    upgrade(at_0003)
+    command.upgrade(alembic_config(db_url), "0004")
     assert _contents(at_0003) == before
     assert _lead_indexes(at_0003) == indexes
     assert "ix_leads_stage_idle_since" in indexes
@@ -204,7 +204,7 @@ def test_0004_keeps_every_row_and_every_child_row_of_the_rebuilt_tables(at_0003:
 
 def test_0004_downgrades_without_losing_rows_and_then_accepts_any_value(at_0003: Engine, db_url: str) -> None:
     before = _contents(at_0003)
-    upgrade(at_0003)
+    command.upgrade(alembic_config(db_url), "0004")
     command.downgrade(alembic_config(db_url), "0003")
     assert _contents(at_0003) == before
     assert "ix_leads_stage_idle_since" in _lead_indexes(at_0003)

@@ -24,6 +24,7 @@ from tests.conftest import NOW
         ("下次跟进 周五下午3点", Command(Intent.SET_FOLLOW_UP, "周五下午3点")),
         ("阶段 报价", Command(Intent.SET_STAGE, "报价")),
         ("#3 阶段 报价", Command(Intent.SET_STAGE, "报价", target="#3")),
+        ("阶段 成交", Command(Intent.SET_STAGE, "成交")),
         ("华力 去掉 价格敏感", Command(Intent.REMOVE_TAG, "价格敏感", target="华力")),
         ("赢单", Command(Intent.WON)),
         ("华力赢单了", Command(Intent.WON, target="华力")),

@@ -22,7 +22,7 @@ from bot import runtime
 from bot.conversation import ACTIONS, COMMANDS, EXAMPLE
 from bot.periodic import escalate, reminders
 from storage.leads import add_assigned_lead
-from storage.models import Activity, Alert, Lead, OutboxMessage, Reminder, User
+from storage.models import Activity, Alert, Correction, Lead, Merge, OutboxMessage, Reminder, User, activity_tags
 from storage.people import add_team, add_user, find_user
 from tests.conftest import NOW, Chat, RecordingSender, make_runtime
 from tests.stack import Stack, build_stack
@@ -54,7 +54,21 @@ class World:
         with self.rt.transaction() as s:
             return (
                 s.execute(select(Activity.id, Activity.lead_id).order_by(Activity.id)).all(),
-                s.execute(select(Lead.id, Lead.owner_id, Lead.next_follow_up_at).order_by(Lead.id)).all(),
+                s.execute(
+                    select(
+                        Lead.id,
+                        Lead.owner_id,
+                        Lead.next_follow_up_at,
+                        Lead.company,
+                        Lead.contact_name,
+                        Lead.phone,
+                        Lead.stage,
+                        Lead.lost_reason,
+                    ).order_by(Lead.id)
+                ).all(),
+                s.execute(select(activity_tags).order_by(activity_tags.c.activity_id, activity_tags.c.tag_id)).all(),
+                s.execute(select(Correction.id)).all(),
+                s.execute(select(Merge.id, Merge.undone_at)).all(),
                 s.execute(select(Reminder.id, Reminder.status, Reminder.due_at, Reminder.user_id)).all(),
                 s.execute(select(Alert.id, Alert.status, Alert.snoozed_until, Alert.handled_by_id)).all(),
                 s.execute(select(User.id, User.pending).order_by(User.id)).all(),
@@ -103,6 +117,8 @@ def world(sqlite_url: str) -> Iterator[World]:
         }
         world = World(rt, sent, buttons)
         buttons["alert_reassign_to"] = {**buttons["alert_take"], "user_id": world.user_id(OTHER_REP)}
+        buttons["correct"] = {"lead_id": 1, "intent": "remove_tag", "value": "价格敏感"}
+        buttons["lead_won"] = buttons["lead_lost"] = {"lead_id": 1}
         yield world
 
 
@@ -112,6 +128,7 @@ NOT_AUTHOR = "只有记录人本人可以撤销这条记录。"
 NOT_YOUR_REMINDER = "这条提醒不是发给你的，不能替别人处理。"
 MANAGERS_CARD = "这张卡片是发给主管的，你没有权限处理。"
 NOT_YOUR_LEAD = "这条线索（杭州华力机械）由张伟负责，你没有权限操作。"
+NOT_YOURS = NOT_YOUR_LEAD
 STALE = "这个按钮已失效，请重新发送指令。"
 ALLOWED = None
 
@@ -122,9 +139,12 @@ PRESSED_AT = {
     "reminder": at("2026-12-02T09:10"),
     "alert": at("2026-12-01T11:05"),
     "which": at("2026-12-01T12:05"),
-    "lead": at("2026-12-01T12:05"),
     "note": at("2026-12-01T12:05"),
+    **dict.fromkeys(("correct", "lead", "lost", "merge"), NOW + timedelta(minutes=2)),
 }
+# Buttons that only a card the owner asked for carries: what the owner says first (a minute after the note).
+PREPARED_BY_OWNER = {"lost_reason": "#1 输单", "merge_undo": "合并 #2 到 #1"}
+OWNER_ONLY_AND_MANAGERS = (ALLOWED, NOT_YOURS, NOT_YOURS, ALLOWED, ALLOWED)
 
 # action -> the answer for (owner, other rep, other team's manager, owner's manager, admin); None = allowed.
 ACTION_MATRIX: dict[str, tuple[str | None, ...]] = {
@@ -142,6 +162,11 @@ ACTION_MATRIX: dict[str, tuple[str | None, ...]] = {
     "note_on": (ALLOWED, NOT_YOUR_LEAD, NOT_YOUR_LEAD, ALLOWED, ALLOWED),
     "move_note": (ALLOWED, NOT_AUTHOR, NOT_AUTHOR, NOT_AUTHOR, NOT_AUTHOR),
     "move_note_to": (ALLOWED, NOT_AUTHOR, NOT_AUTHOR, NOT_AUTHOR, NOT_AUTHOR),
+    "correct": OWNER_ONLY_AND_MANAGERS,
+    "lead_won": OWNER_ONLY_AND_MANAGERS,
+    "lead_lost": OWNER_ONLY_AND_MANAGERS,
+    "lost_reason": OWNER_ONLY_AND_MANAGERS,
+    "merge_undo": OWNER_ONLY_AND_MANAGERS,
 }
 # These only show something (choices, a lead card): they change no row, so "allowed" shows as a card.
 CHANGES_NOTHING_WHEN_ALLOWED = {"alert_reassign", "lead_card", "move_note"}
@@ -162,10 +187,14 @@ def test_every_card_action_has_a_row_in_the_permission_matrix() -> None:
 def test_each_button_is_honoured_only_for_those_allowed(
     world: World, action: str, actor: str, refusal: str | None
 ) -> None:
+    value = world.buttons.get(action)
+    if action in PREPARED_BY_OWNER:
+        Chat(world.rt, world.sent, OWNER).say(PREPARED_BY_OWNER[action], NOW + timedelta(minutes=1))
+        value = next(b.value for b in world.sent.sent[-1][1].buttons if b.action == action)
     before = world.snapshot(actor)
     start = len(world.sent.sent)
     when = PRESSED_AT[action.split("_")[0]]
-    text = Chat(world.rt, world.sent, actor).click(action, world.buttons[action], when)
+    text = Chat(world.rt, world.sent, actor).click(action, value, when)
     [(recipient, card)] = world.sent.sent[start:][-1:]
     assert recipient == actor
     if refusal is not None:
@@ -240,6 +269,54 @@ def test_each_command_shows_and_changes_only_the_speakers_own_leads(
     names_a_lead = any(company in text.replace(EXAMPLE, "") for company in ("杭州华力机械", "上海申通包装"))
     assert names_a_lead is (actor == OWNER and command != HELP)
     assert (world.snapshot(actor) == before) is not (actor == OWNER and command == UNDO)
+
+
+# Corrections, outcomes and merges, said a minute after the note: the first line of the answer for each actor.
+# Naming a lead by number reaches it only for those allowed; naming it by company searches one's own leads.
+CORRECTION_MATRIX: dict[str, tuple[str | None, ...]] = {
+    "#1 去掉 价格敏感": ("已去掉「价格敏感」标签（杭州华力机械）。", NOT_YOURS, NOT_YOURS, None, None),
+    "#1 加 竞品对比": ("已加上「竞品对比」标签（杭州华力机械）。", NOT_YOURS, NOT_YOURS, None, None),
+    "#1 公司是 杭州华力重工": ("公司名已改为「杭州华力重工」（线索 #1）。", NOT_YOURS, NOT_YOURS, None, None),
+    "#1 联系人 王建国": ("联系人已改为王建国（杭州华力机械）。", NOT_YOURS, NOT_YOURS, None, None),
+    "#1 电话 13912345679": ("电话已改为13912345679（杭州华力机械）。", NOT_YOURS, NOT_YOURS, None, None),
+    "#1 下次跟进 周五下午3点": (
+        "好的，下次跟进改到后天 11月27日（周五） 15:00，到时提醒你（杭州华力机械）。",
+        NOT_YOURS,
+        NOT_YOURS,
+        None,
+        None,
+    ),
+    "#1 阶段 报价": ("阶段已改为「方案/报价」（杭州华力机械）。", NOT_YOURS, NOT_YOURS, None, None),
+    "#1 赢单": ("【🎉 赢单：杭州华力机械】", NOT_YOURS, NOT_YOURS, None, None),
+    "#1 输单 太贵": ("【输单：杭州华力机械】", NOT_YOURS, NOT_YOURS, None, None),
+    "合并 #2 到 #1": (
+        "【已合并：上海申通包装 → 杭州华力机械】",
+        *["这条线索（上海申通包装）由张伟负责，你没有权限操作。"] * 2,
+        None,
+        None,
+    ),
+    "华力 去掉 价格敏感": (
+        "已去掉「价格敏感」标签（杭州华力机械）。",
+        *["你的客户里没有「华力」。发「我的线索」看看编号，再写「#编号 …」更正。"] * 4,
+    ),
+    "撤销合并": ("10分钟内没有可撤销的合并。",) * 5,
+}
+CHANGES_NOTHING = {"撤销合并"}
+
+
+@pytest.mark.parametrize(
+    ("command", "actor", "expected"),
+    [(c, actor, row[i]) for c, row in CORRECTION_MATRIX.items() for i, actor in enumerate(ACTORS)],
+)
+def test_each_correction_reaches_only_the_leads_the_speaker_may_change(
+    world: World, command: str, actor: str, expected: str | None
+) -> None:
+    before = world.snapshot(actor)
+    text = Chat(world.rt, world.sent, actor).say(command, NOW + timedelta(minutes=1))
+    allowed = CORRECTION_MATRIX[command][0]
+    assert first_line(text) == (expected or allowed)
+    changed = expected is None or (expected == allowed and command not in CHANGES_NOTHING)
+    assert (world.snapshot(actor) != before) is changed
 
 
 @pytest.mark.parametrize(

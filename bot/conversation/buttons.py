@@ -10,6 +10,7 @@ from collections.abc import Callable
 from bot import notices, texts
 from bot.cards import Card
 from bot.conversation.commands import undone_card
+from bot.conversation.corrections import BUTTONS as CORRECTION_BUTTONS
 from bot.conversation.handover import move_lead
 from bot.conversation.lookup import show_lead
 from bot.conversation.notes import move_note_button, move_note_to_button, note_on_button, which_button
@@ -144,4 +145,5 @@ ACTIONS: dict[str, Callable[[Turn, dict], Card]] = {
     "move_note": move_note_button,
     "move_note_to": move_note_to_button,
     "lead_card": show_lead,
+    **CORRECTION_BUTTONS,
 }

@@ -9,6 +9,7 @@ from datetime import datetime, time, timedelta
 
 from bot import notices, texts
 from bot.cards import Card
+from bot.conversation import corrections
 from bot.conversation.handover import move_lead
 from bot.conversation.turn import Turn
 from bot.format import known_name, lead_name, person_name
@@ -47,6 +48,9 @@ def respond(turn: Turn, text: str) -> Card | None:
         rest = text.removeprefix(word).strip()
         if text.startswith(word) and rest and (view := leads_view(rest, turn.rules)) is not None:
             return _my_leads(turn, view)
+    correction = corrections.respond(turn, text)
+    if correction is not None:
+        return correction
     command = COMMANDS.get(_command_key(text))
     return command(turn) if command is not None else None
 
