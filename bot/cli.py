@@ -510,13 +510,22 @@ def nlp_group() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A JSONL file of this company's own labelled notes (the corpus format), learnt with the corpus.",
 )
+@click.option(
+    "--with-corrections",
+    is_flag=True,
+    help="Also learn the notes reps corrected in this deployment's database (see `nlp corrections --jsonl`).",
+)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the model here instead.")
-def nlp_train(shipped: bool, corpus_dir: Path | None, example_files: tuple[Path, ...], out: Path | None) -> None:
+def nlp_train(
+    shipped: bool, corpus_dir: Path | None, example_files: tuple[Path, ...], with_corrections: bool, out: Path | None
+) -> None:
     """Train the reader on the labelled corpus and save it (the deployment's data dir, or --shipped)."""
     from nlp import model as reader
     from nlp.training import CORPUS_DIR, corpus_records, read_records, train_model
 
     settings = _settings()
+    if shipped and with_corrections:
+        raise click.UsageError("the shipped model is built from the corpus alone; train a deployment's own model")
     try:
         records = corpus_records(corpus_dir or CORPUS_DIR)
         own = [record for path in example_files for record in read_records(path)]
@@ -524,11 +533,24 @@ def nlp_train(shipped: bool, corpus_dir: Path | None, example_files: tuple[Path,
         raise click.ClickException(f"{exc}; pass --corpus DIR") from exc
     except (ValueError, KeyError) as exc:
         raise click.ClickException(f"a labelled note cannot be read: {exc}") from exc
-    sources = {"corpus": len(records), **({"examples": len(own)} if own else {})}
+    corrected = _corrected_records(settings) if with_corrections else []
+    sources = {
+        "corpus": len(records),
+        **({"examples": len(own)} if own else {}),
+        **({"corrections": len(corrected)} if with_corrections else {}),
+    }
+    own += corrected
     trained = train_model(records + own, sources=sources)
     path = out or (reader.SHIPPED if shipped else settings.data_dir / reader.DEPLOYMENT_FILE)
     trained.to_file(path)
     click.echo(f"trained on {trained.examples} examples ({len(trained.features)} features): {path}")
+
+
+def _corrected_records(settings: Settings) -> list[dict]:
+    from bot.correction_examples import correction_records
+
+    with _runtime(settings) as rt, rt.transaction() as session:
+        return correction_records(session, tz=settings.tz, rules=rt.rules)
 
 
 @nlp_group.command("corrections")
@@ -537,12 +559,8 @@ def nlp_train(shipped: bool, corpus_dir: Path | None, example_files: tuple[Path,
 )
 def nlp_corrections(as_jsonl: bool) -> None:
     """Print reps' corrections as labelled notes, for `salesbot nlp train --examples FILE`."""
-    from bot.correction_examples import correction_records
-
-    settings = _settings()
-    with _runtime(settings) as rt, rt.transaction() as session:
-        for record in correction_records(session, tz=settings.tz, rules=rt.rules):
-            click.echo(json.dumps(record, ensure_ascii=False))
+    for record in _corrected_records(_settings()):
+        click.echo(json.dumps(record, ensure_ascii=False))
 
 
 @nlp_group.command("status")

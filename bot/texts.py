@@ -108,6 +108,10 @@ def help_lines(rules: Rules, *, manages: bool) -> tuple[str, ...]:
         f"· 我的线索 —— 你名下的线索，🟢正常 {light_legend(rules)}",
         "· 今日待办 —— 今天该跟进的客户（含已逾期）",
         f"· 撤销 —— 撤回你{rules.undo_minutes}分钟内的上一条记录",
+        "· 查 客户名 —— 看这家客户的阶段、标签和最近几次跟进（也可以问「华力怎么样了」）",
+        "· 去掉 价格敏感 / 加 需要样机 / 联系人 王建国 / 电话 … / 下次跟进 周五下午3点 / 阶段 报价 —— 更正上一条记录",
+        "· 赢单 / 输单 原因 —— 给上一条记录的客户定结果（前面加 #编号 指定客户）",
+        "· 合并 #5 到 #2 —— 把重复的线索并到一起（10分钟内可「撤销合并」）",
     ]
     if manages:
         commands.append("· 分配 客户 给 销售 —— 把线索交给团队里的销售")
@@ -230,6 +234,12 @@ YOU = "你"
 OWNER = "负责人"
 NO_ACTIVITY_YET = "还没有跟进记录。"
 NOTE_ON_BUTTON = "记一笔"
+WON_BUTTON = "赢单"
+LOST_BUTTON = "输单"
+
+
+def lead_card_note(lead_id: int) -> str:
+    return f"改阶段、改信息：回复「#{lead_id} 阶段 报价」「#{lead_id} 联系人 王建国」这样的一句话。"
 NOTE_ON_PROMPT = "好的，直接发这次跟进的情况，我记到这家客户上。"
 
 

@@ -164,8 +164,17 @@ def test_a_look_up_shows_the_lead_card_and_logs_nothing(rt: Runtime, sent: Recor
     reply = chat.say("查 华力")
     assert reply.splitlines()[0] == "【杭州华力机械（#1）】"
     assert "标签：价格敏感、需要样机" in reply and "负责人：你" in reply
-    assert [b.label for b in buttons(sent)] == ["记一笔"]
+    assert [b.label for b in buttons(sent)] == ["记一笔", "赢单", "输单"]
     assert counts(rt) == (1, 1)
+
+
+def test_a_win_from_the_lead_card_closes_the_lead(rt: Runtime, sent: RecordingSender):
+    chat = Chat(rt, sent)
+    chat.say(FIRST)
+    chat.say("查 华力")
+    won = next(b for b in buttons(sent) if b.label == "赢单")
+    chat.click(won.action, won.value)
+    assert "阶段：成交" in chat.say("查 华力", NOW + timedelta(minutes=1))
 
 
 def test_how_is_a_customer_doing_is_a_look_up(rt: Runtime, sent: RecordingSender):

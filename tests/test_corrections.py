@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.correction_examples import correction_records
 from bot.runtime import Runtime
+from nlp.model import ReaderModel
 from nlp.training import examples_from_record, read_records
 from storage.models import Activity, Correction, Lead, Reminder, StageChange
 from storage.states import CorrectionField, ReminderStatus
@@ -230,3 +231,35 @@ def test_salesbot_nlp_corrections_prints_what_salesbot_nlp_train_learns(tmp_path
     trained = run("nlp", "train", "--corpus", str(corpus), "--examples", str(own))
     assert trained.exit_code == 0, trained.output
     assert trained.output.startswith("trained on 2 examples")
+
+
+def test_salesbot_nlp_train_with_corrections_learns_reps_corrections_into_the_deployments_model(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = {"SALESBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "SALESBOT_DATA_DIR": str(tmp_path / "data")}
+
+    def run(*args: str, stdin: str = ""):
+        return CliRunner().invoke(main, list(args), input=stdin, env=env)
+
+    now = "2026-11-25T10:00:00+08:00"
+    assert run("chat", "--as", "wecom:zhangwei", "--now", now, stdin=f"{NOTE}\n去掉 价格敏感\n").exit_code == 0
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    seed = {"text": "华力机械王总嫌贵", "tags": ["price_sensitive"], "activity_type": "other", "stage_signal": None}
+    (corpus / "ours.jsonl").write_text(json.dumps(seed, ensure_ascii=False) + "\n", encoding="utf-8")
+    trained = run("nlp", "train", "--corpus", str(corpus), "--with-corrections")
+    assert trained.exit_code == 0, trained.output
+    assert trained.output.startswith("trained on 2 examples")
+    saved = ReaderModel.from_file(tmp_path / "data" / "reader_model.json.gz")
+    assert saved.sources == {"corpus": 1, "corrections": 1}
+
+
+def test_the_shipped_model_is_never_trained_on_a_deployments_corrections(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        main,
+        ["nlp", "train", "--shipped", "--with-corrections"],
+        env={"SALESBOT_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"},
+    )
+    assert result.exit_code == 2 and "corpus alone" in result.output

@@ -62,11 +62,18 @@ def lead_card(turn: Turn, lead: Lead) -> Card:
         )
         for a in activities
     ]
+    buttons = [Button(texts.NOTE_ON_BUTTON, "note_on", {"lead_id": lead.id}, style="primary")]
+    if lead.stage not in rules.closed_stages:
+        buttons += [
+            Button(texts.WON_BUTTON, "lead_won", {"lead_id": lead.id}),
+            Button(texts.LOST_BUTTON, "lead_lost", {"lead_id": lead.id}, style="danger"),
+        ]
     return Card(
         title=texts.lead_card_title(lead_name(lead), lead.id),
         lines=tuple(timeline) or (texts.NO_ACTIVITY_YET,),
         fields=tuple(fields),
-        buttons=(Button(texts.NOTE_ON_BUTTON, "note_on", {"lead_id": lead.id}, style="primary"),),
+        buttons=tuple(buttons),
+        note=texts.lead_card_note(lead.id),
     )
 
 
