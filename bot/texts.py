@@ -240,6 +240,8 @@ LOST_BUTTON = "输单"
 
 def lead_card_note(lead_id: int) -> str:
     return f"改阶段、改信息：回复「#{lead_id} 阶段 报价」「#{lead_id} 联系人 王建国」这样的一句话。"
+
+
 NOTE_ON_PROMPT = "好的，直接发这次跟进的情况，我记到这家客户上。"
 
 

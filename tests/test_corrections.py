@@ -210,7 +210,8 @@ def test_corrected_notes_are_exported_as_labelled_notes_the_trainer_reads(
     assert (example.tags, example.activity) == (frozenset({"needs_sample"}), "visit")
 
 
-def test_salesbot_nlp_corrections_prints_what_salesbot_nlp_train_learns(tmp_path: Path, monkeypatch) -> None:
+def corrected_in_chat(tmp_path: Path, monkeypatch):
+    """A deployment in `tmp_path` where a rep logged NOTE and removed a tag; returns a CLI runner for it."""
     monkeypatch.chdir(tmp_path)
     env = {"SALESBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "SALESBOT_DATA_DIR": str(tmp_path / "data")}
 
@@ -219,6 +220,11 @@ def test_salesbot_nlp_corrections_prints_what_salesbot_nlp_train_learns(tmp_path
 
     now = "2026-11-25T10:00:00+08:00"
     assert run("chat", "--as", "wecom:zhangwei", "--now", now, stdin=f"{NOTE}\n去掉 价格敏感\n").exit_code == 0
+    return run
+
+
+def test_salesbot_nlp_corrections_prints_what_salesbot_nlp_train_learns(tmp_path: Path, monkeypatch) -> None:
+    run = corrected_in_chat(tmp_path, monkeypatch)
     exported = run("nlp", "corrections", "--jsonl")
     assert exported.exit_code == 0, exported.output
     [line] = exported.output.splitlines()
@@ -236,14 +242,7 @@ def test_salesbot_nlp_corrections_prints_what_salesbot_nlp_train_learns(tmp_path
 def test_salesbot_nlp_train_with_corrections_learns_reps_corrections_into_the_deployments_model(
     tmp_path: Path, monkeypatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    env = {"SALESBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "SALESBOT_DATA_DIR": str(tmp_path / "data")}
-
-    def run(*args: str, stdin: str = ""):
-        return CliRunner().invoke(main, list(args), input=stdin, env=env)
-
-    now = "2026-11-25T10:00:00+08:00"
-    assert run("chat", "--as", "wecom:zhangwei", "--now", now, stdin=f"{NOTE}\n去掉 价格敏感\n").exit_code == 0
+    run = corrected_in_chat(tmp_path, monkeypatch)
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     seed = {"text": "华力机械王总嫌贵", "tags": ["price_sensitive"], "activity_type": "other", "stage_signal": None}

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.runtime import Runtime
-from storage.models import Activity, Alert, Correction, Lead, Merge, Reminder, StageChange, activity_tags
 from storage.leads import add_assigned_lead
+from storage.models import Activity, Alert, Correction, Lead, Merge, Reminder, StageChange, activity_tags
 from storage.people import add_team, add_user, find_user
 from tests.conftest import Chat, RecordingSender
 from tests.stack import FEISHU_REP, Stack, build_stack
