@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from config.rules import Rules
 from storage.activities import lead_tag_ids
 from storage.models import Lead, StageChange, User
+from storage.refusals import Refusal, Why
 from storage.stages import move_stage
 from storage.states import LostReason
 
@@ -61,6 +62,14 @@ def close(
     lead.lost_reason = reason if lost else None
     lead.lost_note = (note or None) if lost else None
     return before
+
+
+def set_lost_reason(lead: Lead, reason: object, rules: Rules) -> LostReason:
+    """Change why a lost lead was lost; refused (a stale button) for a reason we do not know or an open lead."""
+    if reason not in set(LostReason) or lead.stage != lost_stage(rules):
+        raise Refusal(Why.STALE_BUTTON)
+    lead.lost_reason = LostReason(reason)
+    return lead.lost_reason
 
 
 def lost_reasons(session: Session, team_id: int, start: datetime, end: datetime, rules: Rules) -> dict[LostReason, int]:

@@ -308,10 +308,8 @@ def _lost_button(turn: Turn, value: dict) -> Card:
 
 def _lost_reason_button(turn: Turn, value: dict) -> Card:
     lead = lead_for_actor(turn.session, turn.actor, one_id(value, "lead_id"))
-    if value.get("reason") not in set(LostReason) or lead.stage != outcomes.lost_stage(turn.rules):
-        raise Refusal(Why.STALE_BUTTON)
-    lead.lost_reason = LostReason(value["reason"])
-    return _lost_card(lead, texts.lost_reason_set(texts.LOST_REASONS[lead.lost_reason], lead_name(lead)))
+    reason = outcomes.set_lost_reason(lead, value.get("reason"), turn.rules)
+    return _lost_card(lead, texts.lost_reason_set(texts.LOST_REASONS[reason], lead_name(lead)))
 
 
 def _merge_undo_button(turn: Turn, value: dict) -> Card:
