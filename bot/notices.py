@@ -12,7 +12,7 @@ from bot.cards import Button, Card, Field
 from bot.format import lead_name, money, person_name, when
 from config.rules import Rules
 from nlp import parse_note
-from storage.activities import last_note_texts
+from storage.activities import latest_notes
 from storage.models import Alert, Lead, Reminder, User
 from storage.outbox import notify_user
 from storage.reports import Digest, Pressing, Ranked, RepWeek
@@ -57,8 +57,8 @@ def _alert_line(alert: Alert, now: datetime, tz: tzinfo, risk_words: tuple[str, 
 
 def _risk_words(session: Session, alerts: list[Alert], now: datetime) -> dict[int, tuple[str, ...]]:
     """Per lead, the risk words (嫌贵, 在比价) of its last note, so a manager sees what the neglect may cost."""
-    last_notes = last_note_texts(session, [a.lead_id for a in alerts])
-    return {lead_id: parse_note(text, now).risk_words for lead_id, text in last_notes.items()}
+    last_notes = latest_notes(session, [a.lead_id for a in alerts], per_lead=1)
+    return {lead_id: parse_note(notes[0], now).risk_words for lead_id, notes in last_notes.items()}
 
 
 def alert_card(

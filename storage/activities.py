@@ -303,14 +303,19 @@ def refresh_last_activity(session: Session, lead: Lead) -> None:
     lead.last_activity_at = session.scalar(select(func.max(Activity.created_at)).where(Activity.lead_id == lead.id))
 
 
-def last_note_texts(session: Session, lead_ids: list[int]) -> dict[int, str]:
-    """The text of each lead's most recent activity (leads without one are left out)."""
+def latest_notes(session: Session, lead_ids: list[int], per_lead: int) -> dict[int, tuple[str, ...]]:
+    """Up to `per_lead` latest note texts of each lead, newest first (leads without one are left out)."""
+    if not lead_ids:
+        return {}
+    rank = func.row_number().over(partition_by=Activity.lead_id, order_by=Activity.id.desc()).label("rank")
+    ranked = select(Activity.lead_id, Activity.text, rank).where(Activity.lead_id.in_(lead_ids)).subquery()
     rows = session.execute(
-        select(Activity.lead_id, Activity.text)
-        .where(Activity.lead_id.in_(lead_ids))
-        .order_by(Activity.created_at, Activity.id)
+        select(ranked.c.lead_id, ranked.c.text).where(ranked.c.rank <= per_lead).order_by(ranked.c.rank)
     )
-    return {lead_id: text for lead_id, text in rows}
+    notes: dict[int, list[str]] = {}
+    for lead_id, text in rows:
+        notes.setdefault(lead_id, []).append(text)
+    return {lead_id: tuple(texts) for lead_id, texts in notes.items()}
 
 
 def lead_tag_ids(session: Session, lead_ids: list[int]) -> dict[int, list[str]]:

@@ -16,8 +16,6 @@ from sqlalchemy.orm import Session
 from storage.models import Activity, Lead, Team, User
 from storage.roles import is_admin
 
-NOTES_PER_LEAD = 3
-
 
 @dataclass(frozen=True)
 class LastNote:
@@ -35,21 +33,6 @@ def resolution_pool(session: Session, actor: User) -> list[Lead]:
             teams = teams.union(select(Team.id).where(Team.id == actor.team_id))
         others = others.join(User, Lead.owner_id == User.id).where(User.team_id.in_(teams))
     return own + list(session.scalars(others))
-
-
-def latest_notes(session: Session, lead_ids: list[int]) -> dict[int, tuple[str, ...]]:
-    """Up to NOTES_PER_LEAD latest note texts of each lead."""
-    if not lead_ids:
-        return {}
-    rank = func.row_number().over(partition_by=Activity.lead_id, order_by=Activity.id.desc()).label("rank")
-    ranked = select(Activity.lead_id, Activity.text, rank).where(Activity.lead_id.in_(lead_ids)).subquery()
-    rows = session.execute(
-        select(ranked.c.lead_id, ranked.c.text).where(ranked.c.rank <= NOTES_PER_LEAD).order_by(ranked.c.rank)
-    )
-    notes: dict[int, list[str]] = {}
-    for lead_id, text in rows:
-        notes.setdefault(lead_id, []).append(text)
-    return {lead_id: tuple(texts) for lead_id, texts in notes.items()}
 
 
 def last_note(session: Session, actor: User, now: datetime) -> LastNote | None:

@@ -16,9 +16,12 @@ from bot.conversation.turn import Turn
 from nlp import ParsedNote
 from nlp.company_names import company_name, fold
 from nlp.resolve import CONTEXT_MINUTES, Candidate, Mention, Outcome, Resolution, resolve
+from storage.activities import latest_notes
 from storage.leads import can_act
 from storage.models import Lead
-from storage.resolution import last_note, latest_notes, resolution_pool
+from storage.resolution import last_note, resolution_pool
+
+NOTES_PER_LEAD = 3  # each lead's latest notes, for the topics they share with the message
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ def resolve_part(turn: Turn, text: str, part: ParsedNote, *, context: bool = Tru
     recent_id = recent.lead_id if recent and 0 <= recent.minutes_ago <= CONTEXT_MINUTES else None
     said = _Said(text, part)
     pool = [lead for lead in resolution_pool(turn.session, turn.actor) if lead.id == recent_id or said.may_mean(lead)]
-    notes = latest_notes(turn.session, [lead.id for lead in pool])
+    notes = latest_notes(turn.session, [lead.id for lead in pool], per_lead=NOTES_PER_LEAD)
     candidates = [
         Candidate(
             id=lead.id,
