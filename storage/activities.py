@@ -303,6 +303,14 @@ def refresh_last_activity(session: Session, lead: Lead) -> None:
     lead.last_activity_at = session.scalar(select(func.max(Activity.created_at)).where(Activity.lead_id == lead.id))
 
 
+def last_note(session: Session, actor: User, since: datetime | None = None) -> Activity | None:
+    """The actor's most recent note (logged at or after `since`, when given)."""
+    query = select(Activity).where(Activity.author_id == actor.id)
+    if since is not None:
+        query = query.where(Activity.created_at >= since)
+    return session.scalar(query.order_by(Activity.created_at.desc(), Activity.id.desc()).limit(1))
+
+
 def latest_notes(session: Session, lead_ids: list[int], per_lead: int) -> dict[int, tuple[str, ...]]:
     """Up to `per_lead` latest note texts of each lead, newest first (leads without one are left out)."""
     if not lead_ids:

@@ -27,16 +27,6 @@ def mobile(text: str) -> str | None:
     return digits if _MOBILE.fullmatch(digits) else None
 
 
-def last_note(session: Session, actor: User, since: datetime) -> Activity | None:
-    """The actor's most recent note logged at or after `since` (the start of their day)."""
-    return session.scalar(
-        select(Activity)
-        .where(Activity.author_id == actor.id, Activity.created_at >= since)
-        .order_by(Activity.created_at.desc(), Activity.id.desc())
-        .limit(1)
-    )
-
-
 def named_leads(session: Session, actor: User, target: str) -> list[Lead]:
     """The leads a correction names: "#3" (if `actor` may act on it), or the actor's own leads whose company
     contains `target`, by id."""

@@ -1,26 +1,17 @@
-"""The leads a message could be about, as the resolver needs them, and the rep's note just before.
+"""The leads a message could be about, as the resolver needs them.
 
 Which one it is, is decided by `nlp.resolve` (the conversation composes the two): storage only says who may be
 meant — the rep's own leads first, then those of their team (a colleague's customer gets the collision notice
-instead of a duplicate) — and gives each lead's latest notes for the topics they share with the message.
+instead of a duplicate) — and which of their own leads they logged on last.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Activity, Lead, Team, User
 from storage.roles import is_admin
-
-
-@dataclass(frozen=True)
-class LastNote:
-    lead_id: int
-    minutes_ago: int
 
 
 def resolution_pool(session: Session, actor: User) -> list[Lead]:
@@ -33,16 +24,6 @@ def resolution_pool(session: Session, actor: User) -> list[Lead]:
             teams = teams.union(select(Team.id).where(Team.id == actor.team_id))
         others = others.join(User, Lead.owner_id == User.id).where(User.team_id.in_(teams))
     return own + list(session.scalars(others))
-
-
-def last_note(session: Session, actor: User, now: datetime) -> LastNote | None:
-    """The lead of the actor's latest note and how long ago it was logged."""
-    activity = session.scalar(
-        select(Activity).where(Activity.author_id == actor.id).order_by(Activity.id.desc()).limit(1)
-    )
-    if activity is None:
-        return None
-    return LastNote(activity.lead_id, int((now - activity.created_at).total_seconds() // 60))
 
 
 def recent_leads(session: Session, actor: User, limit: int) -> list[Lead]:

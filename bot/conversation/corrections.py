@@ -19,7 +19,7 @@ from bot.format import lead_name, person_name
 from nlp import parse_note
 from nlp.intents import Command, Intent, read_command
 from storage import corrections, outcomes
-from storage.activities import lead_tag_ids
+from storage.activities import last_note, lead_tag_ids
 from storage.leads import lead_for_actor
 from storage.merging import last_merge, merge_leads, undo_merge, undoable_merge
 from storage.models import Lead
@@ -57,7 +57,7 @@ def _target(turn: Turn, command: Command) -> corrections.Target | Card:
     """The note or lead the command is about, or the card asking which lead (or saying there is none)."""
     if command.target is None:
         day_start = datetime.combine(turn.now.date(), time(), tzinfo=turn.now.tzinfo)
-        activity = corrections.last_note(turn.session, turn.actor, day_start)
+        activity = last_note(turn.session, turn.actor, since=day_start)
         if activity is None:
             raise Refusal(Why.NO_NOTE)
         return corrections.Target(lead_for_actor(turn.session, turn.actor, activity.lead_id), activity)

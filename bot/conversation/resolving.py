@@ -16,10 +16,10 @@ from bot.conversation.turn import Turn
 from nlp import ParsedNote
 from nlp.company_names import company_name, fold
 from nlp.resolve import CONTEXT_MINUTES, Candidate, Mention, Outcome, Resolution, resolve
-from storage.activities import latest_notes
+from storage.activities import last_note, latest_notes
 from storage.leads import can_act
 from storage.models import Lead
-from storage.resolution import last_note, resolution_pool
+from storage.resolution import resolution_pool
 
 NOTES_PER_LEAD = 3  # each lead's latest notes, for the topics they share with the message
 
@@ -44,8 +44,9 @@ class Resolved:
 def resolve_part(turn: Turn, text: str, part: ParsedNote, *, context: bool = True) -> Resolved:
     """The lead `part` (read from `text`) is about. `context`: the rep's last note may decide (a message
     that names no customer right after a note is about that note's lead)."""
-    recent = last_note(turn.session, turn.actor, turn.now) if context else None
-    recent_id = recent.lead_id if recent and 0 <= recent.minutes_ago <= CONTEXT_MINUTES else None
+    recent = last_note(turn.session, turn.actor) if context else None
+    minutes = int((turn.now - recent.created_at).total_seconds() // 60) if recent else None
+    recent_id = recent.lead_id if recent and minutes is not None and 0 <= minutes <= CONTEXT_MINUTES else None
     said = _Said(text, part)
     pool = [lead for lead in resolution_pool(turn.session, turn.actor) if lead.id == recent_id or said.may_mean(lead)]
     notes = latest_notes(turn.session, [lead.id for lead in pool], per_lead=NOTES_PER_LEAD)
@@ -57,7 +58,7 @@ def resolve_part(turn: Turn, text: str, part: ParsedNote, *, context: bool = Tru
             phone=lead.phone,
             mine=lead.owner_id == turn.actor.id,
             notes=notes.get(lead.id, ()),
-            minutes_since_last_note=recent.minutes_ago if recent and lead.id == recent.lead_id else None,
+            minutes_since_last_note=minutes if recent and lead.id == recent.lead_id else None,
         )
         for lead in pool
     ]
