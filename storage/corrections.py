@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from config.rules import Rules
 from storage.activities import follow_up_on, latest_activity, tags_by_id
-from storage.leads import company_key, find_lead, lead_for_actor
+from storage.leads import company_key, find_lead
 from storage.models import Activity, Correction, Lead, Tag, User
 from storage.refusals import Refusal, Why
 from storage.stages import move_stage
@@ -25,20 +25,6 @@ def mobile(text: str) -> str | None:
     """An 11-digit mainland mobile number written with spaces, dashes or +86, normalised; None if it is none."""
     digits = re.sub(r"[\s\-()（）]", "", text).removeprefix("+86").removeprefix("0086")
     return digits if _MOBILE.fullmatch(digits) else None
-
-
-def named_leads(session: Session, actor: User, target: str) -> list[Lead]:
-    """The leads a correction names: "#3" (if `actor` may act on it), or the actor's own leads whose company
-    contains `target`, by id."""
-    if target.startswith("#") and target[1:].isdigit():
-        return [lead_for_actor(session, actor, int(target[1:]))]
-    key = company_key(target)
-    if not key:
-        return []
-    own = session.scalars(
-        select(Lead).where(Lead.owner_id == actor.id, Lead.company_key.is_not(None)).order_by(Lead.id)
-    )
-    return [lead for lead in own if key in (lead.company_key or "")]
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from datetime import datetime, time
 
 from bot import texts
 from bot.cards import Button, Card, Field
+from bot.conversation.resolving import resolve_name
 from bot.conversation.turn import Turn, one_id
 from bot.format import lead_name, person_name
 from nlp import parse_note
@@ -61,12 +62,22 @@ def _target(turn: Turn, command: Command) -> corrections.Target | Card:
         if activity is None:
             raise Refusal(Why.NO_NOTE)
         return corrections.Target(lead_for_actor(turn.session, turn.actor, activity.lead_id), activity)
-    leads = corrections.named_leads(turn.session, turn.actor, command.target)
+    leads = _named(turn, command.target)
     if not leads:
         return Card.text(texts.no_such_lead(command.target))
     if len(leads) > 1:
         return _which_lead(command, leads)
     return corrections.Target(leads[0], None)
+
+
+def _named(turn: Turn, target: str) -> list[Lead]:
+    """The leads a correction names: "#3" (if the rep may act on it), or those the name may mean, read the way
+    a note naming it would be (浙江华力 and 华力 both mean 杭州华力机械), among the rep's own."""
+    if target.startswith("#") and target[1:].isdigit():
+        return [lead_for_actor(turn.session, turn.actor, int(target[1:]))]
+    resolved = resolve_name(turn, target)
+    leads = [resolved.lead] if resolved.lead is not None else resolved.choices()
+    return [lead for lead in leads if lead.owner_id == turn.actor.id]
 
 
 def _which_lead(command: Command, leads: list[Lead]) -> Card:

@@ -6,10 +6,9 @@ from sqlalchemy import select
 
 from bot import texts
 from bot.cards import Button, Card, Field
-from bot.conversation.resolving import may_log, resolve_part
+from bot.conversation.resolving import may_log, resolve_name
 from bot.conversation.turn import Turn, one_id
 from bot.format import known_name, lead_name, money
-from nlp import ParsedNote
 from nlp.resolve import Outcome
 from storage.activities import lead_tag_ids
 from storage.leads import lead_for_actor, light
@@ -20,7 +19,7 @@ TIMELINE = 5
 
 def lookup(turn: Turn, name: str) -> Card:
     """The lead `name` means, or the few it may mean to pick from."""
-    resolved = resolve_part(turn, name, ParsedNote(company=name), context=False)
+    resolved = resolve_name(turn, name)
     if resolved.outcome is Outcome.MATCH and resolved.lead is not None:
         return lead_card(turn, resolved.lead)
     if resolved.outcome is Outcome.ASK:

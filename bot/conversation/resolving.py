@@ -95,6 +95,11 @@ def _pieces(company: str) -> tuple[tuple[str, ...], frozenset[tuple[str, ...]]]:
     return pairs, frozenset(tuple(syllables[i : i + 2]) for i in range(max(1, len(syllables) - 1)))
 
 
+def resolve_name(turn: Turn, name: str) -> Resolved:
+    """The lead a customer's name alone means ("查 华力", "华力 阶段 报价"), as a note naming it would be read."""
+    return resolve_part(turn, name, ParsedNote(company=name), context=False)
+
+
 def may_log(turn: Turn, lead: Lead) -> bool:
     """The rep may log on this lead (theirs, or one they manage); else it gets the collision notice."""
     return can_act(turn.session, turn.actor, lead)
