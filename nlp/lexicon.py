@@ -7,7 +7,6 @@ user-dictionary terms) goes into one Aho-Corasick automaton, so a note is scanne
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import ahocorasick
 
 from config import DATA_DIR
 from config.rules import RuleFileError, read_toml
+from nlp.once import once
 
 # Word kinds in the automaton. A word may carry several kinds (e.g. 不用 negates before and after).
 TAG = "tag"
@@ -218,14 +218,7 @@ def load_lexicon(directory: Path = DATA_DIR) -> Lexicon:
     )
 
 
-_lock = threading.Lock()
-_cached: list[Lexicon] = []
-
-
+@once
 def default_lexicon() -> Lexicon:
     """The lexicon built from config/, once per process (thread-safe)."""
-    if not _cached:
-        with _lock:
-            if not _cached:
-                _cached.append(load_lexicon())
-    return _cached[0]
+    return load_lexicon()

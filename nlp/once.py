@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
 
-def once(build: Callable[[], T]) -> Callable[[], T]:
-    """A function returning what `build()` returns, calling `build` only the first time (thread-safe)."""
-    lock = threading.Lock()
-    built: list[T] = []
+class once(Generic[T]):  # lower case: used as a decorator, like functools.cache
+    """Call it for what `build()` returns; `build` runs only the first time (thread-safe). `built` holds the
+    object once made (a test may set it to another one)."""
 
-    def get() -> T:
-        if not built:
-            with lock:
-                if not built:
-                    built.append(build())
-        return built[0]
+    def __init__(self, build: Callable[[], T]) -> None:
+        self.build, self.built, self._lock = build, [], threading.Lock()
+        self.__doc__ = build.__doc__
 
-    get.__doc__ = build.__doc__
-    return get
+    def __call__(self) -> T:
+        if not self.built:
+            with self._lock:
+                if not self.built:
+                    self.built.append(self.build())
+        return self.built[0]

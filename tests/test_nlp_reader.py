@@ -57,11 +57,11 @@ def operator_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     directory = tmp_path / "config"
     shutil.copytree(DATA_DIR, directory, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     yield directory
-    monkeypatch.setattr(lexicon, "_cached", [])
+    monkeypatch.setattr(lexicon.default_lexicon, "built", [])
 
 
 def use(directory: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(lexicon, "_cached", [lexicon.load_lexicon(directory)])
+    monkeypatch.setattr(lexicon.default_lexicon, "built", [lexicon.load_lexicon(directory)])
 
 
 def test_an_operators_keyword_only_tag_works_without_training(operator_config, monkeypatch) -> None:
