@@ -14,6 +14,7 @@ import ahocorasick
 
 from config import DATA_DIR
 from config.rules import RuleFileError, read_toml
+from nlp.company_names import read_places
 from nlp.once import once
 
 # Word kinds in the automaton. A word may carry several kinds (e.g. 不用 negates before and after).
@@ -73,6 +74,7 @@ class Lexicon:
     not_names: frozenset[str]
     quantity_units: frozenset[str]
     company_units: tuple[str, ...]
+    departments: tuple[str, ...]
     periods: dict[str, int]
 
 
@@ -172,6 +174,8 @@ def load_lexicon(directory: Path = DATA_DIR) -> Lexicon:
     for signal in STAGE_SIGNALS:
         add(STAGE, _words(signals, signal, "nlp.toml [stage_signal]"), signal)
     add(KNOWN_COMPANY, read_names(directory / "companies.txt"))
+    # Counties and districts (武进, 龙湾): the provinces and cities are in [entities] places.
+    add(PLACE, [normalize(n) for n, ps in read_places(directory / "places.tsv").items() if ps[0].code[-2:] != "00"])
     for word, pos in read_userdict(directory / "userdict.txt"):
         add(SUFFIX if pos == "nt" else TERM, [word])
         if pos == "ns":
@@ -214,6 +218,7 @@ def load_lexicon(directory: Path = DATA_DIR) -> Lexicon:
         not_names=frozenset(_words(ent, "not_names", "nlp.toml [entities]")),
         quantity_units=frozenset(str(ent.get("quantity_units", ""))),
         company_units=tuple(_words(ent, "company_units", "nlp.toml [entities]")),
+        departments=tuple(normalize(w) for w in _words(ent, "departments", "nlp.toml [entities]")),
         periods={normalize(k): v for k, v in periods.items()},
     )
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import replace
 from datetime import datetime
 
+from nlp import lexicon as lx
 from nlp.entities import Span, find_amount, phone_digits
 from nlp.followup import find_follow_up
 from nlp.lexicon import Lexicon, default_lexicon
@@ -57,9 +58,26 @@ def _people(reading: Reading, model: ReaderModel | None) -> tuple[Span | None, S
     """(company, contact): the model's span tagger's when it has one, else the rule layer's. A company the
     tagger misses and the rules find is the rules' (measured leave-one-writer-out: +0.03 company)."""
     if model is None or model.spans is None:
-        return reading.company, reading.contact
+        return without_department(reading.company, reading), reading.contact
     labels = model.spans.tag(reading.span_features())
-    return first_span(labels, COMPANY) or reading.company, first_span(labels, CONTACT)
+    return without_department(first_span(labels, COMPANY) or reading.company, reading), first_span(labels, CONTACT)
+
+
+def without_department(company: Span | None, reading: Reading) -> Span | None:
+    """The company without a department written at its end (杭州银行科技部 → 杭州银行)."""
+    if company is None:
+        return None
+    name = reading.scan.text[company.start : company.end]
+    for word in reading.lexicon.departments:
+        if name.endswith(word) and len(name) - len(word) >= 2:
+            end = company.end - len(word)
+            place = max(
+                (h for h in reading.scan.hits(lx.PLACE) if h.end == end), key=lambda h: h.end - h.start, default=None
+            )
+            if place is not None and place.start - company.start >= 2:
+                end = place.start  # 扬子江药业南京研发中心: the site is part of the department
+            return Span(company.start, end)
+    return company
 
 
 def _company_of(piece: str, lexicon: Lexicon, model: ReaderModel | None) -> str | None:

@@ -43,6 +43,10 @@ class Segmenter:
             pos = end
         return out
 
+    def frequency(self, word: str) -> int:
+        """How often jieba's dictionary has seen `word` (0: not a word it knows)."""
+        return self._tokenizer.FREQ.get(word, 0)
+
 
 @once
 def default_segmenter() -> Segmenter:

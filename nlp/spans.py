@@ -18,7 +18,7 @@ from tempfile import TemporaryDirectory
 from nlp import lexicon as lx
 from nlp.entities import Span
 from nlp.scan import BOUNDARY_CHARS, Scan
-from nlp.segment import Token
+from nlp.segment import Token, default_segmenter
 
 COMPANY, CONTACT = "CO", "CT"
 _KINDS = (
@@ -50,6 +50,11 @@ def _kind(ch: str) -> str:
     return "han" if "\u4e00" <= ch <= "\u9fff" else "sym"
 
 
+def _frequency_class(freq: int) -> int:
+    """A word's commonness in jieba's dictionary, in five classes (0: unknown to it)."""
+    return 0 if freq == 0 else 1 if freq < 100 else 2 if freq < 1000 else 3 if freq < 10000 else 4
+
+
 def char_features(
     scan: Scan, lexicon: lx.Lexicon, tokens: Sequence[Token], company: Span | None, contact: Span | None
 ) -> list[list[str]]:
@@ -78,6 +83,22 @@ def char_features(
             ]
         )
     words = [tok.word for tok in tokens]
+    segmenter = default_segmenter()
+    char_kinds: list[set[str]] = [set() for _ in range(n)]
+    for kind in _KINDS:
+        for h in scan.hits(kind):
+            for i in range(h.start, min(h.end, n)):
+                char_kinds[i].add(kind)
+    token_kinds = [set().union(*char_kinds[tok.start : min(tok.end, n)]) for tok in tokens]
+    singles = [tok.end - tok.start == 1 and _kind(tok.word) == "han" for tok in tokens]
+    for k, tok in enumerate(tokens):
+        extra = [f"wf={_frequency_class(segmenter.frequency(tok.word))}"]
+        extra += ["nk=" + kind for kind in token_kinds[k + 1]] if k + 1 < len(tokens) else ["nk=$"]
+        extra += ["pk=" + kind for kind in token_kinds[k - 1]] if k else ["pk=^"]
+        if singles[k] and ((k and singles[k - 1]) or (k + 1 < len(tokens) and singles[k + 1])):
+            extra.append("run1")
+        for i in range(tok.start, min(tok.end, n)):
+            feats[i] += extra
     for k, tok in enumerate(tokens):
         length = tok.end - tok.start
         before = words[k - 1] if k else "^"

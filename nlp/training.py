@@ -40,6 +40,8 @@ class Example:
     stage: str | None = None
     # Per character: the span tagger's features and the labelled company/contact (nlp/spans.py).
     spans: tuple[list[list[str]], list[str]] | None = None
+    # An example for the span tagger only (a note with its customer renamed, see `renamed_examples`).
+    spans_only: bool = False
 
 
 def examples_from_record(record: dict) -> list[Example]:
@@ -75,12 +77,47 @@ def examples_from_record(record: dict) -> list[Example]:
     return [Example(tuple(reading.features(reading.whole)), tags, activity, stage, spans)]
 
 
+# How far along the list of records the customer name a renamed copy borrows is taken from.
+RENAME_STRIDE = 7
+
+
+def renamed_examples(records: Sequence[dict]) -> list[Example]:
+    """Span-tagger examples of the notes with their customer renamed: each single-customer note whose
+    company is written in it, with that company replaced by another record's. Without them the tagger
+    learns the corpus's customer names character by character and misses every name it has not seen;
+    with them it must learn from where a name stands (那个…的孙工, …那边, …要报价) and its shape."""
+    lexicon = default_lexicon()
+    names = [r.get("company") for r in records if r.get("company") and not r.get("parts")]
+    out: list[Example] = []
+    if len(names) < 2:
+        return out
+    for i, record in enumerate(records):
+        company, text = record.get("company"), record["text"][: lexicon.max_chars]
+        if not company or record.get("parts") or company not in text:
+            continue
+        other = names[(i * RENAME_STRIDE + 1) % len(names)]
+        if other == company or other in text:
+            continue
+        renamed = text.replace(company, other, 1)
+        reading = read(renamed, lexicon)
+        labels = gold_labels(renamed, [other], [record.get("contact_name")])
+        out.append(Example((), frozenset(), spans=(reading.span_features(), labels), spans_only=True))
+    return out
+
+
+def examples_from_records(records: Sequence[dict]) -> list[Example]:
+    """Every example of the records, and their renamed copies for the span tagger."""
+    return [ex for r in records for ex in examples_from_record(r)] + renamed_examples(records)
+
+
 def train(examples: Sequence[Example], tags: Iterable[str], *, trained_at: str, sources: dict[str, int]) -> ReaderModel:
     """Fit one logistic regression per tag and one each for activity type and stage signal."""
     from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
 
     tag_ids = tuple(tags)
+    sequences = [ex.spans for ex in examples if ex.spans is not None]
+    examples = [ex for ex in examples if not ex.spans_only]
     counts: dict[str, int] = {}
     for ex in examples:
         for f in ex.features:
@@ -136,7 +173,6 @@ def train(examples: Sequence[Example], tags: Iterable[str], *, trained_at: str, 
     fit(stage, STAGES, np.flatnonzero(stage != ""))
 
     lexicon = default_lexicon()
-    sequences = [ex.spans for ex in examples if ex.spans is not None]
     return ReaderModel(
         tags=tag_ids,
         activities=ACTIVITIES,
@@ -182,6 +218,6 @@ def corpus_records(directory: Path = CORPUS_DIR) -> list[dict]:
 
 def train_model(records: Sequence[dict], extra: Sequence[Example] = (), *, sources: dict[str, int]) -> ReaderModel:
     """A model trained on corpus records plus extra examples (reps' corrections), stamped with the time."""
-    examples = [ex for r in records for ex in examples_from_record(r)] + list(extra)
+    examples = examples_from_records(records) + list(extra)
     trained_at = datetime.now(UTC).isoformat(timespec="seconds")
     return train(examples, [rule.id for rule in default_lexicon().tags], trained_at=trained_at, sources=sources)

@@ -28,7 +28,7 @@ from config.rules import default_rules
 from nlp import ParsedNote, parse_note
 from nlp.model import ReaderModel, default_model
 from nlp.parser import IN_USE
-from nlp.training import Example, examples_from_record, train
+from nlp.training import Example, examples_from_records, train
 
 DATA = Path(__file__).resolve().parent / "data"
 CORPUS_DIR = DATA / "corpus"
@@ -196,7 +196,7 @@ def evaluate(
 
 
 def featurize(by_writer: dict[str, list[dict]]) -> dict[str, list[Example]]:
-    return {name: [ex for r in records for ex in examples_from_record(r)] for name, records in by_writer.items()}
+    return {name: examples_from_records(records) for name, records in by_writer.items()}
 
 
 def train_on(examples: dict[str, list[Example]], *, leave_out: Sequence[str] = ()) -> ReaderModel:

@@ -131,3 +131,14 @@ def test_negated_visit_is_not_a_visit() -> None:
 
 def test_company_after_a_visit_word_drops_the_location_joined_with_de() -> None:
     assert parse("周五去常州的东风一拖 再聊").company == "东风一拖"
+
+
+@pytest.mark.parametrize(
+    ("text", "company"),
+    [
+        ("拜访杭州银行科技部 王处说要一份方案", "杭州银行"),
+        ("扬子江药业南京研发中心 采购说账期最少六个月", "扬子江药业"),
+    ],
+)
+def test_a_department_written_after_the_company_is_not_part_of_it(text: str, company: str) -> None:
+    assert parse(text).company == company

@@ -14,7 +14,7 @@ import pytest
 from config import DATA_DIR
 from nlp import lexicon, parse_note
 from nlp.model import SHIPPED, ReaderModel, default_model
-from nlp.training import examples_from_record, train
+from nlp.training import examples_from_record, renamed_examples, train
 
 NOW = datetime(2026, 12, 1, 18, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -167,3 +167,16 @@ def test_digits_and_latin_letters_stay_in_the_company_name() -> None:
 @pytest.mark.parametrize(("text", "contact"), [("今天见了王建国 他说要报价", "王建国"), ("Jason说下周再聊", "Jason")])
 def test_a_full_or_english_name_is_the_contact(text: str, contact: str) -> None:
     assert parse_note(text, NOW).contact_name == contact
+
+
+def test_renamed_copies_teach_the_span_tagger_only_with_the_borrowed_name() -> None:
+    records = [
+        {**record("那个华力机械的王工要报价", ["wants_quote"]), "company": "华力机械", "contact_name": "王工"},
+        {**record("恒通自动化嫌贵", ["price_sensitive"]), "company": "恒通自动化", "contact_name": None},
+    ]
+    renamed = renamed_examples(records)
+    assert [ex.spans_only for ex in renamed] == [True, True]
+    features, labels = renamed[0].spans
+    company = "".join(f[0][2:] for f, label in zip(features, labels, strict=True) if label.endswith("-CO"))
+    assert company == "恒通自动化"
+    assert renamed[0].features == () and renamed[0].tags == frozenset()
