@@ -131,3 +131,11 @@ def test_a_numbered_shop_or_room_is_not_a_day() -> None:
 def test_a_customers_go_live_or_trial_end_is_no_follow_up() -> None:
     assert parse_note("测试期到12月20号", NOW).follow_up_at is None
     assert parse_note("系统1月15号前必须部署完", NOW).follow_up_at is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["注塑机最晚15号要到", "下周一前一定要到厂 冇货就停线", "线上的治具坏了 明天就要", "年底经费必须12月20号前花完"],
+)
+def test_the_date_a_customer_needs_the_goods_by_is_no_follow_up(text: str) -> None:
+    assert parse_note(text, NOW).follow_up_at is None
