@@ -128,6 +128,8 @@ class NameRules:
                 if places and end > 0:
                     branch, text = text[end:] + branch, text[:end]
                 break
+        if not branch and (store := _store(text, at_end=True)):
+            branch, text = store, text[: -len(store)]  # 渝老幺火锅解放碑店: one store of the chain
         text = self._strip_legal(text)
         text = self._expand(text)
         if (generic := _GENERIC_PLACE.match(text)) and text[generic.end() :] in self.trades:
@@ -177,6 +179,8 @@ class NameRules:
             branch = self.branch_after.match(rest)
             branch_text = re.sub(r"\s+", "", branch.group(0)).replace("（", "(").replace("）", ")") if branch else ""
             rest = rest[branch.end() :] if branch else rest
+            if not branch_text and (store := _store(rest, at_end=False)):
+                branch_text, rest = store, rest[len(store) :]
             if not trade and not branch_text:
                 trade = _shop_after(rest)
             places = (self._place_prefix(prefix)[0],) if prefix else ()
@@ -238,6 +242,9 @@ _FOLLOWERS = re.compile(
 )
 
 
+_NUMBERED = re.compile(r"^第?[一二三四五六七八九十\d]{1,3}(?:小|中|院|厂|号|店|所|局|处|校|医院|附院|分厂)")
+
+
 # What may come right before a customer's name: the start, a space or punctuation, or a word that is not a name.
 _OPENERS = re.compile(
     r"(?:^|[\W\d_]|老|小|那个|这个|那家|这家|跟|和|去|到|给|是|的|了|在|见|访|约|找|问|帮|对|同|与|把|被)$"
@@ -265,9 +272,32 @@ def _shop_after(rest: str) -> str:
     return ""
 
 
+def _store(text: str, *, at_end: bool) -> str:
+    """A chain's store written after its name (观音桥店, 春熙路店, 南坪店): two to four characters, as one or two
+    words, and 店 as a word of its own, at the end of `text` or at its start. 火锅店 and 药店 are kinds of shop
+    (one word), not stores."""
+    tokens = default_segmenter().tokens(text if at_end else text[:12])
+    shop = [k for k, t in enumerate(tokens) if t.word == "店"]
+    if not shop:
+        return ""
+    k = shop[-1] if at_end else shop[0]
+    if (at_end and tokens[k].end != len(text)) or (not at_end and k > 2):
+        return ""
+    for first in (k - 1, k - 2):
+        if first < 0 or (not at_end and first != 0):
+            continue
+        size = tokens[k].start - tokens[first].start
+        if 2 <= size <= 4 and (not at_end or tokens[first].start >= 2):
+            return text[tokens[first].start : tokens[k].end]
+    return ""
+
+
 def _stands_alone(rest: str) -> bool:
     """What follows a name is not more of a longer name: a particle or verb (说, 嗰, 订), a contact (王总), or a
-    word of its own (储能柜, 搅拌站), as jieba segments it."""
+    word of its own (储能柜, 搅拌站), as jieba segments it. A number that goes on into a name (实验二小 after
+    实验, 38所) makes it another one."""
+    if _NUMBERED.match(rest):
+        return False
     if _FOLLOWERS.match(rest) or re.match(r"^[\u4e00-\u9fff](?:总|工|经理|主任|老板|厂长|院长|老师|姐|哥|生)", rest):
         return True
     tokens = default_segmenter().tokens(rest[:8])

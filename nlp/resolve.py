@@ -127,6 +127,14 @@ def _resolve(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
         if by_phone:
             best = sorted(by_phone, key=lambda c: (not c.mine, c.id))[0]
             return Resolution(Outcome.MATCH, best.id, evidence="the same phone")
+    dialled = [c for c in candidates if c.phone and _phone_written(c.phone, mention.text)]
+    if len(dialled) == 1:
+        return Resolution(Outcome.MATCH, dialled[0].id, evidence="its phone is written in the message")
+    if dialled:
+        ids = tuple(c.id for c in sorted(dialled, key=lambda c: (not c.mine, c.id))[:MAX_CHOICES])
+        return Resolution(Outcome.ASK, choices=ids, evidence="several leads' phones end so")
+    if _NEW_CUSTOMER.search(fold(mention.text)):
+        return Resolution(Outcome.NEW, evidence="says it is a new customer")
     mention = replace(mention, company=_plausible_company(mention.company, mention.contact))
     words = _topics(mention.text)
     person = person_name(mention.contact)
@@ -141,6 +149,10 @@ def _resolve(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
     recent = [s for s in scored if s.recent]
     if recent:
         return Resolution(Outcome.MATCH, recent[0].candidate.id, evidence="names no customer, right after a note")
+    topical = [s for s in scored if s.topics]
+    if topical:
+        # 蒸饭车那四台…: no name, but the product of earlier notes; a colleague would ask "华渝食堂那单?"
+        return _ask(topical, "names no customer; earlier notes share its topic")
     return Resolution(Outcome.UNKNOWN, evidence="names no customer")
 
 
@@ -159,6 +171,8 @@ def _score(candidate: Candidate, mention: Mention, person: PersonName, words: fr
     return s
 
 
+# A message that says it is about a customer the rep has not logged before (另外见了一家新的).
+_NEW_CUSTOMER = re.compile(r"新客户|一家新的?|新的一家|又来一家|又来了一家|新开的|新认识")
 _SPEECH = re.compile(r"(?:说|讲|话|要得|觉得)")
 # A person, not a company: 张三哥, 李老板娘, 老孟, 周站.
 _PERSON = re.compile(
@@ -224,10 +238,23 @@ def _short_forms(core: str) -> list[str]:
 
 
 def _conflict(said: CompanyName, stored: CompanyName) -> bool:
-    """Another trade, place or branch. A place in parentheses on the stored name (德联精密(上海)) is where it is
-    registered: a message that names no branch still means it."""
-    other_branch = said.branch != stored.branch and not (stored.branch.startswith("(") and not said.branch)
-    return said.trade_conflict(stored) or said.place_conflict(stored) or other_branch
+    """Another trade, place or branch."""
+    # A place in parentheses (德联精密(上海)) or a chain's store (渝老幺火锅解放碑店) on the stored name is where
+    # that lead is: a message that names no branch still means it.
+    where = stored.branch.startswith("(") or stored.branch.endswith("店")
+    other_branch = said.branch != stored.branch and not (where and not said.branch)
+    return said.trade_conflict(stored) or _unlisted_trade(said, stored) or said.place_conflict(stored) or other_branch
+
+
+def _unlisted_trade(a: CompanyName, b: CompanyName) -> bool:
+    """One name has a trade the word lists know and the other, with the same 字号, goes on with a trade they
+    do not (渝东酒店 vs 渝东火锅, 恒远食品 vs 恒远纺机): two trades, so two companies."""
+    for x, y in ((a, b), (b, a)):
+        if x.trade and not y.trade and len(x.core) >= 2 and y.core.startswith(x.core):
+            rest = y.core[len(x.core) :]
+            if len(rest) >= 2 and CompanyName(x.folded, x.core, trade=rest).trade_conflict(x):
+                return True
+    return False
 
 
 def _compare(said: CompanyName, stored: CompanyName) -> str:
@@ -243,16 +270,29 @@ def _compare(said: CompanyName, stored: CompanyName) -> str:
     sound = _sound(core)
     if any(sound == _sound(form) for form in _short_forms(stored.core)):
         return "homophone"
-    # Similar: one character mistyped, not a longer name (华力达 is not 华力).
-    if len(core) == len(stored.core) >= 2 and fuzz.ratio(core, stored.core) >= SIMILAR:
+    # Similar: one character mistyped, not a longer name (华力达 is not 华力), nor another number (实验二小).
+    if (
+        len(core) == len(stored.core) >= 2
+        and fuzz.ratio(core, stored.core) >= SIMILAR
+        and not _renumbered(core, stored.core)
+    ):
         return "similar"
     return ""
+
+
+_NUMERALS = frozenset("零一二两三四五六七八九十0123456789")
+
+
+def _renumbered(a: str, b: str) -> bool:
+    """Two names of one length that differ only in their numbers (实验一小 / 实验二小, 一中 / 二中)."""
+    differ = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+    return bool(differ) and all(x in _NUMERALS and y in _NUMERALS for x, y in differ)
 
 
 def _by_company(mention: Mention, scored: list[_Scored]) -> Resolution:
     named = [s for s in scored if s.name == "exact" or (s.name == "partial" and s.contact != Same.NO)]
     exact = [s for s in named if s.name == "exact"]
-    if len(exact) == 1 and not any(s.support > exact[0].support for s in named):
+    if len(exact) == 1 and not any(s.support >= exact[0].support for s in named if s.name == "partial"):
         return _match(exact[0], "the same name")
     if len(named) == 1:
         return _match(named[0], "a short form of the name")
@@ -310,6 +350,37 @@ def _support(s: _Scored) -> str:
     if s.recent:
         parts.append("the note just before")
     return " and ".join(parts)
+
+
+# How a rep writes a number: separators, a country code, the 0 before an area code; 尾号 and its last four.
+_NUMBER = re.compile(r"\+?\d[\d\s\-–—()（）.·]{5,}\d")
+_DIAL_NOISE = re.compile(r"[\s\-–—()（）.·]")
+_COUNTRY = re.compile(r"^(?:\+|00)86(?=\d{9,11}$)|^86(?=1\d{10}$)")
+_TAIL = re.compile(r"尾(?:号|数)(?:是)?(\d{4})(?!\d)")
+_MOBILE = re.compile(r"1\d{10}")
+
+
+def _phone_written(phone: str, text: str) -> bool:
+    """The lead's phone (a mobile or a landline, however it was stored) is written in the message: whole,
+    with a country code, a landline without its area code, or its last four digits (尾号6621)."""
+    stored = _dial_digits(phone)
+    if len(stored) < 7:
+        return False
+    folded = fold(text)
+    if any(m.group(1) == stored[-4:] for m in _TAIL.finditer(folded)):
+        return True
+    landline = not _MOBILE.fullmatch(stored)
+    for run in _NUMBER.findall(folded):
+        for written in {_dial_digits(run), *map(_dial_digits, run.split())}:
+            if written == stored or (landline and len(written) in (7, 8) and stored.endswith(written)):
+                return True
+    return False
+
+
+def _dial_digits(number: str) -> str:
+    """A number's digits without separators, a country code or the trunk 0 of an area code."""
+    digits = _COUNTRY.sub("", _DIAL_NOISE.sub("", number.strip()))
+    return digits[1:] if digits.startswith("0") else digits
 
 
 def _written(contact: str | None, text: str) -> bool:
