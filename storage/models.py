@@ -49,6 +49,7 @@ class Team(Base):
     created_at: Mapped[datetime]
 
     manager: Mapped[User | None] = relationship(foreign_keys=[manager_id])
+    parent: Mapped[Team | None] = relationship(remote_side=[id])
 
     def __repr__(self) -> str:
         return f"<Team {self.id} {self.name}>"

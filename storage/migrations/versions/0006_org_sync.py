@@ -6,7 +6,7 @@ Create Date: 2026-12-01 15:20:00
 
 Columns are added with plain ALTER TABLE on both databases (SQLite keeps its tables as they are). Going down,
 SQLite rebuilds `teams` (a column in a foreign key cannot be dropped in place); env.py turns foreign keys off
-for that and checks them before the commit.
+for that and checks them before the commit. Existing managers and admins count as set by hand.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ def upgrade() -> None:
     op.create_index("ix_teams_platform_external_id", "teams", ["platform", "external_id"], unique=True)
     op.add_column("users", sa.Column("deactivated_at", storage.db.UTCDateTime(), nullable=True))
     op.add_column("users", sa.Column("role_by_hand", sa.Boolean(), nullable=False, server_default=sa.false()))
+    # Before this revision every manager and admin was made so by an operator (`users add`, `teams add`).
+    op.execute("UPDATE users SET role_by_hand = (role <> 'rep')")
 
 
 def downgrade() -> None:

@@ -1,0 +1,40 @@
+"""People who left: their open leads wait for their manager to hand them on, and never escalate to nobody."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config.rules import Rules
+from storage.leads import can_act
+from storage.models import Lead, User
+from storage.refusals import Refusal, Why
+
+
+def open_leads_of(session: Session, owner: User, rules: Rules) -> list[Lead]:
+    """`owner`'s leads that are not won or lost, by id."""
+    query = select(Lead).where(Lead.owner_id == owner.id, Lead.stage.not_in(rules.closed_stages)).order_by(Lead.id)
+    return list(session.scalars(query))
+
+
+def left_behind(session: Session, manager: User, rules: Rules) -> list[Lead]:
+    """Open leads of deactivated people that `manager` may hand on (their teams, or everyone's for an admin)."""
+    query = (
+        select(Lead)
+        .join(User, User.id == Lead.owner_id)
+        .where(User.deactivated_at.is_not(None), Lead.stage.not_in(rules.closed_stages))
+        .order_by(Lead.id)
+    )
+    return [lead for lead in session.scalars(query) if can_act(session, manager, lead)]
+
+
+def leaver_leads_for_actor(session: Session, actor: User, leaver_id: int, rules: Rules) -> list[Lead]:
+    """The open leads of the deactivated person `leaver_id` that `actor` may hand on; raises Refusal when there
+    are none (handed on already, or not `actor`'s to hand on)."""
+    leaver = session.get(User, leaver_id)
+    if leaver is None or leaver.deactivated_at is None:
+        raise Refusal(Why.NOTHING_TO_HAND_OVER)
+    leads = [lead for lead in open_leads_of(session, leaver, rules) if can_act(session, actor, lead)]
+    if not leads:
+        raise Refusal(Why.NOTHING_TO_HAND_OVER)
+    return leads
