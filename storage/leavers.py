@@ -9,6 +9,7 @@ from config.rules import Rules
 from storage.leads import can_act
 from storage.models import Lead, User
 from storage.refusals import Refusal, Why
+from storage.roles import is_manager
 
 
 def open_leads_of(session: Session, owner: User, rules: Rules) -> list[Lead]:
@@ -30,7 +31,9 @@ def left_behind(session: Session, manager: User, rules: Rules) -> list[Lead]:
 
 def leaver_leads_for_actor(session: Session, actor: User, leaver_id: int, rules: Rules) -> list[Lead]:
     """The open leads of the deactivated person `leaver_id` that `actor` may hand on; raises Refusal when there
-    are none (handed on already, or not `actor`'s to hand on)."""
+    are none (handed on already, or not `actor`'s to hand on), or when `actor` is no manager."""
+    if not is_manager(actor):
+        raise Refusal(Why.MANAGERS_ONLY)
     leaver = session.get(User, leaver_id)
     if leaver is None or leaver.deactivated_at is None:
         raise Refusal(Why.NOTHING_TO_HAND_OVER)

@@ -201,17 +201,17 @@ class _Server(ThreadingHTTPServer):
             if data is None or r.query.get("type") != ["file"]:
                 return 400, {"code": 234003, "msg": "File not in msg."}, json_type
             return 200, data, "audio/ogg"
+        if r.path == "/open-apis/contact/v3/departments/0/children" and r.method == "GET":
+            return self._page(r, fake.departments)
+        if r.path == "/open-apis/contact/v3/users/find_by_department" and r.method == "GET":
+            department = (r.query.get("department_id") or [""])[0]
+            return self._page(r, [u for u in fake.staff if department in u["department_ids"]])
         found = re.fullmatch(r"/open-apis/contact/v3/users/(\w+)", r.path)
         if found and r.method == "GET":
             if found[1] not in fake.users:
                 return 400, {"code": 41050, "msg": "no user authority error"}, json_type
             user = {"open_id": found[1], "name": fake.users[found[1]]}
             return 200, {"code": 0, "msg": "success", "data": {"user": user}}, json_type
-        if r.path == "/open-apis/contact/v3/departments/0/children" and r.method == "GET":
-            return self._page(r, fake.departments)
-        if r.path == "/open-apis/contact/v3/users/find_by_department" and r.method == "GET":
-            department = (r.query.get("department_id") or [""])[0]
-            return self._page(r, [u for u in fake.staff if department in u["department_ids"]])
         if r.path == "/open-apis/speech_to_text/v1/speech/file_recognize":
             return self._recognize(r)
         return 404, {"code": 404, "msg": f"fake feishu has no {r.method} {r.path}"}, json_type
