@@ -30,14 +30,15 @@ def left_behind(session: Session, manager: User, rules: Rules) -> list[Lead]:
 
 
 def leaver_leads_for_actor(session: Session, actor: User, leaver_id: int, rules: Rules) -> list[Lead]:
-    """The open leads of the deactivated person `leaver_id` that `actor` may hand on; raises Refusal when there
-    are none (handed on already, or not `actor`'s to hand on), or when `actor` is no manager."""
+    """The open leads of the deactivated person `leaver_id` that `actor` may hand on; raises Refusal when `actor`
+    is no manager, when there are none left (handed on already), or when none is `actor`'s to hand on."""
     if not is_manager(actor):
         raise Refusal(Why.MANAGERS_ONLY)
     leaver = session.get(User, leaver_id)
-    if leaver is None or leaver.deactivated_at is None:
-        raise Refusal(Why.NOTHING_TO_HAND_OVER)
-    leads = [lead for lead in open_leads_of(session, leaver, rules) if can_act(session, actor, lead)]
+    leads = open_leads_of(session, leaver, rules) if leaver is not None and leaver.deactivated_at else []
     if not leads:
         raise Refusal(Why.NOTHING_TO_HAND_OVER)
-    return leads
+    mine = [lead for lead in leads if can_act(session, actor, lead)]
+    if not mine:
+        raise Refusal(Why.LEAD_NOT_YOURS, lead=leads[0])
+    return mine

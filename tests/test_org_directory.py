@@ -160,7 +160,7 @@ def test_a_rep_cannot_hand_on_a_leavers_leads(org_rt, wecom) -> None:
     sync_platform(org_rt, "wecom", now=NOW + timedelta(hours=1))
     ((_, card),) = outbox(org_rt, "handover")
     rep = Chat(org_rt, org_rt.senders["chat"], who="wecom:zhangwei", now=NOW + timedelta(hours=2))
-    assert "只有主管可以分配线索" in rep.click(card.buttons[0].action, card.buttons[0].value)
+    assert "只有主管可以分配线索。" in rep.click(card.buttons[0].action, card.buttons[0].value)
     with org_rt.transaction() as session:
         assert set(session.scalars(select(User.name).join(Lead, Lead.owner_id == User.id))) == {"李四"}
 
