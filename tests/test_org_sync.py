@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot import periodic, runtime
 from storage.leads import add_assigned_lead, can_act
-from storage.models import Alert, Team, User
+from storage.models import Alert, Lead, Team, User
 from storage.org import sync_directory
 from storage.people import InvalidInput, add_team, add_user, find_user, managed_team_ids, manager_of
 from tests.conftest import NOW
@@ -49,6 +49,13 @@ def user(session, uid: str) -> User:
     found = find_user(session, f"wecom:{uid}")
     assert found is not None
     return found
+
+
+def give_lead(rt: runtime.Runtime, session, uid: str) -> Lead:
+    owner = user(session, uid)
+    return add_assigned_lead(
+        session, owner, company="杭州华力机械", contact_name=None, phone=None, now=NOW, rules=rt.rules
+    )
 
 
 def test_departments_under_the_sales_root_become_nested_teams_led_by_their_leaders(rt) -> None:
@@ -122,15 +129,7 @@ def test_a_regional_head_manages_every_team_under_theirs(rt) -> None:
         by_name = {t.name: t.id for t in session.scalars(select(Team))}
         assert managed_team_ids(session, head) == sorted([by_name["华东大区"], by_name["杭州组"], by_name["上海组"]])
         assert managed_team_ids(session, team_lead) == [by_name["杭州组"]]
-        lead = add_assigned_lead(
-            session,
-            user(session, "zhangwei"),
-            company="杭州华力机械",
-            contact_name=None,
-            phone=None,
-            now=NOW,
-            rules=rt.rules,
-        )
+        lead = give_lead(rt, session, "zhangwei")
         assert can_act(session, head, lead) and can_act(session, user(session, "wanghead"), lead)
         assert not can_act(session, user(session, "lisi"), lead)
 
@@ -189,15 +188,7 @@ def test_a_hand_made_team_of_the_same_name_is_adopted(rt) -> None:
 def test_a_leavers_stale_lead_escalates_to_the_manager_above_not_to_nobody(rt) -> None:
     sync(rt)
     with rt.transaction() as session:
-        add_assigned_lead(
-            session,
-            user(session, "zhangwei"),
-            company="杭州华力机械",
-            contact_name=None,
-            phone=None,
-            now=NOW,
-            rules=rt.rules,
-        )
+        give_lead(rt, session, "zhangwei")
     sync(rt, people=[p for p in PEOPLE if p[0] not in ("zhangwei", "liuteam")], at=NOW + timedelta(days=1))
     periodic.escalate((NOW + timedelta(days=5)).isoformat())
     with rt.transaction() as session:

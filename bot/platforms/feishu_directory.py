@@ -42,30 +42,22 @@ def _pages(api: Api, what: str, call: Callable[[str], Any]) -> Iterator[Any]:
         token = data.page_token
 
 
+def _page_request(builder: Any, token: str) -> Any:
+    """A list request in open ids, a full page, from `token` (the first page without one)."""
+    builder = builder.user_id_type("open_id").department_id_type("open_department_id").page_size(PAGE_SIZE)
+    return (builder.page_token(token) if token else builder).build()
+
+
 def _departments(api: Api, token: str) -> Any:
-    builder = (
-        ChildrenDepartmentRequest.builder()
-        .department_id(ROOT)
-        .fetch_child(True)
-        .user_id_type("open_id")
-        .department_id_type("open_department_id")
-        .page_size(PAGE_SIZE)
-    )
-    request = (builder.page_token(token) if token else builder).build()
-    return api.client.contact.v3.department.children(request)
+    """One page of every department under the root."""
+    builder = ChildrenDepartmentRequest.builder().department_id(ROOT).fetch_child(True)
+    return api.client.contact.v3.department.children(_page_request(builder, token))
 
 
 def _members(api: Api, department_id: str, token: str) -> Any:
     """One page of a department's direct members."""
-    builder = (
-        FindByDepartmentUserRequest.builder()
-        .department_id(department_id)
-        .user_id_type("open_id")
-        .department_id_type("open_department_id")
-        .page_size(PAGE_SIZE)
-    )
-    request = (builder.page_token(token) if token else builder).build()
-    return api.client.contact.v3.user.find_by_department(request)
+    builder = FindByDepartmentUserRequest.builder().department_id(department_id)
+    return api.client.contact.v3.user.find_by_department(_page_request(builder, token))
 
 
 def read_directory(api: Api) -> Directory:
