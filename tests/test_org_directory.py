@@ -5,6 +5,7 @@ they are handed on. Every test runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -221,7 +222,12 @@ def test_cli_dry_run_prints_the_changes_then_a_real_run_makes_them(db_url, wecom
     real = run("org", "sync", "--platform", "wecom")
     assert real.exit_code == 0, real.output
     assert "wecom: user added: 张伟 (wecom:zhangwei) in 杭州组" in real.output
-    assert "杭州组" in run("teams", "list").output
+    teams = json.loads(run("teams", "list", "--json").output)
+    assert {t["name"]: (t["parent"], t["manager"]) for t in teams}["杭州组"] == ("华东大区", "wecom:liuteam")
+    wecom.staff = wecom_staff(WITHOUT_LISI)
+    assert "wecom: user deactivated: 李四 (wecom:lisi)" in run("org", "sync").output
+    users = json.loads(run("users", "list", "--json").output)
+    assert [u["name"] for u in users if not u["active"]] == ["李四"]
     wecom.fail("user/list", Failure(), Failure(), Failure(status=502))
     failed = run("org", "sync")
     assert failed.exit_code == 1
