@@ -468,10 +468,14 @@ def org() -> None:
     """The company directory: departments become teams, leaders managers."""
 
 
+def _directory_names() -> list[str]:
+    from bot.platforms import ADAPTERS
+
+    return [adapter.name for adapter in ADAPTERS if adapter.directory is not None]
+
+
 @org.command("sync")
-@click.option(
-    "--platform", type=click.Choice(["wecom", "feishu"]), help="One platform (default: every configured one)."
-)
+@click.option("--platform", type=click.Choice(_directory_names()), help="One platform (default: every configured one).")
 @click.option("--dry-run", is_flag=True, help="Print what would change, and change nothing.")
 @_user_errors
 def org_sync(platform: str | None, dry_run: bool) -> None:

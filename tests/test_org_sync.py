@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from bot import periodic, runtime
+from config.workdays import default_calendar
+from storage.alerts import open_alerts, untouched_leads
 from storage.leads import add_assigned_lead, can_act
 from storage.models import Alert, Lead, Team, User
 from storage.org import sync_directory
@@ -191,6 +193,21 @@ def test_a_leavers_stale_lead_escalates_to_the_manager_above_not_to_nobody(rt) -
         give_lead(rt, session, "zhangwei")
     sync(rt, people=[p for p in PEOPLE if p[0] not in ("zhangwei", "liuteam")], at=NOW + timedelta(days=1))
     periodic.escalate((NOW + timedelta(days=5)).isoformat())
+    with rt.transaction() as session:
+        (alert,) = session.scalars(select(Alert))
+        assert alert.manager_id == user(session, "zhaoregion").id
+
+
+def test_alerts_waiting_for_a_manager_who_left_go_to_the_manager_above(rt) -> None:
+    sync(rt)
+    with rt.transaction() as session:
+        give_lead(rt, session, "zhangwei")
+        alert_time = NOW + timedelta(days=5)
+        findings = untouched_leads(session, alert_time, rt.settings.tz, rt.rules, default_calendar())
+        open_alerts(session, findings, alert_time)  # opened for 刘组长, not yet pushed
+        (alert,) = session.scalars(select(Alert))
+        assert alert.manager_id == user(session, "liuteam").id
+    sync(rt, people=[p for p in PEOPLE if p[0] != "liuteam"], at=NOW + timedelta(days=5))
     with rt.transaction() as session:
         (alert,) = session.scalars(select(Alert))
         assert alert.manager_id == user(session, "zhaoregion").id
