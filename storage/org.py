@@ -208,6 +208,9 @@ def _sync_members(
             if user is not None and user.team is not None and user.team.platform == platform:
                 report.users_updated.append(f"{user.name}: left {user.team.name} (no longer in sales)")
                 user.team = None
+            if user is not None and user.deactivated_at is not None:
+                report.users_updated.append(f"{user.name}: back in the directory: reactivated")
+                user.deactivated_at = None
             continue
         team = teams[home]
         if user is None:

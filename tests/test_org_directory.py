@@ -189,6 +189,8 @@ def test_someone_who_left_is_told_politely_and_nothing_is_recorded(org_rt, wecom
     answer = Chat(org_rt, org_rt.senders["chat"], who="wecom:lisi").say("今天拜访杭州华力机械王总 13912345678")
     assert answer == "你的账号已不在公司通讯录中，机器人不再为你记录跟进。如有疑问，请联系管理员。"
     assert (count(org_rt, Activity), count(org_rt, Lead)) == (0, 0)
+    clicked = Chat(org_rt, org_rt.senders["chat"], who="wecom:lisi").click("lead_card", {"lead_id": 1})
+    assert clicked == answer
 
 
 def test_the_daily_job_syncs_every_configured_platform(org_rt) -> None:

@@ -171,6 +171,17 @@ def test_someone_back_in_the_directory_is_reactivated(rt) -> None:
     assert people(rt)["张伟"][2] is True
 
 
+def test_someone_back_in_the_directory_outside_sales_is_reactivated_too(rt) -> None:
+    sync(rt)
+    sync(rt, people=[p for p in PEOPLE if p[0] != "zhangwei"])
+    to_rnd = [(u, n, (6,) if u == "zhangwei" else d) for u, n, d in PEOPLE]
+    assert sync(rt, people=to_rnd).users_updated == [
+        "张伟: left 杭州组 (no longer in sales)",
+        "张伟: back in the directory: reactivated",
+    ]
+    assert people(rt)["张伟"] == ("rep", None, True)
+
+
 def test_someone_outside_sales_keeps_their_account_but_leaves_the_synced_teams(rt) -> None:
     sync(rt)
     to_rnd = [(u, n, (6,) if u == "zhangwei" else d) for u, n, d in PEOPLE]
