@@ -101,18 +101,24 @@ def sales_departments(directory: Directory, roots: Iterable[str]) -> list[Depart
     for dept in directory.departments:
         parent = dept.parent_id if dept.parent_id in by_id and dept.parent_id != dept.id else None
         children.setdefault(parent, []).append(dept)
+    every = _below(children, children.get(None, []))  # the whole tree, top down
     wanted = list(roots)
-    if wanted:
-        start = []
-        for root in wanted:
-            found = [d for d in directory.departments if root in (d.id, d.name)]
-            if not found:
-                raise InvalidInput(
-                    f"SALESBOT_ORG_ROOTS: {root!r} is no department id or name in the {directory.platform} directory"
-                )
-            start.extend(found)
-    else:
-        start = children.get(None, [])
+    if not wanted:
+        return every
+    start = []
+    for root in wanted:
+        found = [d for d in directory.departments if root in (d.id, d.name)]
+        if not found:
+            raise InvalidInput(
+                f"SALESBOT_ORG_ROOTS: {root!r} is no department id or name in the {directory.platform} directory"
+            )
+        start.extend(found)
+    chosen = {d.id for d in _below(children, start)}
+    return [d for d in every if d.id in chosen]
+
+
+def _below(children: dict[str | None, list[Department]], start: list[Department]) -> list[Department]:
+    """`start` and everything under it, breadth first."""
     ordered: list[Department] = []
     seen: set[str] = set()
     todo = list(start)

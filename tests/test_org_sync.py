@@ -97,6 +97,11 @@ def test_a_root_may_be_named_by_its_department_id(rt) -> None:
     assert set(teams(rt)) == {"华东大区", "杭州组", "上海组"}
 
 
+def test_roots_nested_in_each_other_keep_the_nesting_whatever_their_order(rt) -> None:
+    sync(rt, roots=("杭州组", "华东大区"))
+    assert teams(rt) == {"华东大区": (None, "赵区长"), "杭州组": ("华东大区", "刘组长"), "上海组": ("华东大区", None)}
+
+
 def test_an_unknown_root_is_refused_and_nothing_changes(rt) -> None:
     with pytest.raises(InvalidInput, match="'华南大区' is no department"):
         sync(rt, roots=("华南大区",))
