@@ -234,3 +234,19 @@ def test_cli_dry_run_prints_the_changes_then_a_real_run_makes_them(db_url, wecom
     failed = run("org", "sync")
     assert failed.exit_code == 1
     assert "reading the wecom directory failed: WeCom API answered HTTP 502; nothing was changed" in failed.output
+
+
+def test_a_leavers_reminders_wait_for_the_new_owner_and_nothing_is_pushed_to_the_leaver(org_rt, wecom) -> None:
+    sync_platform(org_rt, "wecom", now=NOW)
+    Chat(org_rt, org_rt.senders["chat"], who="wecom:lisi").say("今天拜访杭州华力机械王总 13912345678 下周三再约")
+    wecom.staff = wecom_staff(WITHOUT_LISI)
+    sync_platform(org_rt, "wecom", now=NOW + timedelta(days=1))
+    due = (NOW + timedelta(days=7, minutes=5)).isoformat()  # 12月2日 10:05, the follow-up's time
+    assert periodic.reminders(due)["sent"] == 0
+    ((_, card),) = outbox(org_rt, "handover")
+    Chat(org_rt, org_rt.senders["chat"], who="wecom:zhaoregion").click(card.buttons[0].action, card.buttons[0].value)
+    assert periodic.reminders(due)["sent"] == 1
+    assert [recipient for recipient, _ in outbox(org_rt, "reminder")] == ["wecom:zhangwei"]
+    with org_rt.transaction() as session:
+        pushed = session.scalars(select(OutboxMessage.kind).where(OutboxMessage.recipient == "wecom:lisi"))
+        assert set(pushed) <= {"reply"}  # only the answers to lisi's own note, before leaving
