@@ -182,6 +182,12 @@ def _sync_teams(
         team.parent = teams.get(dept.parent_id or "")
         session.flush()
         teams[dept.id] = team
+    for external_id, team in synced.items():
+        if external_id not in teams:
+            report.warnings.append(
+                f"team {team.name}: {platform} department {external_id} is gone or outside the sales roots "
+                "(the team is kept as it is)"
+            )
     return teams
 
 

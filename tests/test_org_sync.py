@@ -19,7 +19,7 @@ from storage.models import Alert, Lead, Team, User
 from storage.org import sync_directory
 from storage.people import InvalidInput, add_team, add_user, find_user, managed_team_ids, manager_of
 from tests.conftest import NOW
-from tests.directory_samples import PEOPLE, SALES_ROOT, directory
+from tests.directory_samples import DEPARTMENTS, PEOPLE, SALES_ROOT, directory
 
 ROOTS = (SALES_ROOT,)
 
@@ -192,6 +192,16 @@ def test_someone_outside_sales_keeps_their_account_but_leaves_the_synced_teams(r
     to_rnd = [(u, n, (6,) if u == "zhangwei" else d) for u, n, d in PEOPLE]
     assert sync(rt, people=to_rnd).users_updated == ["张伟: left 杭州组 (no longer in sales)"]
     assert people(rt)["张伟"] == ("rep", None, True)
+
+
+def test_a_team_whose_department_is_gone_is_kept_and_reported(rt) -> None:
+    sync(rt)
+    with rt.transaction() as session:
+        report = sync_directory(session, directory(departments=DEPARTMENTS[:4]), roots=ROOTS, now=NOW)
+    assert report.warnings == [
+        "team 上海组: wecom department 5 is gone or outside the sales roots (the team is kept as it is)"
+    ]
+    assert teams(rt)["上海组"] == ("华东大区", None)
 
 
 def test_a_hand_made_team_of_the_same_name_is_adopted(rt) -> None:
