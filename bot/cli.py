@@ -293,9 +293,11 @@ def users() -> None:
 @click.argument("identity", type=IDENTITY)
 @click.option("--name", required=True)
 @click.option("--team")
-@click.option("--role", type=click.Choice(ROLE_NAMES), default="rep", show_default=True)
+@click.option(
+    "--role", type=click.Choice(ROLE_NAMES), help="Set by hand: a directory sync keeps it (a new person: rep)."
+)
 @_user_errors
-def users_add(identity: str, name: str, team: str | None, role: str) -> None:
+def users_add(identity: str, name: str, team: str | None, role: str | None) -> None:
     """Add a person (or update their name, team and role)."""
     from storage.people import add_user
 
@@ -459,6 +461,43 @@ def outbox_list(as_json: bool) -> None:
     with _runtime(settings) as rt, rt.transaction() as session:
         rows = outbox_json(session, tz=settings.tz)
     _show(rows, as_json, "{id:>5}  {status:<7}  {kind:<10}  {channel}  {recipient}  {dedup_key}  {last_error}")
+
+
+@main.group()
+def org() -> None:
+    """The company directory: departments become teams, leaders managers."""
+
+
+def _directory_names() -> list[str]:
+    from bot.platforms import ADAPTERS
+
+    return [adapter.name for adapter in ADAPTERS if adapter.directory is not None]
+
+
+@org.command("sync")
+@click.option("--platform", type=click.Choice(_directory_names()), help="One platform (default: every configured one).")
+@click.option("--dry-run", is_flag=True, help="Print what would change, and change nothing.")
+@_user_errors
+def org_sync(platform: str | None, dry_run: bool) -> None:
+    """Sync teams, managers and people from the directory; leavers are deactivated and their leads handed on."""
+    from bot.org_sync import DirectoryUnreadable, directory_platforms, sync_platform
+
+    settings = _settings()
+    with _runtime(settings) as rt:
+        platforms = [platform] if platform else directory_platforms(rt)
+        if not platforms:
+            raise click.ClickException("no platform is configured: set SALESBOT_WECOM_* or SALESBOT_FEISHU_*")
+        for name in platforms:
+            try:
+                report = sync_platform(rt, name, now=datetime.now(UTC), dry_run=dry_run)
+            except DirectoryUnreadable as exc:
+                raise click.ClickException(str(exc)) from exc
+            for line in report.lines():
+                click.echo(f"{name}: {line}")
+            counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in report.counts().items())
+            click.echo(f"{name}{' (dry run, nothing changed)' if dry_run else ''}: {counts}")
+        if rt.queue.embedded:
+            rt.queue.drain()
 
 
 @main.group()

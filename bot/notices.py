@@ -132,6 +132,28 @@ def reassign_choices(alerts: list[Alert], members: list[User]) -> Card:
     )
 
 
+HANDOVER_LINES = 10
+HANDOVER_CHOICES = 8
+
+
+def handover_card(leaver: User, leads: list[Lead], members: list[User], rules: Rules) -> Card:
+    """To the manager of someone who left: their open leads, and one 改派 button per rep who may take them all."""
+    lines = [texts.handover_line(lead_name(lead), rules.stage(lead.stage).label) for lead in leads[:HANDOVER_LINES]]
+    if len(leads) > HANDOVER_LINES:
+        lines.append(texts.handover_more(len(leads) - HANDOVER_LINES))
+    choices = [m for m in members if m.id != leaver.id][:HANDOVER_CHOICES]
+    lines.append(texts.HANDOVER_CHOOSE if choices else texts.NO_ONE_TO_HAND_OVER_TO)
+    return Card(
+        title=texts.handover_title(person_name(leaver), len(leads)),
+        lines=tuple(lines),
+        buttons=tuple(
+            Button(texts.handover_button(person_name(m)), "handover_to", {"leaver_id": leaver.id, "user_id": m.id})
+            for m in choices
+        ),
+        level="warning",
+    )
+
+
 def rep_morning_card(pressing: list[Pressing], now: datetime, tz: tzinfo) -> Card:
     lines = []
     for i, item in enumerate(pressing, 1):
@@ -169,6 +191,11 @@ def digest_card(manager: User, digest: Digest, now: datetime, tz: tzinfo) -> Car
                 lead_name(lead), person_name(lead.owner), (now - (lead.last_activity_at or lead.created_at)).days
             )
             for lead in digest.worst
+        )
+    if digest.left_behind:
+        lines.append(texts.digest_left_behind(len(digest.left_behind)))
+        lines.extend(
+            texts.digest_left_behind_line(lead_name(lead), person_name(lead.owner)) for lead in digest.left_behind[:5]
         )
     change = digest.activities_this_week - digest.activities_last_week
     lines.append(texts.digest_trend(digest.activities_this_week, change))

@@ -8,6 +8,7 @@ in storage/; the cards are built in bot/notices.py. `PERIODIC` is the one list o
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
 
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import notices, runtime, tasks, texts
+from bot.org_sync import DirectoryUnreadable, directory_platforms, sync_platform
 from bot.tasks import parse_now
 from config.rules import Rules
 from config.workdays import default_calendar
@@ -22,10 +24,13 @@ from jobs import schedule
 from storage.alerts import alerts_to_notify, mark_notified, open_alerts, red_leads, untouched_leads
 from storage.models import Alert, GroupTarget, Lead, Team, User
 from storage.outbox import add_message
+from storage.people import InvalidInput
 from storage.reminders import drop_if_moot, due_reminders, mark_sent
 from storage.reports import digest_for, leaderboard_due, pressing_leads, ranking
 from storage.reports import leaderboard as leaderboard_rows
 from storage.roles import managers, reps
+
+log = logging.getLogger(__name__)
 
 ALERTS_PER_CARD = 10
 CARDS_PER_RUN = 3
@@ -168,12 +173,27 @@ def leaderboard(now: str | None = None) -> dict[str, int]:
     return {"posts": posts, "private": private}
 
 
+def org_sync(now: str | None = None) -> dict[str, object]:
+    """Sync every configured platform's directory (a platform that fails is reported and the others go on)."""
+    rt = runtime.current()
+    moment = parse_now(now)
+    result: dict[str, object] = {}
+    for platform in directory_platforms(rt):
+        try:
+            result[platform] = sync_platform(rt, platform, now=moment).counts()
+        except (DirectoryUnreadable, InvalidInput) as exc:
+            log.warning("org sync: %s", exc)
+            result[platform] = {"error": str(exc)}
+    return result
+
+
 PERIODIC: tuple[schedule.Periodic, ...] = (
     schedule.Periodic("reminders", reminders, every=timedelta(minutes=1)),
     schedule.Periodic("escalate", escalate, every=timedelta(minutes=15)),
     schedule.Periodic("sweep", tasks.sweep, every=timedelta(minutes=5)),
     schedule.Periodic("digest", digest, daily_at=lambda rules: rules.morning),
     schedule.Periodic("leaderboard", leaderboard, daily_at=lambda rules: rules.leaderboard_time),
+    schedule.Periodic("org_sync", org_sync, daily_at=lambda rules: rules.org_sync_time),
 )
 
 JOBS: dict[str, Callable[..., object]] = {p.name: p.func for p in PERIODIC}

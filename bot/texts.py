@@ -694,3 +694,39 @@ MERGE_NOTE = "合并错了？10分钟内点「撤销合并」或回复「撤销�
 
 def merge_undone(from_id: int, source: str, into_id: int) -> str:
     return f"已撤销合并：线索 #{from_id}（{source}）已恢复，合并时移入 #{into_id} 的记录都已移回。"
+
+
+# ---------------------------------------------------------------- people who left (directory sync)
+
+DEACTIVATED = "你的账号已不在公司通讯录中，机器人不再为你记录跟进。如有疑问，请联系管理员。"
+REFUSALS[Why.NOTHING_TO_HAND_OVER] = "这位同事的客户已经交接完了。"
+HANDOVER_CHOOSE = "请选择接手的同事（点一下即把下列客户全部改派给他）："
+NO_ONE_TO_HAND_OVER_TO = "团队里暂时没有可以接手的销售。请联系管理员把成员加入团队。"
+
+
+def handover_title(leaver: str, n: int) -> str:
+    return f"{leaver}已离职，{n}条客户待交接"
+
+
+def handover_line(lead: str, stage: str) -> str:
+    return f"· {lead}（{stage}）"
+
+
+def handover_more(n: int) -> str:
+    return f"……还有{n}条，交接时一并改派"
+
+
+def handover_button(name: str) -> str:
+    return f"改派给{name}"
+
+
+def handed_over(n: int, new_owner: str, manager: str) -> str:
+    return f"✅ {manager}已把{n}条客户改派给{new_owner}"
+
+
+def digest_left_behind(n: int) -> str:
+    return f"👋 离职同事的客户待交接 {n} 条："
+
+
+def digest_left_behind_line(lead: str, owner: str) -> str:
+    return f"  · {lead}（原负责人{owner}）"

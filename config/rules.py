@@ -46,6 +46,7 @@ class Rules:
     leaderboard_weekday: int
     leaderboard_time: time
     leaderboard_top: int
+    org_sync_time: time
 
     def light_days(self, stage_id: str) -> tuple[int, int]:
         """(yellow_days, red_days) for leads in `stage_id`."""
@@ -170,6 +171,7 @@ def load_rules(directory: Path = DATA_DIR) -> Rules:
         leaderboard_weekday=weekday,
         leaderboard_time=_clock(schedule, "leaderboard_time", "rules.toml [schedule]"),
         leaderboard_top=_need(rules.get("leaderboard", {}), "top", int, "rules.toml [leaderboard]"),
+        org_sync_time=_clock(schedule, "org_sync", "rules.toml [schedule]"),
     )
 
 

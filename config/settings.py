@@ -74,6 +74,8 @@ class Settings:
     llm: LlmSettings | None = None
     # Where the deployment keeps files of its own, such as the reader model trained on its corrections.
     data_dir: Path = Path(".")
+    # Which directory departments are sales (ids or names; their sub-departments too). Empty: all of them.
+    org_roots: tuple[str, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -219,4 +221,5 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         asr=asr,
         llm=llm,
         data_dir=Path(_env(values, "DATA_DIR") or "."),
+        org_roots=tuple(root.strip() for root in (_env(values, "ORG_ROOTS") or "").split(",") if root.strip()),
     )

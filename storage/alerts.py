@@ -12,9 +12,10 @@ from config.rules import Rules
 from config.workdays import WorkCalendar
 from storage.db import insert_ignoring_duplicates
 from storage.leads import can_act
-from storage.models import Alert, Lead, Team, User
+from storage.models import Alert, Lead, User
+from storage.people import manager_of
 from storage.refusals import Refusal, Why
-from storage.roles import first_admin, is_manager
+from storage.roles import is_manager
 from storage.states import AlertStatus
 
 
@@ -63,15 +64,6 @@ def red_leads(session: Session, now: datetime, rules: Rules) -> list[Finding]:
         select(Lead).where(or_(*per_stage), ~_alerted("stale", "red", idle_since)).order_by(Lead.id)
     )
     return [Finding(lead, "stale", "red", lead.last_activity_at or lead.created_at) for lead in leads]
-
-
-def manager_of(session: Session, owner: User) -> User | None:
-    """Who hears about `owner`'s leads: the manager of their team, else the first admin."""
-    if owner.team_id is not None:
-        team = session.get(Team, owner.team_id)
-        if team is not None and team.manager is not None:
-            return team.manager
-    return first_admin(session)
 
 
 def open_alerts(session: Session, findings: list[Finding], now: datetime, batch: int = 1000) -> int:

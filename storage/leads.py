@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from config.rules import Rules
 from storage.db import insert_once
-from storage.models import Lead, Reminder, Team, User
+from storage.models import Lead, Reminder, User
 from storage.people import managed_team_ids
 from storage.refusals import Refusal, Why
 from storage.roles import is_admin, is_manager
@@ -215,8 +215,8 @@ def reassign_lead(session: Session, lead: Lead, new_owner: User) -> User:
 
 
 def team_members(session: Session, manager: User) -> list[User]:
-    """Reps in the teams `manager` manages (admins: everyone), by name."""
-    query = select(User).where(User.role == Role.REP).order_by(User.name, User.id)
+    """Active reps in the teams `manager` manages and those nested under them (admins: everyone), by name."""
+    query = select(User).where(User.role == Role.REP, User.deactivated_at.is_(None)).order_by(User.name, User.id)
     if not is_admin(manager):
-        query = query.where(User.team_id.in_(select(Team.id).where(Team.manager_id == manager.id)))
+        query = query.where(User.team_id.in_(managed_team_ids(session, manager)))
     return list(session.scalars(query))

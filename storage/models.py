@@ -34,14 +34,22 @@ ROLES = tuple(Role)
 
 
 class Team(Base):
+    """A sales team. Teams nest (`parent_id`): a manager sees the teams under theirs. A team synced from a
+    directory department carries its `platform` and department id (`external_id`); one made by hand has none."""
+
     __tablename__ = "teams"
+    __table_args__ = (Index("ix_teams_platform_external_id", "platform", "external_id", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    platform: Mapped[str | None] = mapped_column(String(16))
+    external_id: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime]
 
     manager: Mapped[User | None] = relationship(foreign_keys=[manager_id])
+    parent: Mapped[Team | None] = relationship(remote_side=[id])
 
     def __repr__(self) -> str:
         return f"<Team {self.id} {self.name}>"
@@ -57,6 +65,10 @@ class User(Base):
     created_at: Mapped[datetime]
     # What the bot is waiting for from this person, e.g. {"reschedule": reminder_id, "until": iso}.
     pending: Mapped[dict | None]
+    # Gone from the directory: kept (their leads and history stay), but no longer reached or let in.
+    deactivated_at: Mapped[datetime | None]
+    # The role was given by an operator (`users add --role`, `teams add`): a directory sync leaves it alone.
+    role_by_hand: Mapped[bool] = mapped_column(default=False)
 
     team: Mapped[Team | None] = relationship(foreign_keys=[team_id])
     identities: Mapped[list[Identity]] = relationship(back_populates="user", order_by="Identity.id")

@@ -120,7 +120,10 @@ def due_messages(session: Session, now: datetime, limit: int = 500) -> list[int]
 
 
 def notify_user(session: Session, user: User, *, kind: str, payload: dict, dedup_key: str) -> bool:
-    """Queue a message for `user` on the platform of their identity; False if `dedup_key` was used before."""
+    """Queue a message for `user` on the platform of their identity; False if `dedup_key` was used before, or if
+    `user` is deactivated (they left: nothing is pushed to them)."""
+    if user.deactivated_at is not None:
+        return False
     recipient = primary_identity(user)
     message = add_message(
         session,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from storage.db import insert_once
 from storage.identity import NAME_PATTERN, IdentityKey
 from storage.models import ROLES, GroupTarget, Identity, Team, User
+from storage.roles import first_admin
 from storage.states import Role
 
 
@@ -55,13 +56,15 @@ def find_team(session: Session, name: str) -> Team:
     return team
 
 
-def add_user(session: Session, key: str, *, name: str, role: str, team: str | None, now: datetime) -> User:
-    """Create or update the user behind `key`. Raises InvalidInput for an unknown role or team."""
-    if role not in ROLES:
+def add_user(session: Session, key: str, *, name: str, role: str | None, team: str | None, now: datetime) -> User:
+    """Create or update the user behind `key`. A role given here is set by hand: a directory sync keeps it
+    (None: a new user is a rep, an existing one keeps their role). Raises InvalidInput for an unknown role or team."""
+    if role is not None and role not in ROLES:
         raise InvalidInput(f"role must be one of {', '.join(ROLES)}")
     user = ensure_user(session, key, name=name, now=now)
     user.name = name
-    user.role = role
+    if role is not None:
+        user.role, user.role_by_hand = Role(role), True
     if team is not None:
         user.team = find_team(session, team)
     return user
@@ -75,7 +78,7 @@ def add_team(session: Session, name: str, *, manager_key: str, now: datetime) ->
     if manager is None:
         raise InvalidInput(f"no user {manager_key}; add them first with `salesbot users add`")
     if manager.role == Role.REP:
-        manager.role = Role.MANAGER
+        manager.role, manager.role_by_hand = Role.MANAGER, True
     team = session.scalar(select(Team).where(Team.name == name))
     if team is None:
         team = Team(name=name, created_at=now)
@@ -100,4 +103,30 @@ def add_group_target(
 
 
 def managed_team_ids(session: Session, user: User) -> list[int]:
-    return list(session.scalars(select(Team.id).where(Team.manager_id == user.id)))
+    """The teams `user` manages and every team nested under them (a regional head sees their sub-teams)."""
+    teams = session.execute(select(Team.id, Team.parent_id, Team.manager_id)).all()
+    children: dict[int, list[int]] = {}
+    for team_id, parent_id, _ in teams:
+        if parent_id is not None:
+            children.setdefault(parent_id, []).append(team_id)
+    found: set[int] = set()
+    todo = [team_id for team_id, _, manager_id in teams if manager_id == user.id]
+    while todo:
+        team_id = todo.pop()
+        if team_id not in found:
+            found.add(team_id)
+            todo.extend(children.get(team_id, ()))
+    return sorted(found)
+
+
+def manager_of(session: Session, owner: User) -> User | None:
+    """Who hears about `owner`'s leads: the first active manager up the chain of teams above `owner` (not
+    `owner` themselves: a team lead's own leads go to the head above), else the first admin."""
+    team, seen = owner.team, set()
+    while team is not None and team.id not in seen:
+        seen.add(team.id)
+        manager = team.manager
+        if manager is not None and manager.id != owner.id and manager.deactivated_at is None:
+            return manager
+        team = team.parent
+    return first_admin(session)

@@ -31,6 +31,7 @@ class Why(StrEnum):
     MERGE_SAME = "a lead cannot be merged into itself"
     MERGE_GONE = "the merge was undone already"
     MERGE_EXPIRED = "the merge can no longer be undone"
+    NOTHING_TO_HAND_OVER = "the leaver's open leads were handed on already, or are not the actor's to hand on"
 
 
 class Refusal(Exception):

@@ -16,14 +16,16 @@ from storage.states import ReminderStatus
 
 
 def due_reminders(session: Session, now: datetime, limit: int = 1000) -> list[Reminder]:
-    """Pending reminders due at or before `now`, oldest first, locked against a concurrent run."""
+    """Pending reminders due at or before `now`, oldest first, locked against a concurrent run. Those of a
+    deactivated person wait: they go along with the lead when it is handed on."""
     return list(
         session.scalars(
             select(Reminder)
-            .where(Reminder.status == ReminderStatus.PENDING, Reminder.due_at <= now)
+            .join(User, User.id == Reminder.user_id)
+            .where(Reminder.status == ReminderStatus.PENDING, Reminder.due_at <= now, User.deactivated_at.is_(None))
             .order_by(Reminder.due_at, Reminder.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, of=Reminder)
         )
     )
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from config.rules import Rules
 from config.workdays import WorkCalendar
 from storage.leads import light, team_members
+from storage.leavers import left_behind
 from storage.models import Activity, Alert, Lead, StageChange, Team, User
 from storage.states import AlertRule, AlertStatus
 
@@ -97,12 +98,14 @@ class Digest:
     worst: list[Lead]
     activities_this_week: int
     activities_last_week: int
+    left_behind: list[Lead]  # open leads of people who left, until the manager hands them on
 
 
 def digest_for(session: Session, manager: User, now: datetime, tz: tzinfo, rules: Rules) -> Digest | None:
     """The manager's morning figures over their teams (an admin's: everyone's); None when there is nobody."""
     reps = team_members(session, manager)
-    if not reps:
+    left = left_behind(session, manager, rules)
+    if not reps and not left:
         return None
     rep_ids = [r.id for r in reps]
     leads = session.scalars(
@@ -146,6 +149,7 @@ def digest_for(session: Session, manager: User, now: datetime, tz: tzinfo, rules
         worst=stale[:3],
         activities_this_week=activities_between(this_week, now),
         activities_last_week=activities_between(this_week - timedelta(days=7), this_week - timedelta(days=7) + elapsed),
+        left_behind=left,
     )
 
 

@@ -22,15 +22,19 @@ def is_admin(user: User) -> bool:
 
 
 def first_admin(session: Session) -> User | None:
-    """Who hears about a rep that has no team manager."""
-    return session.scalar(select(User).where(User.role == Role.ADMIN).order_by(User.id).limit(1))
+    """Who hears about a rep that has no team manager (an active admin)."""
+    return session.scalar(
+        select(User).where(User.role == Role.ADMIN, User.deactivated_at.is_(None)).order_by(User.id).limit(1)
+    )
 
 
 def managers(session: Session) -> list[User]:
-    """Every manager and admin, by id."""
-    return list(session.scalars(select(User).where(User.role.in_(MANAGING_ROLES)).order_by(User.id)))
+    """Every active manager and admin, by id."""
+    query = select(User).where(User.role.in_(MANAGING_ROLES), User.deactivated_at.is_(None))
+    return list(session.scalars(query.order_by(User.id)))
 
 
 def reps(session: Session) -> list[User]:
-    """Every rep, by id."""
-    return list(session.scalars(select(User).where(User.role == Role.REP).order_by(User.id)))
+    """Every active rep, by id."""
+    query = select(User).where(User.role == Role.REP, User.deactivated_at.is_(None))
+    return list(session.scalars(query.order_by(User.id)))

@@ -109,6 +109,7 @@ def users_json(session: Session) -> list[dict[str, Any]]:
             "role": u.role,
             "team": u.team.name if u.team else None,
             "identities": [i.key for i in u.identities],
+            "active": u.deactivated_at is None,
         }
         for u in users
     ]
@@ -121,6 +122,7 @@ def teams_json(session: Session) -> list[dict[str, Any]]:
             "id": t.id,
             "name": t.name,
             "manager": primary_identity(t.manager) if t.manager else None,
+            "parent": t.parent.name if t.parent else None,
             "members": sorted(primary_identity(u) for u in session.scalars(select(User).where(User.team_id == t.id))),
         }
         for t in teams

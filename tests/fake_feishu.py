@@ -83,6 +83,7 @@ class Failure:
     status: int = 500
     code: int = 0
     times: int = 1
+    after: int = 0  # let this many matching requests through first (fail on page 3: after=2)
 
 
 @dataclass
@@ -94,6 +95,10 @@ class FakeFeishu:
     resources: dict[tuple[str, str], bytes] = field(default_factory=dict)
     users: dict[str, str] = field(default_factory=dict)
     transcripts: list[str] = field(default_factory=list)
+    # The directory (contact v3 objects): departments under the root, and users with their `department_ids`.
+    departments: list[dict[str, Any]] = field(default_factory=list)
+    staff: list[dict[str, Any]] = field(default_factory=list)
+    page_limit: int = 2  # the most items a page holds here, whatever page_size asks: readers must page
     hook_secrets: dict[str, str] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
@@ -101,8 +106,8 @@ class FakeFeishu:
     url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def fail(self, path: str, *, status: int = 500, code: int = 0, times: int = 1) -> None:
-        self.failures.append(Failure(path, status, code, times))
+    def fail(self, path: str, *, status: int = 500, code: int = 0, times: int = 1, after: int = 0) -> None:
+        self.failures.append(Failure(path, status, code, times, after))
 
     def revoke_tokens(self) -> None:
         """Every issued tenant_access_token is now rejected (code 99991663), as after a secret reset."""
@@ -141,7 +146,10 @@ class _Handler(BaseHTTPRequestHandler):
         with fake.lock:
             fake.requests.append(request)
             failure = next((f for f in fake.failures if f.times > 0 and re.fullmatch(f.path, parts.path)), None)
-            if failure is not None:
+            if failure is not None and failure.after > 0:
+                failure.after -= 1
+                failure = None
+            elif failure is not None:
                 failure.times -= 1
         if failure is not None:
             if failure.code:
@@ -193,6 +201,11 @@ class _Server(ThreadingHTTPServer):
             if data is None or r.query.get("type") != ["file"]:
                 return 400, {"code": 234003, "msg": "File not in msg."}, json_type
             return 200, data, "audio/ogg"
+        if r.path == "/open-apis/contact/v3/departments/0/children" and r.method == "GET":
+            return self._page(r, fake.departments)
+        if r.path == "/open-apis/contact/v3/users/find_by_department" and r.method == "GET":
+            department = (r.query.get("department_id") or [""])[0]
+            return self._page(r, [u for u in fake.staff if department in u["department_ids"]])
         found = re.fullmatch(r"/open-apis/contact/v3/users/(\w+)", r.path)
         if found and r.method == "GET":
             if found[1] not in fake.users:
@@ -202,6 +215,16 @@ class _Server(ThreadingHTTPServer):
         if r.path == "/open-apis/speech_to_text/v1/speech/file_recognize":
             return self._recognize(r)
         return 404, {"code": 404, "msg": f"fake feishu has no {r.method} {r.path}"}, json_type
+
+    def _page(self, r: Recorded, items: list[dict[str, Any]]) -> tuple[int, dict[str, Any], str]:
+        """One page of `items`: `page_token` is where it starts, `has_more` and the next token say what is left."""
+        start = int((r.query.get("page_token") or ["0"])[0])
+        size = min(int((r.query.get("page_size") or ["20"])[0]), self.fake.page_limit)
+        end = start + size
+        data: dict[str, Any] = {"has_more": end < len(items), "items": items[start:end]}
+        if end < len(items):
+            data["page_token"] = str(end)
+        return 200, {"code": 0, "msg": "success", "data": data}, "application/json"
 
     def _recognize(self, r: Recorded) -> tuple[int, dict[str, Any], str]:
         body = r.json

@@ -1,7 +1,8 @@
 """A fake WeCom on loopback: the HTTP API wechatpy talks to, and the callbacks WeCom would POST.
 
 `FakeWecom` is a real HTTP server (gettoken, message/send, media/get, message/update_template_card,
-user/get, webhook/send). It records every request and can be told to fail the next calls to a path:
+user/get, webhook/send, and the directory: department/list and user/list, one department a call). It records
+every request and can be told to fail the next calls to a path:
 an errcode (42001 token expired, 45009/45033 rate limits, …), an HTTP status, a dropped connection or a
 slow answer. `Callbacks` turns a plaintext fixture from tests/fixtures/wecom/ into the encrypted, signed
 POST WeCom would send, with the app credentials of the official test vector (platforms.md §1.4).
@@ -61,6 +62,9 @@ class FakeWecom(Served):
     secret: str = SECRET
     users: dict[str, str] = field(default_factory=lambda: {"zhangwei": "张伟", "lisi": "李四"})
     media: dict[str, bytes] = field(default_factory=dict)
+    # The directory: department/list objects, and user/list objects (each lists its `department` ids).
+    departments: list[dict[str, Any]] = field(default_factory=list)
+    staff: list[dict[str, Any]] = field(default_factory=list)
     recorded: list[Recorded] = field(default_factory=list)
     token: str = ""
     _failures: dict[str, list[Failure]] = field(default_factory=dict)
@@ -132,6 +136,8 @@ class FakeWecom(Served):
             "message/send": lambda: self._message_send(json.loads(body)),
             "message/update_template_card": lambda: {"errcode": 0, "errmsg": "ok"},
             "user/get": lambda: self._user_get(query.get("userid", "")),
+            "department/list": lambda: {"errcode": 0, "errmsg": "ok", "department": self.departments},
+            "user/list": lambda: self._user_list(query.get("department_id", "")),
         }.get(endpoint)
         if answer is None:
             return reply_json(handler, {"errcode": 404, "errmsg": f"can not find fake endpoint {endpoint}"}, 404)
@@ -155,6 +161,12 @@ class FakeWecom(Served):
         if user_id not in self.users:
             return {"errcode": 60111, "errmsg": "userid not found"}
         return {"errcode": 0, "errmsg": "ok", "userid": user_id, "name": self.users[user_id]}
+
+    def _user_list(self, department_id: str) -> dict[str, Any]:
+        if not any(str(d["id"]) == department_id for d in self.departments):
+            return {"errcode": 60123, "errmsg": "invalid party id"}
+        members = [u for u in self.staff if int(department_id) in u["department"]]
+        return {"errcode": 0, "errmsg": "ok", "userlist": members}
 
     def _media(self, handler: BaseHTTPRequestHandler, media_id: str) -> None:
         if media_id not in self.media:

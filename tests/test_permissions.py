@@ -119,6 +119,11 @@ def world(sqlite_url: str) -> Iterator[World]:
         buttons["alert_reassign_to"] = {**buttons["alert_take"], "user_id": world.user_id(OTHER_REP)}
         buttons["correct"] = {"lead_id": 1, "intent": "remove_tag", "value": "价格敏感"}
         buttons["lead_won"] = buttons["lead_lost"] = {"lead_id": 1}
+        with rt.transaction() as s:  # 老刘 of 华东一组 left the directory with an open lead
+            leaver = add_user(s, "wecom:liu", name="老刘", role=None, team="华东一组", now=NOW)
+            add_assigned_lead(s, leaver, company="宁波东方电子", contact_name=None, phone=None, now=NOW, rules=rt.rules)
+            leaver.deactivated_at = NOW
+        buttons["handover_to"] = {"leaver_id": world.user_id("wecom:liu"), "user_id": world.user_id(OTHER_REP)}
         yield world
 
 
@@ -130,6 +135,7 @@ MANAGERS_CARD = "这张卡片是发给主管的，你没有权限处理。"
 NOT_YOUR_LEAD = "这条线索（杭州华力机械）由张伟负责，你没有权限操作。"
 NOT_YOURS = NOT_YOUR_LEAD
 STALE = "这个按钮已失效，请重新发送指令。"
+MANAGERS_ONLY = "只有主管可以分配线索。需要转交客户请联系你的主管。"
 ALLOWED = None
 
 # When each button is pressed: undo within its ten minutes, reminders on their day, alerts after the scan.
@@ -140,7 +146,7 @@ PRESSED_AT = {
     "alert": at("2026-12-01T11:05"),
     "which": at("2026-12-01T12:05"),
     "note": at("2026-12-01T12:05"),
-    **dict.fromkeys(("correct", "lead", "lost", "merge"), NOW + timedelta(minutes=2)),
+    **dict.fromkeys(("correct", "lead", "lost", "merge", "handover"), NOW + timedelta(minutes=2)),
 }
 # Buttons that only a card the owner asked for carries: what the owner says first (a minute after the note).
 PREPARED_BY_OWNER = {"lost_reason": "#1 输单", "merge_undo": "合并 #2 到 #1"}
@@ -167,6 +173,13 @@ ACTION_MATRIX: dict[str, tuple[str | None, ...]] = {
     "lead_lost": OWNER_ONLY_AND_MANAGERS,
     "lost_reason": OWNER_ONLY_AND_MANAGERS,
     "merge_undo": OWNER_ONLY_AND_MANAGERS,
+    "handover_to": (
+        MANAGERS_ONLY,
+        MANAGERS_ONLY,
+        "这条线索（宁波东方电子）由老刘负责，你没有权限操作。",
+        ALLOWED,
+        ALLOWED,
+    ),
 }
 # These only show something (choices, a lead card): they change no row, so "allowed" shows as a card.
 CHANGES_NOTHING_WHEN_ALLOWED = {"alert_reassign", "lead_card", "move_note"}

@@ -193,13 +193,14 @@ def test_a_flushed_redis_loses_nothing(redis_rt: runtime.Runtime) -> None:
 
 
 def test_two_schedulers_ticking_in_the_same_slot_enqueue_each_job_once(redis_rt: runtime.Runtime) -> None:
-    moment = datetime(2026, 11, 25, 2, 7, tzinfo=UTC)  # 10:07 in Shanghai: after the 08:30 and 09:25 jobs
+    moment = datetime(2026, 11, 25, 2, 7, tzinfo=UTC)  # 10:07 in Shanghai: after the 07:40, 08:30 and 09:25 jobs
     assert tick(redis_rt, moment) == [
         "reminders-20261125T0207",
         "escalate-20261125T0200",
         "sweep-20261125T0205",
         "digest-20261125T0030",
         "leaderboard-20261125T0125",
+        "org_sync-20261124T2340",
     ]
     assert tick(redis_rt, moment + timedelta(seconds=30)) == []
     assert tick(redis_rt, moment + timedelta(minutes=5)) == ["reminders-20261125T0212", "sweep-20261125T0210"]

@@ -48,6 +48,8 @@ def handle(
     """Answer one message from a person (no card at all for a second opening of the chat in a day). Raises
     only for unexpected failures (the caller apologises). `read` reads a note (the local reader by default)."""
     actor = ensure_user(session, message.sender, name=message.sender_name, now=now)
+    if actor.deactivated_at is not None:
+        return [Card.text(texts.DEACTIVATED)]
     heard = message.text if message.extra.get("transcript") else None
     turn = Turn(session, actor, now.astimezone(tz), rules, event_id, message.channel, heard, read)
     if message.kind == "unsupported":
@@ -88,6 +90,8 @@ def handle_action(session: Session, click: CardAction, *, tz: ZoneInfo, rules: R
     """Carry out a card button for the person who clicked it; the returned card replaces the clicked one
     (unless it is a refusal, which platforms show without touching the card)."""
     actor = ensure_user(session, click.actor, name=None, now=click.received_at)
+    if actor.deactivated_at is not None:
+        return Card.refusal(texts.DEACTIVATED)
     turn = Turn(session, actor, click.received_at.astimezone(tz), rules, None, IdentityKey.parse(click.actor).platform)
     handler = ACTIONS.get(click.action)
     if handler is None:

@@ -20,6 +20,7 @@ from storage.activities import NoteFacts, log_activity, undo_activity, undoable
 from storage.alerts import alerts_for_actor, handle_alerts, refuse_if_all_handled, snooze_alerts
 from storage.awaiting import Question, ask
 from storage.leads import lead_for_actor, team_members
+from storage.leavers import leaver_leads_for_actor
 from storage.models import Alert
 from storage.refusals import Refusal, Why
 from storage.reminders import mark_done, postpone_a_day, reminder_for_actor
@@ -124,6 +125,22 @@ def _alert_reassign_to(turn: Turn, value: dict) -> Card:
     return _handled(turn, alerts, texts.reassigned_to(person_name(new_owner)))
 
 
+def _handover_to(turn: Turn, value: dict) -> Card:
+    """改派 on a leaver's card: every open lead of theirs the manager may hand on goes to the chosen rep."""
+    leads = leaver_leads_for_actor(turn.session, turn.actor, one_id(value, "leaver_id"), turn.rules)
+    new_owner = next((m for m in team_members(turn.session, turn.actor) if m.id == one_id(value, "user_id")), None)
+    if new_owner is None:
+        raise Refusal(Why.NOT_IN_TEAM)
+    leaver = leads[0].owner
+    for lead in leads:
+        move_lead(turn, lead, new_owner)
+    return Card(
+        title=texts.handover_title(person_name(leaver), len(leads)),
+        lines=(texts.handed_over(len(leads), person_name(new_owner), person_name(turn.actor)),),
+        level="success",
+    )
+
+
 def _alert_snooze(turn: Turn, value: dict) -> Card:
     alerts = _alerts(turn, value)
     until = snooze_alerts(alerts, actor=turn.actor, now=turn.now, rules=turn.rules)
@@ -140,6 +157,7 @@ ACTIONS: dict[str, Callable[[Turn, dict], Card]] = {
     "alert_reassign": _alert_reassign,
     "alert_reassign_to": _alert_reassign_to,
     "alert_snooze": _alert_snooze,
+    "handover_to": _handover_to,
     "which_lead": which_button,
     "note_on": note_on_button,
     "move_note": move_note_button,

@@ -13,6 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from bot.platforms.base import Preparer, Sender
 from config.settings import Settings
+from storage.org import Directory
+
+# Reads a directory to its last page; raises SendError when the platform fails on any of them.
+DirectoryReader = Callable[[], Directory]
 
 if TYPE_CHECKING:
     import redis
@@ -50,6 +54,8 @@ class PlatformAdapter:
     # The worker-side work on a message before the conversation sees it (voice, display name).
     preparer: Callable[[Settings, redis.Redis], Preparer] | None = None
     group_channels: tuple[GroupChannel, ...] = ()
+    # Reads the whole company directory (departments, leaders, members) for `salesbot org sync`.
+    directory: Callable[[Settings, redis.Redis], DirectoryReader] | None = None
 
     @property
     def identity_prefix(self) -> str:

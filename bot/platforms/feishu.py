@@ -40,4 +40,5 @@ ADAPTER = PlatformAdapter(
         GroupChannel("feishu_chat", "Feishu chat_id the app bot is in"),
         GroupChannel("feishu_webhook", "Feishu custom bot webhook URL (its signing secret with --secret)"),
     ),
+    directory=imported_when_called("bot.platforms.feishu_directory", "feishu_directory"),
 )

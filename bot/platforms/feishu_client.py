@@ -235,13 +235,14 @@ def display_name(api: Api, open_id: str) -> str:
     return (response.data.user.name or "") if response.data and response.data.user else ""
 
 
-def _api(settings: FeishuSettings, connection: redis.Redis) -> Api:
+def shared_api(settings: FeishuSettings, connection: redis.Redis) -> Api:
+    """A client whose tenant_access_token lives in the queue's Redis, shared by every process."""
     cache = RedisTokenCache(connection)
     return Api(build_client(settings, cache), cache)
 
 
 def app_senders(settings: FeishuSettings, connection: redis.Redis) -> dict[str, FeishuAppSender]:
-    api = _api(settings, connection)
+    api = shared_api(settings, connection)
     return {channel: FeishuAppSender(channel, api, connection) for channel in ("feishu", "feishu_chat")}
 
 
@@ -249,7 +250,7 @@ def feishu_preparer(settings: Settings, connection: redis.Redis) -> MessagePrepa
     """Names from the contact directory, audio from the message's resources; SALESBOT_ASR_URL transcribes if
     set, else Feishu's own speech-to-text, sharing the client (and its token)."""
     assert settings.feishu is not None
-    api = _api(settings.feishu, connection)
+    api = shared_api(settings.feishu, connection)
     return MessagePreparer(
         "feishu",
         connection,

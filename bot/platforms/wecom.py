@@ -37,4 +37,5 @@ ADAPTER = PlatformAdapter(
     webhook=imported_when_called("bot.platforms.wecom_callback", "wecom_blueprint"),
     preparer=imported_when_called("bot.platforms.wecom_client", "wecom_preparer"),
     group_channels=(GroupChannel("wecom_webhook", "WeCom group robot webhook URL"),),
+    directory=imported_when_called("bot.platforms.wecom_directory", "wecom_directory"),
 )
