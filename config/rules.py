@@ -24,6 +24,7 @@ class Stage:
     on_activity: tuple[str, ...] = ()
     on_tags: tuple[str, ...] = ()
     on_signals: tuple[str, ...] = ()
+    synonyms: tuple[str, ...] = ()  # what a ledger may call the stage (besides its id and label)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,14 @@ class Rules:
             if stage.id == stage_id:
                 return stage
         raise KeyError(stage_id)
+
+    def stage_named(self, name: str) -> str | None:
+        """The id of the stage `name` means (its id, label or a synonym; case and spaces aside), else None."""
+        wanted = "".join(name.split()).lower()
+        for stage in self.stages:
+            if wanted in (stage.id, stage.label.lower(), *(s.lower() for s in stage.synonyms)):
+                return stage.id
+        return None
 
     @property
     def first_stage(self) -> str:
@@ -126,6 +135,7 @@ def load_rules(directory: Path = DATA_DIR) -> Rules:
                 on_activity=_strings(stage, "on_activity", where),
                 on_tags=_strings(stage, "on_tags", where),
                 on_signals=_strings(stage, "on_signals", where),
+                synonyms=_strings(stage, "synonyms", where),
             )
         )
     if not stages:
