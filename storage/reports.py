@@ -12,7 +12,7 @@ from config.rules import Rules
 from config.workdays import WorkCalendar
 from storage.leads import light, team_members
 from storage.models import Activity, Alert, Lead, StageChange, Team, User
-from storage.states import AlertRule, AlertStatus
+from storage.states import AlertRule, AlertStatus, LeadSource
 
 
 def _local_midnight(moment: datetime, tz: tzinfo, days: int = 0) -> datetime:
@@ -183,7 +183,13 @@ def leaderboard(
             .where(Activity.author_id == rep.id, Activity.created_at >= start, Activity.created_at < end)
         )
         new_leads = session.scalars(
-            select(Lead).where(Lead.owner_id == rep.id, Lead.created_at >= start, Lead.created_at < end)
+            # An imported ledger's leads are not this week's new leads (nor its 72 h touches).
+            select(Lead).where(
+                Lead.owner_id == rep.id,
+                Lead.created_at >= start,
+                Lead.created_at < end,
+                Lead.source != LeadSource.IMPORT,
+            )
         ).all()
         changes = session.scalars(
             select(StageChange).where(

@@ -126,7 +126,7 @@ def activity_rows(
             primary_identity(activity.author),
             local_text(activity.created_at, tz),
             activity.text or None,
-            "、".join(rules.tag_label(t.id) for t in activity.tags),
+            "、".join(rules.tag_label(t) for t in rules.sort_tags([t.id for t in activity.tags])),
             local_text(activity.follow_up_at, tz, has_time=activity.follow_up_has_time),
             lead.id,
             activity.type,

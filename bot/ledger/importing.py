@@ -89,7 +89,7 @@ def import_ledger(
     opened = open_sheet(path, sheet)
     total(opened.total)
     report = ImportReport(path.name)
-    local_now = now.astimezone(rt.settings.tz)
+    local_now = now.astimezone(rt.settings.tz).replace(microsecond=0)  # a ledger's dates have seconds at most
     try:
         with rt.transaction() as session, _note_readers() as pool:
             run = _Import(session, rt.rules, local_now, report, pool)
