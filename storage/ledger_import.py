@@ -26,6 +26,7 @@ from storage.models import Activity, Lead, Reminder, activity_tags
 from storage.states import LeadSource, ReminderStatus
 
 SOURCE = "import"  # the activities' source
+CHUNK = 500  # rows per INSERT
 
 
 @dataclass
@@ -100,7 +101,7 @@ def create_leads(session: Session, leads: list[LeadDetails], *, now: datetime, r
         }
         for d in leads
     ]
-    ids = list(session.scalars(insert(Lead).returning(Lead.id, sort_by_parameter_order=True), values))
+    ids = _insert_returning_ids(session, Lead, values)
     _add_notes(session, list(zip(ids, leads, strict=True)), now=now, rules=rules, existing=False)
     return ids
 
@@ -134,6 +135,17 @@ def fill_lead(session: Session, lead_id: int, details: LeadDetails, *, now: date
     return filled
 
 
+def _insert_returning_ids(session: Session, model: type, values: list[dict]) -> list[int]:
+    """Insert rows (Core multi-row INSERTs of CHUNK rows, RETURNING id): their ids, in order. The ORM's bulk
+    insert splices each statement's result into the last (quadratic: 8 s of 15 for 10,000 leads)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    ids: list[int] = []
+    for start in range(0, len(values), CHUNK):
+        ids += session.execute(statement, values[start : start + CHUNK]).scalars().all()
+    return ids
+
+
 def _held(session: Session, column: object, value: str | None) -> bool:
     return value is not None and session.scalar(select(Lead.id).where(column == value)) is not None
 
@@ -146,25 +158,24 @@ def _add_notes(
     notes = [(lead_id, d, note) for lead_id, d in leads for note in d.notes]
     activity_ids = []
     if notes:
-        activity_ids = list(
-            session.scalars(
-                insert(Activity).returning(Activity.id, sort_by_parameter_order=True),
-                [
-                    {
-                        "lead_id": lead_id,
-                        "author_id": d.owner_id,
-                        "type": note.activity_type,
-                        "text": note.text,
-                        "follow_up_at": None,
-                        "follow_up_has_time": False,
-                        "source": SOURCE,
-                        "inbound_event_id": None,
-                        "created_lead": False,
-                        "created_at": note.at,
-                    }
-                    for lead_id, d, note in notes
-                ],
-            )
+        activity_ids = _insert_returning_ids(
+            session,
+            Activity,
+            [
+                {
+                    "lead_id": lead_id,
+                    "author_id": d.owner_id,
+                    "type": note.activity_type,
+                    "text": note.text,
+                    "follow_up_at": None,
+                    "follow_up_has_time": False,
+                    "source": SOURCE,
+                    "inbound_event_id": None,
+                    "created_lead": False,
+                    "created_at": note.at,
+                }
+                for lead_id, d, note in notes
+            ],
         )
         tag_ids = sorted({t for _, _, note in notes for t in note.tags})
         tags_by_id(session, tag_ids, rules)

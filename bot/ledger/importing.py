@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +111,7 @@ def _note_readers() -> Iterator[Executor | None]:
     if (os.cpu_count() or 1) < 2:
         yield None
         return
+    parse_note("预热", datetime.now(UTC))  # the workers fork with the model and jieba loaded, not each loading them
     pool = ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1))
     try:
         yield pool
