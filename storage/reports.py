@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from config.rules import Rules
 from config.workdays import WorkCalendar
 from storage.leads import light, team_members
+from storage.ledger_import import SOURCE as IMPORTED
 from storage.models import Activity, Alert, Lead, StageChange, Team, User
 from storage.states import AlertRule, AlertStatus, LeadSource
 
@@ -130,7 +131,12 @@ def digest_for(session: Session, manager: User, now: datetime, tz: tzinfo, rules
             session.scalar(
                 select(func.count())
                 .select_from(Activity)
-                .where(Activity.author_id.in_(rep_ids), Activity.created_at >= start, Activity.created_at < end)
+                .where(
+                    Activity.author_id.in_(rep_ids),
+                    Activity.created_at >= start,
+                    Activity.created_at < end,
+                    Activity.source != IMPORTED,
+                )
             )
             or 0
         )
@@ -180,7 +186,12 @@ def leaderboard(
         activities = session.scalar(
             select(func.count())
             .select_from(Activity)
-            .where(Activity.author_id == rep.id, Activity.created_at >= start, Activity.created_at < end)
+            .where(
+                Activity.author_id == rep.id,
+                Activity.created_at >= start,
+                Activity.created_at < end,
+                Activity.source != IMPORTED,  # a ledger's notes are not this week's work
+            )
         )
         new_leads = session.scalars(
             # An imported ledger's leads are not this week's new leads (nor its 72 h touches).

@@ -20,8 +20,10 @@ from bot.cli import main
 from bot.ledger.importing import import_ledger
 from bot.periodic import escalate
 from bot.runtime import Runtime
-from storage.models import Activity, Lead, OutboxMessage, Reminder, User
+from config.workdays import default_calendar
+from storage.models import Activity, Lead, OutboxMessage, Reminder, Team, User
 from storage.people import add_team, add_user
+from storage.reports import leaderboard, week_start
 from storage.states import LeadSource
 from tests.conftest import Chat, RecordingSender
 
@@ -160,8 +162,8 @@ def test_a_row_about_a_lead_in_the_database_fills_what_it_lacks(
     row = ["华力机械", None, "13912345678", "李四", None, 20, None, None, None, "报价已发"]
     report = import_ledger(reps, write_xlsx(tmp_path / "l.xlsx", [row]), now=NOW + timedelta(hours=1))
     [lead] = leads(reps)
-    assert (report.created, report.merged) == (0, [(2, lead.id, "杭州华力机械", "电话、金额")])
-    assert (lead.phone, lead.amount, lead.source) == ("13912345678", 200_000, LeadSource.NOTE)
+    assert (report.created, report.merged) == (0, [(2, lead.id, "杭州华力机械", "电话、金额、阶段")])
+    assert (lead.phone, lead.amount, lead.stage, lead.source) == ("13912345678", 200_000, "proposal", LeadSource.NOTE)
     assert count(reps, Activity) == 2
 
 
@@ -355,3 +357,25 @@ def test_export_activities_for_one_team(cli: Callable[..., Result], tmp_path: Pa
         "嫌贵 要样机",
         "价格敏感、需要样机",
     ]
+
+
+def test_with_no_stage_column_a_note_moves_the_lead_as_a_rep_note_would(reps: Runtime, tmp_path: Path) -> None:
+    rows = [
+        ["温州大成", None, None, "张伟", None, None, None, None, None, "客户说定了别家 不做了"],
+        ["宁波永盛贸易", None, None, "张伟", None, None, None, None, "要报价", None],
+        ["苏州美固", None, None, "张伟", "初访", None, None, None, "要报价", None],
+    ]
+    import_ledger(reps, write_xlsx(tmp_path / "l.xlsx", rows), now=NOW)
+    assert [lead.stage for lead in leads(reps)] == ["lost", "proposal", "contacted"]  # the column, where given
+
+
+def test_an_import_is_not_the_weeks_work_on_the_leaderboard(reps: Runtime, tmp_path: Path) -> None:
+    rows = [[f"客户{i}", None, None, "张伟", None, None, None, None, None, "电话沟通 要报价"] for i in range(5)]
+    import_ledger(reps, write_xlsx(tmp_path / "l.xlsx", rows), now=NOW)
+    with reps.transaction() as s:
+        team = s.scalar(select(Team))
+        start = week_start(NOW, TZ)
+        assert team is not None
+        week = leaderboard(s, team, start, start + timedelta(days=7), TZ, reps.rules, default_calendar())
+    [zhangwei] = [r for r in week if r.rep.name == "张伟"]
+    assert (zhangwei.activities, zhangwei.new_leads) == (0, 0)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import unicodedata
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -35,11 +35,13 @@ from nlp.sheet import Columns, Flaw, LedgerRow, Problem, match_headers, read_row
 from storage.identity import IdentityKey, InvalidIdentity
 from storage.leads import company_key
 from storage.ledger_import import ImportedNote, LeadDetails, create_leads, fill_lead, known_leads
-from storage.models import Identity, User
+from storage.models import Activity, Identity, User
+from storage.stages import stage_implied
 
 BATCH = 2000
 HEADER_SEARCH = 10  # the header row is the first of these with two known columns (a title row may come first)
 PARALLEL_NOTES = 400  # a batch with this many notes is read in worker processes
+NOTES_PER_JOB = 100
 
 
 class LedgerError(Exception):
@@ -119,8 +121,8 @@ def _note_readers() -> Iterator[Executor | None]:
         pool.shutdown(cancel_futures=True)
 
 
-def _read_note(job: tuple[str, datetime]) -> ParsedNote:
-    return parse_note(*job)
+def _read_notes(jobs: list[tuple[str, datetime]]) -> list[ParsedNote]:
+    return [parse_note(text, now) for text, now in jobs]
 
 
 class _Owners:
@@ -162,6 +164,19 @@ def _name_key(name: str) -> str:
 
 
 @dataclass
+class _Notes:
+    """A batch's notes: read already, or being read by the workers (futures of lists of notes)."""
+
+    rows: list[LedgerRow]
+    read: list[ParsedNote] | list[Future[list[ParsedNote]]]
+
+    def in_row_order(self) -> list[ParsedNote | None]:
+        """One note per row (None for a row without one), waiting for the workers if need be."""
+        found = iter([n for r in self.read for n in (r.result() if isinstance(r, Future) else [r])])
+        return [next(found) if row.note else None for row in self.rows]
+
+
+@dataclass
 class _Planned:
     row: LedgerRow
     details: LeadDetails
@@ -188,7 +203,9 @@ class _Import:
             self.phones.setdefault(candidate.phone, candidate.id)
 
     def all(self, rows: Iterator[list[Any]], progress: Callable[[int], None]) -> None:
-        columns, number = None, 0
+        """Read, check and write every row. While the workers read one batch's notes, this process writes the
+        batch before."""
+        columns, number, waiting = None, 0, None
         for cells in rows:
             number += 1
             progress(1)
@@ -204,11 +221,17 @@ class _Import:
                 number += 1
                 progress(1)
                 batch.append((read_row(number, more, columns, self.now, self.rules), more))
-            self._batch(batch)
+            ready = self._check(batch)
+            if waiting is not None:
+                self._write(*waiting)
+            waiting = ready
         if columns is None:
             raise LedgerError("the file has no header row (客户名称, 联系人, 手机, …)")
+        if waiting is not None:
+            self._write(*waiting)
 
-    def _batch(self, rows: list[tuple[LedgerRow, list[Any]]]) -> None:
+    def _check(self, rows: list[tuple[LedgerRow, list[Any]]]) -> tuple[list[tuple[LedgerRow, int]], _Notes]:
+        """The batch's good rows with their owners (the bad ones go to the report), and its notes being read."""
         good: list[tuple[LedgerRow, int]] = []
         for row, cells in rows:
             if row.empty and all(f.problem is Problem.NO_NAME for f in row.flaws):
@@ -218,9 +241,12 @@ class _Import:
                 self.report.skipped.append((row.number, row.flaws, cells))
                 continue
             good.append((row, owner))
-        notes = self._read_notes([row for row, _ in good])
+        return good, self._read_notes([row for row, _ in good])
+
+    def _write(self, good: list[tuple[LedgerRow, int]], notes: _Notes) -> None:
+        """Place each row of a checked batch (new, or merged into a known lead or a row before) and write them."""
         planned: dict[int, _Planned] = {}
-        for (row, owner), note in zip(good, notes, strict=True):
+        for (row, owner), note in zip(good, notes.in_row_order(), strict=True):
             self._place(row, self._details(row, owner, note), planned)
         created = list(planned.values())
         ids = create_leads(self.session, [p.details for p in created], now=self.now, rules=self.rules)
@@ -237,14 +263,15 @@ class _Import:
         self.report.created += len(ids)
         self.report.merged = [(r, renamed.get(i, i), c, f) for r, i, c, f in self.report.merged]
 
-    def _read_notes(self, rows: list[LedgerRow]) -> list[ParsedNote | None]:
+    def _read_notes(self, rows: list[LedgerRow]) -> _Notes:
+        """The rows' notes, being read from now on: in the workers when there are many."""
         jobs = [(row.note, (row.last_contact.at if row.last_contact else self.now)) for row in rows if row.note]
-        if self.pool is not None and len(jobs) >= PARALLEL_NOTES:
-            read = list(self.pool.map(_read_note, jobs, chunksize=64))
-        else:
-            read = [parse_note(*job) for job in jobs]
-        found = iter(read)
-        return [next(found) if row.note else None for row in rows]
+        if self.pool is None or len(jobs) < PARALLEL_NOTES:
+            return _Notes(rows, [parse_note(text, now) for text, now in jobs])
+        return _Notes(
+            rows,
+            [self.pool.submit(_read_notes, jobs[i : i + NOTES_PER_JOB]) for i in range(0, len(jobs), NOTES_PER_JOB)],
+        )
 
     def _details(self, row: LedgerRow, owner: int, note: ParsedNote | None) -> LeadDetails:
         follow_up = row.next_follow_up
@@ -254,12 +281,14 @@ class _Import:
         if at is None and note is not None and note.follow_up_at is not None:
             at, has_time = note.follow_up_at, note.follow_up_has_time
         amount = row.amount if row.amount is not None else (round(note.amount) if note and note.amount else None)
+        tags = tuple(dict.fromkeys((*row.tags, *(note.tags if note else ()))))
+        activity_type = note.activity_type if note else "other"
         details = LeadDetails(
             owner_id=owner,
             company=row.company,
             contact_name=row.contact,
             phone=row.phone,
-            stage=row.stage,
+            stage=row.stage or self._implied_stage(activity_type, tags, note),
             amount=amount,
             last_contact_at=row.last_contact.at if row.last_contact else None,
             follow_up_at=at,
@@ -270,10 +299,16 @@ class _Import:
             if row.unknown_tags:
                 text = "\n".join(t for t in (text, texts.import_tags_line(row.unknown_tags)) if t)
                 self.report.notices.append((row.number, texts.import_unknown_tags(row.unknown_tags)))
-            tags = tuple(dict.fromkeys((*row.tags, *(note.tags if note else ()))))
             when = row.last_contact.at if row.last_contact else self.now
-            details.notes.append(ImportedNote(text, note.activity_type if note else "other", tags, when))
+            details.notes.append(ImportedNote(text, activity_type, tags, when))
         return details
+
+    def _implied_stage(self, activity_type: str, tags: tuple[str, ...], note: ParsedNote | None) -> str | None:
+        """With no 阶段 in the row, the stage its note and tags imply, as a rep's note would move a new lead."""
+        if note is None and not tags:
+            return None
+        signal = note.stage_signal if note else None
+        return stage_implied(self.rules.first_stage, Activity(type=activity_type), tags, signal, self.rules)
 
     def _place(self, row: LedgerRow, details: LeadDetails, planned: dict[int, _Planned]) -> None:
         """Decide what the row is (a new lead, or more about a known or earlier one) and act on it."""
