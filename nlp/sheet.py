@@ -161,31 +161,25 @@ class When:
 def read_date(value: Any, now: datetime, *, past: bool) -> When | None:
     """A date cell; None when empty. A date without a year is the nearest one to `now` (`past`: not after it).
     Raises CellError when the cell is not a date."""
-    tz = now.tzinfo
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, datetime):
-        local = value.astimezone(tz) if value.tzinfo else value.replace(tzinfo=tz)
-        return When(local, local.timetz().replace(tzinfo=None) != time())
-    if isinstance(value, date):
-        return When(datetime.combine(value, time(), tz), False)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if not 20_000 <= value <= 80_000:  # 1954 to 2119: anything else is not a date someone typed
-            raise CellError(Problem.BAD_DATE, value)
-        moment = _EXCEL_EPOCH + timedelta(days=float(value))
-        moment = moment.replace(microsecond=0)
-        return When(moment.replace(tzinfo=tz), moment.time() != time())
-    text = text_of(value) or ""
     try:
-        return _date_text(text, now, past)
-    except ValueError as exc:  # 2026-02-30 and the like
+        return _date(value, now, past)
+    except ValueError as exc:  # not a date, or none that exists (2026-02-30)
         raise CellError(Problem.BAD_DATE, value) from exc
 
 
-def _date_text(text: str, now: datetime, past: bool) -> When:
+def _date(value: Any, now: datetime, past: bool) -> When:
     tz = now.tzinfo
+    if isinstance(value, datetime):
+        return _moment(value, now)
+    if isinstance(value, date):
+        return When(datetime.combine(value, time(), tz), False)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _serial(float(value), now)
+    text = text_of(value) or ""
     if re.fullmatch(r"\d{5}(?:\.\d+)?", text):
-        return read_date(float(text), now, past=past) or When(now, False)
+        return _serial(float(text), now)
     m = _FULL.match(text) or _COMPACT.match(text)
     if m:
         parts = m.groupdict()
@@ -195,16 +189,25 @@ def _date_text(text: str, now: datetime, past: bool) -> When:
     m = _NO_YEAR.match(text)
     if m:
         hour, minute = int(m["H"] or 0), int(m["M"] or 0)
-        years = [now.year - 1, now.year, now.year + 1]
-        options = [datetime(y, int(m["m"]), int(m["d"]), hour, minute, tzinfo=tz) for y in years]
+        options = [
+            datetime(y, int(m["m"]), int(m["d"]), hour, minute, tzinfo=tz) for y in range(now.year - 1, now.year + 2)
+        ]
         if past:
             options = [o for o in options if o.date() <= now.date()]
         return When(min(options, key=lambda o: abs(o - now)), m["H"] is not None)
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise CellError(Problem.BAD_DATE, text) from None
-    return read_date(parsed, now, past=past) or When(now, False)
+    return _moment(datetime.fromisoformat(text), now)
+
+
+def _moment(value: datetime, now: datetime) -> When:
+    local = value.astimezone(now.tzinfo) if value.tzinfo else value.replace(tzinfo=now.tzinfo)
+    return When(local, local.time() != time())
+
+
+def _serial(days: float, now: datetime) -> When:
+    """An Excel serial date (days since 1899-12-30, the fraction the time of day)."""
+    if not 20_000 <= days <= 80_000:  # 1954 to 2119: anything else is not a date someone typed
+        raise ValueError(f"{days} is no date")
+    return _moment(_EXCEL_EPOCH + timedelta(seconds=round(days * 86_400)), now)  # 14:29:59.99 is 14:30
 
 
 _PHONE_SEPARATORS = re.compile(r"[/,，;；、|]|\s{2,}|或")

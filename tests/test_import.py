@@ -379,3 +379,46 @@ def test_an_import_is_not_the_weeks_work_on_the_leaderboard(reps: Runtime, tmp_p
         week = leaderboard(s, team, start, start + timedelta(days=7), TZ, reps.rules, default_calendar())
     [zhangwei] = [r for r in week if r.rep.name == "张伟"]
     assert (zhangwei.activities, zhangwei.new_leads) == (0, 0)
+
+
+def test_sheet_picks_the_sheet_to_read_and_an_unknown_one_is_named(cli: Callable[..., Result], tmp_path: Path) -> None:
+    book = Workbook()
+    book.active.append(["说明：本表第二页是客户"])
+    second = book.create_sheet("客户")
+    second.append(HEADERS)
+    second.append(ROW)
+    book.save(tmp_path / "l.xlsx")
+    result = cli("import", "leads", "l.xlsx", "--sheet", "客户")
+    assert result.output.splitlines()[-1] == "imported: 1 created, 0 merged, 0 skipped, 0 errors"
+    result = cli("import", "leads", "l.xlsx", "--sheet", "线索")
+    assert result.exit_code == 1
+    assert "l.xlsx has no sheet '线索'; its sheets: Sheet, 客户" in result.output
+
+
+def test_a_file_without_a_header_row_is_refused(cli: Callable[..., Result], reps: Runtime, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "l.csv", [["杭州华力", "王总"]] * 12, "utf-8", headers=["甲", "乙"])
+    result = cli("import", "leads", str(path))
+    assert result.exit_code == 1
+    assert "no header row in the first 10 rows" in result.output
+    assert count(reps, Lead) == 0
+
+
+def test_export_leads_of_one_owner(cli: Callable[..., Result], tmp_path: Path) -> None:
+    other = ["宁波永盛贸易", "李经理", None, "李四", None, None, None, None, None, None]
+    cli("import", "leads", str(write_xlsx(tmp_path / "l.xlsx", [ROW, other])))
+    assert cli("export", "leads", "--owner", "wecom:lisi", "mine.csv").exit_code == 0
+    with (tmp_path / "mine.csv").open(encoding="utf-8-sig") as fh:
+        header, *rows = list(csv.reader(fh))
+    assert header == [
+        "客户名称",
+        "联系人",
+        "手机",
+        "负责人",
+        "阶段",
+        "预计金额（万元）",
+        "最近跟进",
+        "下次跟进",
+        "标签",
+        "备注",
+    ]
+    assert [row[:4] for row in rows] == [["宁波永盛贸易", "李经理", "", "wecom:lisi"]]

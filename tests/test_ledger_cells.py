@@ -52,6 +52,7 @@ def test_messy_headers_are_matched_by_their_synonyms_and_the_rest_are_listed() -
     [
         (46329, datetime(2026, 11, 3, tzinfo=TZ)),  # an Excel serial
         (46329.5, datetime(2026, 11, 3, 12, tzinfo=TZ)),
+        (46329.604166666664, datetime(2026, 11, 3, 14, 30, tzinfo=TZ)),  # a float a hair under 14:30
         ("46329", datetime(2026, 11, 3, tzinfo=TZ)),
         ("2026/11/3", datetime(2026, 11, 3, tzinfo=TZ)),
         ("2026-11-03", datetime(2026, 11, 3, tzinfo=TZ)),

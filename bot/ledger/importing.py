@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -187,7 +187,6 @@ class _Planned:
 class _Import:
     def __init__(self, session: Session, rules: Rules, now: datetime, report: ImportReport, pool: Executor | None):
         self.session, self.rules, self.now, self.report, self.pool = session, rules, now, report, pool
-        self.tz: tzinfo = now.tzinfo  # type: ignore[assignment]
         self.owners = _Owners(session)
         self.index = DuplicateIndex()
         self.keys: dict[str, int] = {}  # company key -> lead id (negative: a row of this batch)
