@@ -422,3 +422,15 @@ def test_export_leads_of_one_owner(cli: Callable[..., Result], tmp_path: Path) -
         "备注",
     ]
     assert [row[:4] for row in rows] == [["宁波永盛贸易", "李经理", "", "wecom:lisi"]]
+
+
+def test_a_row_that_may_be_one_of_several_leads_is_created_and_reported_as_a_possible_duplicate(
+    cli: Callable[..., Result], reps: Runtime, tmp_path: Path
+) -> None:
+    rows = [
+        [name, None, None, "张伟", None, None, None, None, None, None]
+        for name in ("杭州华力机械", "杭州华力电子", "华力")
+    ]
+    result = cli("import", "leads", str(write_xlsx(tmp_path / "l.xlsx", rows)), "--report", "r.xlsx")
+    assert result.output.splitlines()[-1] == "imported: 3 created, 0 merged, 0 skipped, 0 errors"
+    assert sheets(tmp_path / "r.xlsx")["可能重复"] == [[4.0, "#3", "华力", "#1、#2"]]

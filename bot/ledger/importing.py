@@ -254,7 +254,8 @@ class _Import:
             renamed[-p.row.number] = lead_id
             self.index.rename(-p.row.number, lead_id)
             if p.outcome is Outcome.ASK:
-                self.report.possible.append((p.row.number, lead_id, p.row.company or "", p.choices))
+                choices = tuple(sorted(renamed.get(i, i) for i in p.choices))  # rows of this batch have ids now
+                self.report.possible.append((p.row.number, lead_id, p.row.company or "", choices))
         for table in (self.keys, self.phones):
             for k, v in table.items():
                 if v < 0:
