@@ -66,14 +66,6 @@ class Rules:
                 return stage
         raise KeyError(stage_id)
 
-    def stage_named(self, name: str) -> str | None:
-        """The id of the stage `name` means (its id, label or a synonym; case and spaces aside), else None."""
-        wanted = "".join(name.split()).lower()
-        for stage in self.stages:
-            if wanted in (stage.id, stage.label.lower(), *(s.lower() for s in stage.synonyms)):
-                return stage.id
-        return None
-
     @property
     def first_stage(self) -> str:
         return self.stages[0].id

@@ -30,6 +30,14 @@ class DuplicateIndex:
         self._by_phone: dict[str, int] = {}
         self._by_block: dict[str, list[int]] = {}
         self._candidates: dict[int, Candidate] = {}
+        self._keys: dict[str, str | None] = {}  # company -> block key: each name taken apart once
+
+    def _key(self, company: str | None) -> str | None:
+        if not company:
+            return None
+        if company not in self._keys:
+            self._keys[company] = block_key(company)
+        return self._keys[company]
 
     def __len__(self) -> int:
         return len(self._candidates)
@@ -38,7 +46,7 @@ class DuplicateIndex:
         self._candidates[candidate.id] = candidate
         if candidate.phone:
             self._by_phone.setdefault(candidate.phone, candidate.id)
-        key = block_key(candidate.company)
+        key = self._key(candidate.company)
         if key:
             self._by_block.setdefault(key, []).append(candidate.id)
 
@@ -48,8 +56,8 @@ class DuplicateIndex:
         self._candidates[candidate.id] = candidate
         if candidate.phone and not old.phone:
             self._by_phone.setdefault(candidate.phone, candidate.id)
-        key = block_key(candidate.company)
-        if key and key != block_key(old.company):
+        key = self._key(candidate.company)
+        if key and key != self._key(old.company):
             self._by_block.setdefault(key, []).append(candidate.id)
 
     def rename(self, old_id: int, new_id: int) -> None:
@@ -58,7 +66,7 @@ class DuplicateIndex:
         self._candidates[new_id] = candidate
         if candidate.phone and self._by_phone.get(candidate.phone) == old_id:
             self._by_phone[candidate.phone] = new_id
-        key = block_key(candidate.company)
+        key = self._key(candidate.company)
         if key:
             self._by_block[key] = [new_id if i == old_id else i for i in self._by_block[key]]
 
@@ -70,7 +78,7 @@ class DuplicateIndex:
         ids = []
         if mention.phone and mention.phone in self._by_phone:
             ids.append(self._by_phone[mention.phone])
-        key = block_key(mention.company)
+        key = self._key(mention.company)
         if key:
             ids += self._by_block.get(key, ())
         if not ids:

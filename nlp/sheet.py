@@ -137,8 +137,10 @@ def text_of(value: Any) -> str | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = unicodedata.normalize("NFKC", str(value)).strip()
-    return text or None
+    text = str(value)
+    if not unicodedata.is_normalized("NFKC", text):  # full-width digits and letters, ideographic spaces
+        text = unicodedata.normalize("NFKC", text)
+    return text.strip() or None
 
 
 _EXCEL_EPOCH = datetime(1899, 12, 30)
@@ -258,21 +260,40 @@ def read_amount(value: Any, *, yuan: bool) -> int | None:
 _TAG_SEPARATORS = re.compile(r"[,，、;；/|\s]+")
 
 
-def read_tags(value: Any, rules: Rules) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(tag ids, words that are no tag) of a tags cell; a tag is named by its id or label."""
-    by_name = {label: tag_id for tag_id, label in rules.tag_labels.items()} | {t: t for t in rules.tag_labels}
+def _name_key(text: str) -> str:
+    return "".join(text.split()).lower()
+
+
+@dataclass(frozen=True)
+class Names:
+    """What a ledger may call each stage (its id, label or a synonym) and each tag (its id or label), looked up
+    without case or spaces; built once per import from the rules."""
+
+    stages: dict[str, str]
+    tags: dict[str, str]
+
+    @classmethod
+    def of(cls, rules: Rules) -> Names:
+        stages = {_name_key(n): s.id for s in rules.stages for n in (s.id, s.label, *s.synonyms)}
+        tags = {_name_key(n): tag_id for tag_id, label in rules.tag_labels.items() for n in (tag_id, label)}
+        return cls(stages, tags)
+
+
+def read_tags(value: Any, names: Names) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(tag ids, words that are no tag) of a tags cell."""
     ids, unknown = [], []
     for word in _TAG_SEPARATORS.split(text_of(value) or ""):
         if word:
-            (ids if word in by_name else unknown).append(by_name.get(word, word))
+            tag = names.tags.get(_name_key(word))
+            (ids if tag else unknown).append(tag or word)
     return tuple(dict.fromkeys(ids)), tuple(unknown)
 
 
-def read_stage(value: Any, rules: Rules) -> str | None:
+def read_stage(value: Any, names: Names) -> str | None:
     text = text_of(value)
     if text is None:
         return None
-    stage = rules.stage_named(text)
+    stage = names.stages.get(_name_key(text))
     if stage is None:
         raise CellError(Problem.BAD_STAGE, text)
     return stage
@@ -304,7 +325,7 @@ class LedgerRow:
         return not any((self.company, self.contact, self.phone, self.owner, self.note, self.tags))
 
 
-def read_row(number: int, cells: list[Any], columns: Columns, now: datetime, rules: Rules) -> LedgerRow:
+def read_row(number: int, cells: list[Any], columns: Columns, now: datetime, names: Names) -> LedgerRow:
     """The row's values, each read by its column's field; unreadable cells become flaws."""
     row = LedgerRow(number)
 
@@ -324,11 +345,11 @@ def read_row(number: int, cells: list[Any], columns: Columns, now: datetime, rul
 
     row.company, row.contact, row.owner = (text_of(first(f)[1]) for f in (Field.COMPANY, Field.CONTACT, Field.OWNER))
     row.phone = checked(Field.PHONE, read_phone)
-    row.stage = checked(Field.STAGE, lambda v: read_stage(v, rules))
+    row.stage = checked(Field.STAGE, lambda v: read_stage(v, names))
     row.amount = checked(Field.AMOUNT, lambda v: read_amount(v, yuan=columns.yuan))
     row.last_contact = checked(Field.LAST_CONTACT, lambda v: read_date(v, now, past=True))
     row.next_follow_up = checked(Field.NEXT_FOLLOW_UP, lambda v: read_date(v, now, past=False))
-    tags = [read_tags(v, rules) for _, v in cells_of(Field.TAGS)]
+    tags = [read_tags(v, names) for _, v in cells_of(Field.TAGS)]
     row.tags = tuple(dict.fromkeys(t for ids, _ in tags for t in ids))
     row.unknown_tags = tuple(w for _, words in tags for w in words)
     notes = [text_of(v) for _, v in cells_of(Field.NOTE)]

@@ -8,7 +8,19 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from config.rules import default_rules
-from nlp.sheet import CellError, Field, Problem, match_headers, read_amount, read_date, read_phone, read_row, read_tags
+from nlp.sheet import (
+    CellError,
+    Field,
+    Names,
+    Problem,
+    match_headers,
+    read_amount,
+    read_date,
+    read_phone,
+    read_row,
+    read_stage,
+    read_tags,
+)
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=TZ)
@@ -123,7 +135,7 @@ def test_amounts_are_in_wan_unless_the_cell_or_column_says_otherwise(cell: objec
 
 
 def test_tags_are_named_by_label_or_id_and_unknown_words_are_kept_apart() -> None:
-    assert read_tags("价格敏感、needs_sample，老客户", default_rules()) == (
+    assert read_tags("价格敏感、needs_sample，老客户", Names.of(default_rules())) == (
         ("price_sensitive", "needs_sample"),
         ("老客户",),
     )
@@ -131,5 +143,19 @@ def test_tags_are_named_by_label_or_id_and_unknown_words_are_kept_apart() -> Non
 
 def test_a_row_without_company_or_phone_is_flawed() -> None:
     columns = match_headers(["客户名称", "手机", "负责人"])
-    row = read_row(2, [None, None, "张伟"], columns, NOW, default_rules())
+    row = read_row(2, [None, None, "张伟"], columns, NOW, Names.of(default_rules()))
     assert [f.problem for f in row.flaws] == [Problem.NO_NAME]
+
+
+@pytest.mark.parametrize(
+    ("cell", "stage"),
+    [("已报价", "proposal"), ("成交", "won"), (" 谈判 ", "negotiation"), ("WON", "won"), ("方案/报价", "proposal")],
+)
+def test_stages_are_named_by_id_label_or_synonym(cell: str, stage: str) -> None:
+    assert read_stage(cell, Names.of(default_rules())) == stage
+
+
+def test_an_unknown_stage_is_refused() -> None:
+    with pytest.raises(CellError) as refused:
+        read_stage("搁置", Names.of(default_rules()))
+    assert refused.value.problem is Problem.BAD_STAGE

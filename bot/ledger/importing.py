@@ -31,7 +31,7 @@ from nlp import ParsedNote, parse_note
 from nlp.duplicates import DuplicateIndex
 from nlp.lexicon import default_lexicon
 from nlp.resolve import Candidate, Mention, Outcome
-from nlp.sheet import Columns, Flaw, LedgerRow, Problem, match_headers, read_row
+from nlp.sheet import Columns, Flaw, LedgerRow, Names, Problem, match_headers, read_row
 from storage.identity import IdentityKey, InvalidIdentity
 from storage.leads import company_key
 from storage.ledger_import import ImportedNote, LeadDetails, create_leads, fill_lead, known_leads
@@ -188,6 +188,7 @@ class _Import:
     def __init__(self, session: Session, rules: Rules, now: datetime, report: ImportReport, pool: Executor | None):
         self.session, self.rules, self.now, self.report, self.pool = session, rules, now, report, pool
         self.owners = _Owners(session)
+        self.names = Names.of(rules)
         self.index = DuplicateIndex()
         self.keys: dict[str, int] = {}  # company key -> lead id (negative: a row of this batch)
         self.phones: dict[str, int] = {}
@@ -215,11 +216,11 @@ class _Import:
                 elif number >= HEADER_SEARCH:
                     raise LedgerError(f"no header row in the first {HEADER_SEARCH} rows (客户名称, 联系人, 手机, …)")
                 continue
-            batch = [(read_row(number, cells, columns, self.now, self.rules), cells)]
+            batch = [(read_row(number, cells, columns, self.now, self.names), cells)]
             for more in _take(rows, BATCH - 1):
                 number += 1
                 progress(1)
-                batch.append((read_row(number, more, columns, self.now, self.rules), more))
+                batch.append((read_row(number, more, columns, self.now, self.names), more))
             ready = self._check(batch)
             if waiting is not None:
                 self._write(*waiting)
