@@ -328,32 +328,35 @@ class LedgerRow:
 def read_row(number: int, cells: list[Any], columns: Columns, now: datetime, names: Names) -> LedgerRow:
     """The row's values, each read by its column's field; unreadable cells become flaws."""
     row = LedgerRow(number)
+    filled: dict[Field, list[tuple[str, Any, str]]] = {}  # field -> (header, cell, its text) of non-empty cells
+    for f, indexes in columns.by_field.items():
+        for i in indexes:
+            if i < len(cells) and (written := text_of(cells[i])) is not None:
+                filled.setdefault(f, []).append((columns.headers[i], cells[i], written))
 
-    def cells_of(f: Field) -> list[tuple[str, Any]]:
-        return [(columns.headers[i], cells[i]) for i in columns.by_field.get(f, ()) if i < len(cells)]
-
-    def first(f: Field) -> tuple[str, Any]:
-        return next(((h, v) for h, v in cells_of(f) if text_of(v) is not None), ("", None))
+    def text(f: Field) -> str | None:
+        return filled[f][0][2] if f in filled else None
 
     def checked(f: Field, read: Any) -> Any:
-        column, value = first(f)
+        if f not in filled:
+            return None
+        column, value, written = filled[f][0]
         try:
             return read(value)
         except CellError as exc:
-            row.flaws.append(Flaw(exc.problem, column, text_of(value) or ""))
+            row.flaws.append(Flaw(exc.problem, column, written))
             return None
 
-    row.company, row.contact, row.owner = (text_of(first(f)[1]) for f in (Field.COMPANY, Field.CONTACT, Field.OWNER))
+    row.company, row.contact, row.owner = text(Field.COMPANY), text(Field.CONTACT), text(Field.OWNER)
     row.phone = checked(Field.PHONE, read_phone)
     row.stage = checked(Field.STAGE, lambda v: read_stage(v, names))
     row.amount = checked(Field.AMOUNT, lambda v: read_amount(v, yuan=columns.yuan))
     row.last_contact = checked(Field.LAST_CONTACT, lambda v: read_date(v, now, past=True))
     row.next_follow_up = checked(Field.NEXT_FOLLOW_UP, lambda v: read_date(v, now, past=False))
-    tags = [read_tags(v, names) for _, v in cells_of(Field.TAGS)]
+    tags = [read_tags(v, names) for _, v, _ in filled.get(Field.TAGS, ())]
     row.tags = tuple(dict.fromkeys(t for ids, _ in tags for t in ids))
     row.unknown_tags = tuple(w for _, words in tags for w in words)
-    notes = [text_of(v) for _, v in cells_of(Field.NOTE)]
-    row.note = "\n".join(n for n in notes if n) or None
+    row.note = "\n".join(written for _, _, written in filled.get(Field.NOTE, ())) or None
     if not row.company and not row.phone and not any(f.problem is Problem.BAD_PHONE for f in row.flaws):
         row.flaws.append(Flaw(Problem.NO_NAME))
     return row
