@@ -102,13 +102,14 @@ def create_leads(session: Session, leads: list[LeadDetails], *, now: datetime, r
         for d in leads
     ]
     ids = _insert_returning_ids(session, Lead, values)
-    _add_notes(session, list(zip(ids, leads, strict=True)), now=now, rules=rules, existing=False)
+    add_notes(session, list(zip(ids, leads, strict=True)), now=now, rules=rules, existing=False)
     return ids
 
 
-def fill_lead(session: Session, lead_id: int, details: LeadDetails, *, now: datetime, rules: Rules) -> list[str]:
+def fill_lead(session: Session, lead_id: int, details: LeadDetails, *, rules: Rules) -> list[str]:
     """Give an existing lead what a row adds: the details it lacks (unless another lead holds them), a later
-    stage, the later last contact and follow-up, and the row's notes. Returns the fields filled."""
+    stage, the later last contact and follow-up. Returns the fields filled. The row's notes are added with
+    `add_notes(..., existing=True)`, a batch of merged rows at a time."""
     lead = session.get(Lead, lead_id)
     assert lead is not None
     filled = []
@@ -129,8 +130,6 @@ def fill_lead(session: Session, lead_id: int, details: LeadDetails, *, now: date
     lead.last_activity_at = _latest(lead.last_activity_at, details.last_contact_at)
     if details.follow_up_at and (lead.next_follow_up_at is None or lead.next_follow_up_at < details.follow_up_at):
         lead.next_follow_up_at, lead.next_follow_up_has_time = details.follow_up_at, details.follow_up_has_time
-    session.flush()
-    _add_notes(session, [(lead.id, details)], now=now, rules=rules, existing=True)
     lead.last_activity_at = _latest(lead.last_activity_at, max((n.at for n in details.notes), default=None))
     return filled
 
@@ -150,7 +149,7 @@ def _held(session: Session, column: object, value: str | None) -> bool:
     return value is not None and session.scalar(select(Lead.id).where(column == value)) is not None
 
 
-def _add_notes(
+def add_notes(
     session: Session, leads: list[tuple[int, LeadDetails]], *, now: datetime, rules: Rules, existing: bool
 ) -> None:
     """Each lead's notes as activities (with their tags), and a reminder for a follow-up still ahead (unless an
@@ -205,6 +204,8 @@ def _add_notes(
         and d.follow_up_at > now
         and not (existing and _has_reminder(session, lead_id, d, rules))
     ]
+    # Two rows merged into one lead may name the same follow-up: one reminder (lead, kind and time are unique).
+    reminders = list({(r["lead_id"], r["due_at"]): r for r in reminders}.values())
     if reminders:
         session.execute(insert(Reminder), reminders)
 

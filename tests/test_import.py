@@ -301,7 +301,17 @@ def test_a_2000_row_ledger_with_messy_headers_then_a_chat_note_lands_on_an_impor
         else:
             phone = f"139{i:08d}"
             rows.append(
-                [f"{places[i % 5]}客户{i:04d}贸易", f"王{i}", phone, "张伟", "初访", 3, "2026/11/20", "嫌贵", "官网"]
+                [
+                    f"{places[i % 5]}客户{i:04d}贸易",
+                    f"王{i}",
+                    phone,
+                    "张伟",
+                    "初访",
+                    3,
+                    "2026/11/20",
+                    f"嫌贵 第{i}次",
+                    "官网",
+                ]
             )
     report = import_ledger(reps, write_xlsx(tmp_path / "l.xlsx", rows, headers=headers), now=NOW)
     assert (report.created, len(report.merged), len(report.skipped)) == (1960, 20, 20)
@@ -311,8 +321,9 @@ def test_a_2000_row_ledger_with_messy_headers_then_a_chat_note_lands_on_an_impor
     with reps.transaction() as s:
         lead = s.scalar(select(Lead).where(Lead.company == "杭州客户0005贸易"))
         assert lead is not None
-        notes = s.scalars(select(Activity.source).where(Activity.lead_id == lead.id).order_by(Activity.id)).all()
-    assert notes == ["import", "chat"]
+        notes = s.scalars(select(Activity).where(Activity.lead_id == lead.id).order_by(Activity.id)).all()
+        assert [n.source for n in notes] == ["import", "chat"]
+        assert [t.id for t in notes[0].tags] == ["price_sensitive"]  # the 备注 was read
     assert count(reps, Lead) == 1960
 
 
@@ -434,3 +445,15 @@ def test_a_row_that_may_be_one_of_several_leads_is_created_and_reported_as_a_pos
     result = cli("import", "leads", str(write_xlsx(tmp_path / "l.xlsx", rows)), "--report", "r.xlsx")
     assert result.output.splitlines()[-1] == "imported: 3 created, 0 merged, 0 skipped, 0 errors"
     assert sheets(tmp_path / "r.xlsx")["可能重复"] == [[4.0, "#3", "华力", "#1、#2"]]
+
+
+def test_two_rows_merged_into_a_known_lead_with_the_same_follow_up_give_it_one_reminder(
+    reps: Runtime, sent: RecordingSender, tmp_path: Path
+) -> None:
+    Chat(reps, sent).say("今天拜访杭州华力机械 王总 嫌贵")
+    again = ["华力机械", None, None, "张伟", None, None, None, "2026-12-10", None, "再约"]
+    report = import_ledger(reps, write_xlsx(tmp_path / "l.xlsx", [again, again]), now=NOW + timedelta(hours=1))
+    assert (report.created, len(report.merged)) == (0, 2)
+    with reps.transaction() as s:
+        due = s.scalars(select(Reminder.due_at).where(Reminder.kind == "follow_up")).all()
+    assert due == [datetime(2026, 12, 10, 8, 30, tzinfo=TZ)]

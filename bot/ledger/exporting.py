@@ -73,14 +73,9 @@ def _scoped(query: Select, owner: User | None, team_id: int | None) -> Select:
 
 def lead_rows(session: Session, *, tz: tzinfo, rules: Rules, owner: User | None, team_id: int | None) -> Iterator[list]:
     query = _scoped(select(Lead).order_by(Lead.id), owner, team_id)
-    leads = session.scalars(query.options(selectinload(Lead.owner).selectinload(User.identities)))
-    chunk: list[Lead] = []
-    for lead in leads:
-        chunk.append(lead)
-        if len(chunk) == CHUNK:
-            yield from _lead_chunk(session, chunk, tz, rules)
-            chunk = []
-    yield from _lead_chunk(session, chunk, tz, rules)
+    query = query.options(selectinload(Lead.owner).selectinload(User.identities)).execution_options(yield_per=CHUNK)
+    for chunk in session.scalars(query).partitions():  # streamed: a chunk of leads in memory at a time
+        yield from _lead_chunk(session, list(chunk), tz, rules)
 
 
 def _lead_chunk(session: Session, leads: list[Lead], tz: tzinfo, rules: Rules) -> Iterator[list[Any]]:

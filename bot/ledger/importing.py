@@ -34,7 +34,7 @@ from nlp.resolve import Candidate, Mention, Outcome
 from nlp.sheet import Columns, Flaw, LedgerRow, Names, Problem, match_headers, read_row
 from storage.identity import IdentityKey, InvalidIdentity
 from storage.leads import company_key
-from storage.ledger_import import ImportedNote, LeadDetails, create_leads, fill_lead, known_leads
+from storage.ledger_import import ImportedNote, LeadDetails, add_notes, create_leads, fill_lead, known_leads
 from storage.models import Activity, Identity, User
 from storage.stages import stage_implied
 
@@ -163,17 +163,27 @@ def _name_key(name: str) -> str:
     return "".join(unicodedata.normalize("NFKC", name).split()).lower()
 
 
+def _job(row: LedgerRow, now: datetime) -> tuple[str, datetime]:
+    """What reading a row's note takes: its text, and the moment it is read from (the last contact, else now)."""
+    assert row.note is not None
+    return row.note, row.last_contact.at if row.last_contact else now
+
+
 @dataclass
 class _Notes:
-    """A batch's notes: read already, or being read by the workers (futures of lists of notes)."""
+    """A batch's notes: read already, or being read by the workers (futures of lists of notes). A note written
+    the same way on the same day (未接通, 已报价) is read once."""
 
     rows: list[LedgerRow]
+    now: datetime
+    jobs: list[tuple[str, datetime]]  # each different (note, day) once
     read: list[ParsedNote] | list[Future[list[ParsedNote]]]
 
     def in_row_order(self) -> list[ParsedNote | None]:
         """One note per row (None for a row without one), waiting for the workers if need be."""
-        found = iter([n for r in self.read for n in (r.result() if isinstance(r, Future) else [r])])
-        return [next(found) if row.note else None for row in self.rows]
+        found = [n for r in self.read for n in (r.result() if isinstance(r, Future) else [r])]
+        by_job = dict(zip(self.jobs, found, strict=True))
+        return [by_job[_job(row, self.now)] if row.note else None for row in self.rows]
 
 
 @dataclass
@@ -189,6 +199,7 @@ class _Import:
         self.session, self.rules, self.now, self.report, self.pool = session, rules, now, report, pool
         self.owners = _Owners(session)
         self.names = Names.of(rules)
+        self.filled: list[tuple[int, LeadDetails]] = []  # leads in the database a row of this batch filled
         self.index = DuplicateIndex()
         self.keys: dict[str, int] = {}  # company key -> lead id (negative: a row of this batch)
         self.phones: dict[str, int] = {}
@@ -250,6 +261,9 @@ class _Import:
             self._place(row, self._details(row, owner, note), planned)
         created = list(planned.values())
         ids = create_leads(self.session, [p.details for p in created], now=self.now, rules=self.rules)
+        self.session.flush()  # the leads filled in
+        add_notes(self.session, self.filled, now=self.now, rules=self.rules, existing=True)
+        self.filled = []
         renamed = {}
         for p, lead_id in zip(created, ids, strict=True):
             renamed[-p.row.number] = lead_id
@@ -266,13 +280,11 @@ class _Import:
 
     def _read_notes(self, rows: list[LedgerRow]) -> _Notes:
         """The rows' notes, being read from now on: in the workers when there are many."""
-        jobs = [(row.note, (row.last_contact.at if row.last_contact else self.now)) for row in rows if row.note]
+        jobs = list(dict.fromkeys(_job(row, self.now) for row in rows if row.note))
         if self.pool is None or len(jobs) < PARALLEL_NOTES:
-            return _Notes(rows, [parse_note(text, now) for text, now in jobs])
-        return _Notes(
-            rows,
-            [self.pool.submit(_read_notes, jobs[i : i + NOTES_PER_JOB]) for i in range(0, len(jobs), NOTES_PER_JOB)],
-        )
+            return _Notes(rows, self.now, jobs, [parse_note(text, now) for text, now in jobs])
+        chunks = [jobs[i : i + NOTES_PER_JOB] for i in range(0, len(jobs), NOTES_PER_JOB)]
+        return _Notes(rows, self.now, jobs, [self.pool.submit(_read_notes, chunk) for chunk in chunks])
 
     def _details(self, row: LedgerRow, owner: int, note: ParsedNote | None) -> LeadDetails:
         follow_up = row.next_follow_up
@@ -332,7 +344,8 @@ class _Import:
             filled = _filled(before, _known(into.details))
             company = into.details.company
         else:
-            filled = fill_lead(self.session, target, details, now=self.now, rules=self.rules)
+            filled = fill_lead(self.session, target, details, rules=self.rules)
+            self.filled.append((target, details))
             company = self.index.get(target).company
         self.index.update(_candidate(target, self.index.get(target), details))
         self.report.merged.append(
