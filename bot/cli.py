@@ -624,3 +624,92 @@ def nlp_status() -> None:
         "tags": list(loaded.tags),
     }
     click.echo(json.dumps(status, ensure_ascii=False))
+
+
+# ---------------------------------------------------------------- ledgers in and out
+
+
+@main.group("import")
+def import_group() -> None:
+    """Bring an existing ledger in."""
+
+
+@import_group.command("leads")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--sheet", help="The sheet to read (default: the first).")
+@click.option("--owner", type=IDENTITY, help="PLATFORM:ID of the rep for rows with no 负责人")
+@click.option("--dry-run", is_flag=True, help="Read and check everything, write nothing.")
+@click.option("--strict", is_flag=True, help="Import nothing when any row is bad.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+@click.option("--now", "now_text", help="Import as if it were this ISO instant.")
+def import_leads(
+    file: Path,
+    sheet: str | None,
+    owner: str | None,
+    dry_run: bool,
+    strict: bool,
+    report_path: Path | None,
+    now_text: str | None,
+) -> None:
+    """Import leads from an xlsx, xls or csv ledger (duplicates merged, bad rows skipped and reported)."""
+    from tqdm import tqdm
+
+    from bot.ledger.files import FileProblem
+    from bot.ledger.importing import LedgerError, import_ledger
+    from bot.ledger.report import write_report
+
+    settings = _settings()
+    with _runtime(settings) as rt, tqdm(unit=" rows", disable=None, file=sys.stderr, leave=False) as bar:
+        try:
+            report = import_ledger(
+                rt,
+                file,
+                now=_now(now_text, settings),
+                sheet=sheet,
+                default_owner=owner,
+                dry_run=dry_run,
+                strict=strict,
+                progress=bar.update,
+                total=lambda n: setattr(bar, "total", n),
+            )
+        except (FileProblem, LedgerError) as exc:
+            raise click.ClickException(str(exc)) from exc
+    if report_path is not None:
+        write_report(report, report_path)
+    unknown = report.columns.unknown if report.columns else ()
+    if unknown:
+        click.echo(f"columns not imported: {', '.join(unknown)}")
+    if report.skipped and report_path is None:
+        click.echo(f"{len(report.skipped)} rows skipped: pass --report OUT.xlsx for the rows and reasons")
+    if strict and report.skipped:
+        click.echo(f"--strict: {len(report.skipped)} bad rows, nothing imported")
+    click.echo(report.summary())
+    if strict and report.skipped:
+        sys.exit(1)
+
+
+@main.command("export")
+@click.argument("what", type=click.Choice(["leads", "activities"]))
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), help="Default: from OUT's extension.")
+@click.option("--owner", type=IDENTITY, help="Only this rep's (PLATFORM:ID)")
+@click.option("--team", help="Only this team's")
+@_user_errors
+def export_command(what: str, out: Path, fmt: str | None, owner: str | None, team: str | None) -> None:
+    """Export leads or activities as xlsx or csv, with the headers `import leads` reads back."""
+    from bot.ledger.exporting import export
+    from storage.people import InvalidInput, find_team, find_user
+
+    fmt = fmt or out.suffix.lower().lstrip(".")
+    if fmt not in ("xlsx", "csv"):
+        raise click.UsageError("give --format xlsx|csv, or an OUT ending in .xlsx or .csv")
+    if out.suffix.lower() != f".{fmt}":
+        out = out.with_name(out.name + f".{fmt}")
+    settings = _settings()
+    with _runtime(settings) as rt, rt.transaction() as session:
+        user = find_user(session, owner) if owner else None
+        if owner and user is None:
+            raise InvalidInput(f"no user {owner}")
+        team_id = find_team(session, team).id if team else None
+        export(session, what, out, tz=settings.tz, rules=rt.rules, owner=user, team_id=team_id)
+    click.echo(f"exported {what} to {out}")

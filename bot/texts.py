@@ -730,3 +730,47 @@ def digest_left_behind(n: int) -> str:
 
 def digest_left_behind_line(lead: str, owner: str) -> str:
     return f"  · {lead}（原负责人{owner}）"
+# ---------------------------------------------------------------- ledger import (salesbot import leads)
+
+IMPORT_PROBLEMS = {
+    "no_name": "没有客户名称，也没有电话",
+    "bad_phone": "电话无法识别",
+    "bad_date": "日期无法识别",
+    "bad_amount": "金额无法识别",
+    "bad_stage": "阶段无法识别",
+    "no_owner": "没有负责人（可用 --owner 指定默认负责人）",
+    "unknown_owner": "负责人不是系统里的同事",
+    "ambiguous_owner": "有多位同事叫这个名字，请写成 平台:账号",
+}
+IMPORT_SHEETS = {
+    "skipped": ("跳过的行", ("行号", "原因", "原始内容")),
+    "merged": ("合并的行", ("行号", "并入线索", "客户", "补充的信息")),
+    "possible": ("可能重复", ("行号", "新建线索", "客户", "可能重复的线索")),
+    "columns": ("未识别的列", ("列名", "说明")),
+    "notices": ("提示", ("行号", "提示")),
+}
+IMPORT_UNKNOWN_COLUMN = "未导入：表头不是已知的列名（见 docs/import-export.md）"
+IMPORT_FILLED = {"company": "客户名称", "phone": "电话", "contact_name": "联系人", "amount": "金额", "stage": "阶段"}
+
+
+def import_reason(problem: str, column: str, value: str) -> str:
+    where = f"「{column}」列的「{value}」" if column and value else f"「{value}」" if value else ""
+    return f"{IMPORT_PROBLEMS[problem]}{'：' + where if where else ''}"
+
+
+def import_unknown_tags(words: tuple[str, ...]) -> str:
+    return f"标签「{'、'.join(words)}」不是已知标签，已写进这条跟进记录"
+
+
+def import_other_details(contact: str | None, phone: str | None) -> str:
+    """What a merged row said that the lead it went into keeps elsewhere (so nothing of the row is lost)."""
+    said = [f"联系人 {contact}" if contact else "", f"电话 {phone}" if phone else ""]
+    return f"（台账中另有：{'，'.join(s for s in said if s)}）"
+
+
+def import_tags_line(words: tuple[str, ...]) -> str:
+    return f"标签：{'、'.join(words)}"
+
+
+def import_lead_ref(lead_id: int) -> str:
+    return f"#{lead_id}"

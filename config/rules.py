@@ -24,6 +24,7 @@ class Stage:
     on_activity: tuple[str, ...] = ()
     on_tags: tuple[str, ...] = ()
     on_signals: tuple[str, ...] = ()
+    synonyms: tuple[str, ...] = ()  # what a ledger may call the stage (besides its id and label)
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ def load_rules(directory: Path = DATA_DIR) -> Rules:
                 on_activity=_strings(stage, "on_activity", where),
                 on_tags=_strings(stage, "on_tags", where),
                 on_signals=_strings(stage, "on_signals", where),
+                synonyms=_strings(stage, "synonyms", where),
             )
         )
     if not stages:

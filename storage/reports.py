@@ -12,8 +12,9 @@ from config.rules import Rules
 from config.workdays import WorkCalendar
 from storage.leads import light, team_members
 from storage.leavers import left_behind
+from storage.ledger_import import SOURCE as IMPORTED
 from storage.models import Activity, Alert, Lead, StageChange, Team, User
-from storage.states import AlertRule, AlertStatus
+from storage.states import AlertRule, AlertStatus, LeadSource
 
 
 def _local_midnight(moment: datetime, tz: tzinfo, days: int = 0) -> datetime:
@@ -133,7 +134,12 @@ def digest_for(session: Session, manager: User, now: datetime, tz: tzinfo, rules
             session.scalar(
                 select(func.count())
                 .select_from(Activity)
-                .where(Activity.author_id.in_(rep_ids), Activity.created_at >= start, Activity.created_at < end)
+                .where(
+                    Activity.author_id.in_(rep_ids),
+                    Activity.created_at >= start,
+                    Activity.created_at < end,
+                    Activity.source != IMPORTED,
+                )
             )
             or 0
         )
@@ -184,10 +190,21 @@ def leaderboard(
         activities = session.scalar(
             select(func.count())
             .select_from(Activity)
-            .where(Activity.author_id == rep.id, Activity.created_at >= start, Activity.created_at < end)
+            .where(
+                Activity.author_id == rep.id,
+                Activity.created_at >= start,
+                Activity.created_at < end,
+                Activity.source != IMPORTED,  # a ledger's notes are not this week's work
+            )
         )
         new_leads = session.scalars(
-            select(Lead).where(Lead.owner_id == rep.id, Lead.created_at >= start, Lead.created_at < end)
+            # An imported ledger's leads are not this week's new leads (nor its 72 h touches).
+            select(Lead).where(
+                Lead.owner_id == rep.id,
+                Lead.created_at >= start,
+                Lead.created_at < end,
+                Lead.source != LeadSource.IMPORT,
+            )
         ).all()
         changes = session.scalars(
             select(StageChange).where(

@@ -20,6 +20,7 @@ class Role(StrEnum):
 class LeadSource(StrEnum):
     NOTE = "note"  # created or matched from a rep's note
     ASSIGNED = "assigned"  # added by a manager or the CLI for a rep
+    IMPORT = "import"  # brought in from a ledger file (`salesbot import leads`)
 
 
 class ReminderStatus(StrEnum):

@@ -183,15 +183,19 @@ def _lead_indexes(engine: Engine) -> set[str]:
         return set(conn.execute(text(query)).scalars())
 
 
-@pytest.fixture
-def at_0003(db_url: str) -> Iterator[Engine]:
-    """A database at revision 0003 holding one row per table; brought back to the newest revision afterwards."""
-    command.downgrade(alembic_config(db_url), "0003")
+def database_at(db_url: str, revision: str) -> Iterator[Engine]:
+    """A database at `revision` holding one row per table; brought back to the newest revision afterwards."""
+    command.downgrade(alembic_config(db_url), revision)
     engine = make_engine(db_url)
     _insert(engine, ROWS)
     yield engine
     upgrade(engine)
     engine.dispose()
+
+
+@pytest.fixture
+def at_0003(db_url: str) -> Iterator[Engine]:
+    yield from database_at(db_url, "0003")
 
 
 def test_0004_keeps_every_row_and_every_child_row_of_the_rebuilt_tables(at_0003: Engine, db_url: str) -> None:

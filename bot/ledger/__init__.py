@@ -1,0 +1,1 @@
+"""Customer ledgers in and out: `salesbot import leads` and `salesbot export`."""

@@ -1,0 +1,218 @@
+"""Writing an imported ledger: new leads in bulk, details filled into leads that exist, a note per row.
+
+The caller (bot/ledger) decides which row is which lead; this module only writes, inside the caller's one
+transaction, so a failure anywhere leaves nothing behind. New leads, their notes, the notes' tags and the
+follow-up reminders go in as a few multi-row INSERTs per batch, not one round trip per row.
+
+An imported lead is `source=import`; its last activity is the ledger's last-contact date (so its light is right
+from the first day); its notes are activities with `source="import"` dated that day. A follow-up still ahead gets
+its reminder; one already past stays on the lead (the rep's 今日待办 shows it) without a reminder that would
+fire at once. No stage change is recorded: the ledger's stage is where the lead stands, not a move this week.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from config.rules import Rules
+from storage.activities import reminder_time, tags_by_id
+from storage.leads import company_key
+from storage.models import Activity, Lead, Reminder, activity_tags
+from storage.states import LeadSource, ReminderStatus
+
+SOURCE = "import"  # the activities' source
+CHUNK = 500  # rows per INSERT
+
+
+@dataclass
+class ImportedNote:
+    text: str
+    activity_type: str
+    tags: tuple[str, ...]
+    at: datetime
+
+
+@dataclass
+class LeadDetails:
+    """What a ledger row says of a lead, in storage's terms."""
+
+    owner_id: int
+    company: str | None = None
+    contact_name: str | None = None
+    phone: str | None = None
+    stage: str | None = None
+    amount: int | None = None
+    last_contact_at: datetime | None = None
+    follow_up_at: datetime | None = None
+    follow_up_has_time: bool = False
+    notes: list[ImportedNote] = field(default_factory=list)
+
+    def absorb(self, other: LeadDetails, rules: Rules) -> None:
+        """A later row about the same customer: its details fill what this one lacks, its notes are added."""
+        for name in ("company", "contact_name", "phone", "amount"):
+            if getattr(self, name) is None:
+                setattr(self, name, getattr(other, name))
+        if other.stage and (self.stage is None or rules.is_advance(self.stage, other.stage)):
+            self.stage = other.stage
+        self.last_contact_at = _latest(self.last_contact_at, other.last_contact_at)
+        if other.follow_up_at and (self.follow_up_at is None or other.follow_up_at > self.follow_up_at):
+            self.follow_up_at, self.follow_up_has_time = other.follow_up_at, other.follow_up_has_time
+        self.notes += other.notes
+
+
+def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return max(x for x in (a, b) if x is not None) if (a or b) else None
+
+
+def known_leads(session: Session) -> Iterator[tuple[int, str | None, str | None, str | None, str | None]]:
+    """(id, company, contact, phone, company key) of every lead, streamed."""
+    rows = session.execute(
+        select(Lead.id, Lead.company, Lead.contact_name, Lead.phone, Lead.company_key).execution_options(yield_per=5000)
+    )
+    for row in rows:
+        yield row.id, row.company, row.contact_name, row.phone, row.company_key
+
+
+def create_leads(session: Session, leads: list[LeadDetails], *, now: datetime, rules: Rules) -> list[int]:
+    """Insert `leads` (and their notes and reminders); their ids, in order."""
+    if not leads:
+        return []
+    values = [
+        {
+            "company": d.company,
+            "company_key": company_key(d.company),
+            "contact_name": d.contact_name,
+            "phone": d.phone,
+            "owner_id": d.owner_id,
+            "stage": d.stage or rules.first_stage,
+            "amount": d.amount,
+            "source": LeadSource.IMPORT,
+            "created_at": now,
+            "last_activity_at": _latest(d.last_contact_at, max((n.at for n in d.notes), default=None)),
+            "next_follow_up_at": d.follow_up_at,
+            "next_follow_up_has_time": d.follow_up_has_time,
+            "lost_reason": None,
+            "lost_note": None,
+        }
+        for d in leads
+    ]
+    ids = _insert_returning_ids(session, Lead, values)
+    add_notes(session, list(zip(ids, leads, strict=True)), now=now, rules=rules, existing=False)
+    return ids
+
+
+def fill_lead(session: Session, lead_id: int, details: LeadDetails, *, rules: Rules) -> list[str]:
+    """Give an existing lead what a row adds: the details it lacks (unless another lead holds them), a later
+    stage, the later last contact and follow-up. Returns the fields filled. The row's notes are added with
+    `add_notes(..., existing=True)`, a batch of merged rows at a time."""
+    lead = session.get(Lead, lead_id)
+    assert lead is not None
+    filled = []
+    key = company_key(details.company)
+    if details.company and lead.company_key is None and not _held(session, Lead.company_key, key):
+        lead.company, lead.company_key = details.company, key
+        filled.append("company")
+    if details.phone and lead.phone is None and not _held(session, Lead.phone, details.phone):
+        lead.phone = details.phone
+        filled.append("phone")
+    for name in ("contact_name", "amount"):
+        if getattr(lead, name) is None and getattr(details, name) is not None:
+            setattr(lead, name, getattr(details, name))
+            filled.append(name)
+    if details.stage and lead.stage not in rules.closed_stages and rules.is_advance(lead.stage, details.stage):
+        lead.stage = details.stage
+        filled.append("stage")
+    lead.last_activity_at = _latest(lead.last_activity_at, details.last_contact_at)
+    if details.follow_up_at and (lead.next_follow_up_at is None or lead.next_follow_up_at < details.follow_up_at):
+        lead.next_follow_up_at, lead.next_follow_up_has_time = details.follow_up_at, details.follow_up_has_time
+    lead.last_activity_at = _latest(lead.last_activity_at, max((n.at for n in details.notes), default=None))
+    return filled
+
+
+def _insert_returning_ids(session: Session, model: type, values: list[dict]) -> list[int]:
+    """Insert rows (Core multi-row INSERTs of CHUNK rows, RETURNING id): their ids, in order. The ORM's bulk
+    insert splices each statement's result into the last (quadratic: 8 s of 15 for 10,000 leads)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    ids: list[int] = []
+    for start in range(0, len(values), CHUNK):
+        ids += session.execute(statement, values[start : start + CHUNK]).scalars().all()
+    return ids
+
+
+def _held(session: Session, column: object, value: str | None) -> bool:
+    return value is not None and session.scalar(select(Lead.id).where(column == value)) is not None
+
+
+def add_notes(
+    session: Session, leads: list[tuple[int, LeadDetails]], *, now: datetime, rules: Rules, existing: bool
+) -> None:
+    """Each lead's notes as activities (with their tags), and a reminder for a follow-up still ahead (unless an
+    `existing` lead has that reminder already)."""
+    notes = [(lead_id, d, note) for lead_id, d in leads for note in d.notes]
+    activity_ids = []
+    if notes:
+        activity_ids = _insert_returning_ids(
+            session,
+            Activity,
+            [
+                {
+                    "lead_id": lead_id,
+                    "author_id": d.owner_id,
+                    "type": note.activity_type,
+                    "text": note.text,
+                    "follow_up_at": None,
+                    "follow_up_has_time": False,
+                    "source": SOURCE,
+                    "inbound_event_id": None,
+                    "created_lead": False,
+                    "created_at": note.at,
+                }
+                for lead_id, d, note in notes
+            ],
+        )
+        tag_ids = sorted({t for _, _, note in notes for t in note.tags})
+        tags_by_id(session, tag_ids, rules)
+        links = [
+            {"activity_id": a, "tag_id": t}
+            for a, (_, _, note) in zip(activity_ids, notes, strict=True)
+            for t in note.tags
+        ]
+        if links:
+            session.execute(insert(activity_tags), links)
+    last_note = {lead_id: a for a, (lead_id, _, _) in zip(activity_ids, notes, strict=True)}
+    reminders = [
+        {
+            "lead_id": lead_id,
+            "activity_id": last_note.get(lead_id),
+            "user_id": d.owner_id,
+            "kind": "follow_up",
+            "due_at": reminder_time(d.follow_up_at, d.follow_up_has_time, rules),
+            "has_time": d.follow_up_has_time,
+            "status": ReminderStatus.PENDING,
+            "settled_by_activity_id": None,
+            "created_at": now,
+            "sent_at": None,
+        }
+        for lead_id, d in leads
+        if d.follow_up_at is not None
+        and d.follow_up_at > now
+        and not (existing and _has_reminder(session, lead_id, d, rules))
+    ]
+    # Two rows merged into one lead may name the same follow-up: one reminder (lead, kind and time are unique).
+    reminders = list({(r["lead_id"], r["due_at"]): r for r in reminders}.values())
+    if reminders:
+        session.execute(insert(Reminder), reminders)
+
+
+def _has_reminder(session: Session, lead_id: int, details: LeadDetails, rules: Rules) -> bool:
+    """The lead already has a follow-up reminder at that time (a lead that existed before the import)."""
+    assert details.follow_up_at is not None
+    due = reminder_time(details.follow_up_at, details.follow_up_has_time, rules)
+    found = select(Reminder.id).where(Reminder.lead_id == lead_id, Reminder.kind == "follow_up", Reminder.due_at == due)
+    return session.scalar(found) is not None
