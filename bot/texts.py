@@ -574,6 +574,12 @@ REFUSALS.update(
         Why.MERGE_EXPIRED: "合并已超过10分钟，不能撤销了。",
     }
 )
+REFUSALS.update(
+    {
+        Why.USER_NOT_IN_SCOPE: "这位同事不在你管理的团队里，你没有权限查看。",
+        Why.TEAM_NOT_IN_SCOPE: "这个团队不归你管理，你没有权限查看。",
+    }
+)
 
 WHICH_LEAD = "哪一家？"
 CORRECTED = "已更正"

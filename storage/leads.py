@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from config.rules import Rules
 from storage.db import insert_once
 from storage.models import Lead, Reminder, Team, User
-from storage.people import managed_team_ids
 from storage.refusals import Refusal, Why
-from storage.roles import is_admin, is_manager
+from storage.roles import is_admin
+from storage.scopes import scope_of
 from storage.states import ReminderStatus, Role
 
 # Legal-form suffixes that do not distinguish one customer from another.
@@ -44,12 +44,8 @@ class LeadMatch:
 
 
 def can_act(session: Session, actor: User, lead: Lead) -> bool:
-    """Owners, admins and the manager of the owner's team may read and change a lead."""
-    if lead.owner_id == actor.id or is_admin(actor):
-        return True
-    if not is_manager(actor):
-        return False
-    return lead.owner.team_id is not None and lead.owner.team_id in managed_team_ids(session, actor)
+    """Owners, admins and the manager of the owner's team may read and change a lead (storage.scopes' rule)."""
+    return lead.owner_id == actor.id or scope_of(session, actor).owns(lead.owner_id)
 
 
 def lead_for_actor(session: Session, actor: User, lead_id: int) -> Lead:

@@ -31,6 +31,8 @@ class Why(StrEnum):
     MERGE_SAME = "a lead cannot be merged into itself"
     MERGE_GONE = "the merge was undone already"
     MERGE_EXPIRED = "the merge can no longer be undone"
+    USER_NOT_IN_SCOPE = "the person is outside the viewer's teams"
+    TEAM_NOT_IN_SCOPE = "the team is not one the viewer manages"
 
 
 class Refusal(Exception):
