@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
     Column,
     ForeignKey,
     Index,
@@ -344,3 +346,26 @@ class Merge(Base):
 
     def __repr__(self) -> str:
         return f"<Merge {self.id} #{self.from_lead_id}->#{self.into_lead_id}>"
+
+
+class Target(Base):
+    """A sales target for one month (`YYYY-MM`, local): a team's or a rep's, exactly one of the two."""
+
+    __tablename__ = "targets"
+    __table_args__ = (
+        UniqueConstraint("team_id", "month"),
+        UniqueConstraint("user_id", "month"),
+        CheckConstraint("(team_id IS NULL) <> (user_id IS NULL)", name="team_or_user"),
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    month: Mapped[str] = mapped_column(String(7))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"<Target {self.id} team={self.team_id} user={self.user_id} {self.month} {self.amount}>"
