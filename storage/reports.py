@@ -10,9 +10,12 @@ from sqlalchemy.orm import Session
 
 from config.rules import Rules
 from config.workdays import WorkCalendar
+from storage.cockpit_home import follow_ups_query, high_risk_query
+from storage.cockpit_values import count_of
+from storage.forecast import Forecast, month_forecast
 from storage.leads import light, team_members
-from storage.models import Activity, Alert, Lead, StageChange, Team, User
-from storage.states import AlertRule, AlertStatus
+from storage.models import Activity, Lead, StageChange, Team, User
+from storage.scopes import scope_of
 
 
 def _local_midnight(moment: datetime, tz: tzinfo, days: int = 0) -> datetime:
@@ -97,31 +100,21 @@ class Digest:
     worst: list[Lead]
     activities_this_week: int
     activities_last_week: int
+    forecast: Forecast
 
 
 def digest_for(session: Session, manager: User, now: datetime, tz: tzinfo, rules: Rules) -> Digest | None:
-    """The manager's morning figures over their teams (an admin's: everyone's); None when there is nobody."""
-    reps = team_members(session, manager)
-    if not reps:
+    """The manager's morning figures over their scope (storage.scopes), the cockpit home's three numbers among
+    them; None when the manager has no reps."""
+    if not team_members(session, manager):
         return None
-    rep_ids = [r.id for r in reps]
+    scope = scope_of(session, manager)
     leads = session.scalars(
-        select(Lead).where(Lead.owner_id.in_(rep_ids), Lead.stage.not_in(rules.closed_stages)).order_by(Lead.id)
+        select(Lead).where(scope.where_owner(Lead.owner_id), Lead.stage.not_in(rules.closed_stages)).order_by(Lead.id)
     ).all()
-    tomorrow = _local_midnight(now, tz, 1)
     lights = {lead.id: light(lead, now, rules) for lead in leads}
     stale = [lead for lead in leads if lights[lead.id] != "green"]
     stale.sort(key=lambda lead: lead.last_activity_at or lead.created_at)
-    high_risk = session.scalar(
-        select(func.count())
-        .select_from(Alert)
-        .join(Lead, Lead.id == Alert.lead_id)
-        .where(
-            Alert.rule == AlertRule.UNTOUCHED,
-            Alert.status.in_((AlertStatus.OPEN, AlertStatus.SNOOZED)),
-            Lead.owner_id.in_(rep_ids),
-        )
-    )
     this_week = week_start(now, tz)
     elapsed = now - this_week
 
@@ -130,22 +123,20 @@ def digest_for(session: Session, manager: User, now: datetime, tz: tzinfo, rules
             session.scalar(
                 select(func.count())
                 .select_from(Activity)
-                .where(Activity.author_id.in_(rep_ids), Activity.created_at >= start, Activity.created_at < end)
+                .where(scope.where_owner(Activity.author_id), Activity.created_at >= start, Activity.created_at < end)
             )
             or 0
         )
 
     return Digest(
-        follow_ups_today=sorted(
-            (lead for lead in leads if lead.next_follow_up_at is not None and lead.next_follow_up_at < tomorrow),
-            key=lambda lead: lead.next_follow_up_at or now,
-        ),
-        high_risk=high_risk or 0,
+        follow_ups_today=list(session.scalars(follow_ups_query(scope, now, tz, rules))),
+        high_risk=count_of(session, high_risk_query(scope, rules)),
         red=sum(1 for v in lights.values() if v == "red"),
         yellow=sum(1 for v in lights.values() if v == "yellow"),
         worst=stale[:3],
         activities_this_week=activities_between(this_week, now),
         activities_last_week=activities_between(this_week - timedelta(days=7), this_week - timedelta(days=7) + elapsed),
+        forecast=month_forecast(session, scope, now, tz, rules),
     )
 
 
