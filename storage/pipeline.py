@@ -133,7 +133,7 @@ def skips(from_stage: str, to_stage: str, rules: Rules) -> tuple[str, ...]:
 
 
 def _skipped(session: Session, scope: Scope, now: datetime, rules: Rules, limit: int) -> tuple[StageJump, ...]:
-    """The latest stage changes (of the last 90 days) in the scope that jumped over an open stage, newest first."""
+    """The latest moves (of the last 90 days) by the scope's people that jumped over an open stage, newest first."""
     open_ids = [i for i, s in enumerate(rules.stages) if not s.closed]
     last_open = max(open_ids)
     src, dst = _stage_index(StageChange.from_stage, rules), _stage_index(StageChange.to_stage, rules)
@@ -145,8 +145,8 @@ def _skipped(session: Session, scope: Scope, now: datetime, rules: Rules, limit:
         select(StageChange, Lead)
         .join(Lead, Lead.id == StageChange.lead_id)
         .where(
-            # The scope's lead ids as a set to probe (a hash semi-join), not a lookup of each change's lead.
-            StageChange.lead_id.in_(select(Lead.id).where(scope.where_owner(Lead.owner_id))),
+            # Moves made by the scope's people: a range of stage_changes (actor_id, created_at) each.
+            scope.where_owner(StageChange.actor_id),
             StageChange.created_at >= now - SKIPS_WITHIN,
             jumped,
         )
