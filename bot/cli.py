@@ -348,6 +348,41 @@ def teams_list(as_json: bool) -> None:
 
 
 @main.group()
+def targets() -> None:
+    """Monthly sales targets of teams and reps (the cockpit's forecast against target)."""
+
+
+@targets.command("set")
+@click.option("--team", help="the team's name")
+@click.option("--rep", type=IDENTITY, help="PLATFORM:ID of the rep")
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option("--amount", required=True, type=click.IntRange(min=0), help="yuan")
+@_user_errors
+def targets_set(team: str | None, rep: str | None, month: str, amount: int) -> None:
+    """Set the target of one team or one rep for a month (or change it)."""
+    from storage.targets import set_target
+
+    with _runtime(_settings()) as rt, rt.transaction() as session:
+        set_target(session, month=month, amount=amount, team=team, rep=rep, now=datetime.now(UTC))
+    click.echo(f"target {month}: {team or rep} {amount}")
+
+
+@targets.command("list")
+@click.option("--month", help="YYYY-MM")
+@click.option("--json", "as_json", is_flag=True)
+@_user_errors
+def targets_list(month: str | None, as_json: bool) -> None:
+    """List targets."""
+    from dataclasses import asdict
+
+    from storage.targets import list_targets
+
+    with _runtime(_settings()) as rt, rt.transaction() as session:
+        rows = [asdict(t) for t in list_targets(session, month=month)]
+    _show(rows, as_json, "{month}  {team}  {rep}  {amount}")
+
+
+@main.group()
 def groups() -> None:
     """Group chats where a team's posts go."""
 

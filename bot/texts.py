@@ -487,6 +487,14 @@ def digest_counts(high_risk: int, red: int, yellow: int) -> str:
     return f"⚠️ 高风险待介入 {high_risk} 条 · 🔴 {red} 条 · 🟡 {yellow} 条"
 
 
+def digest_forecast(forecast: str, target: str, gap: str) -> str:
+    return f"🎯 本月预测 {forecast} / 目标 {target}，缺口 {gap}"
+
+
+def digest_forecast_no_target(forecast: str) -> str:
+    return f"🎯 本月预测 {forecast}（未设目标）"
+
+
 def digest_worst_line(lead: str, owner: str, days: int) -> str:
     return f"  · {lead}（{owner}，{days}天）"
 
@@ -572,6 +580,12 @@ REFUSALS.update(
         Why.MERGE_SAME: "要合并的是同一条线索。",
         Why.MERGE_GONE: "这次合并已经撤销过了。",
         Why.MERGE_EXPIRED: "合并已超过10分钟，不能撤销了。",
+    }
+)
+REFUSALS.update(
+    {
+        Why.USER_NOT_IN_SCOPE: "这位同事不在你管理的团队里，你没有权限查看。",
+        Why.TEAM_NOT_IN_SCOPE: "这个团队不归你管理，你没有权限查看。",
     }
 )
 

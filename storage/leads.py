@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from config.rules import Rules
@@ -15,7 +15,8 @@ from storage.db import insert_once
 from storage.models import Lead, Reminder, User
 from storage.people import managed_team_ids
 from storage.refusals import Refusal, Why
-from storage.roles import is_admin, is_manager
+from storage.roles import is_admin
+from storage.scopes import scope_of
 from storage.states import ReminderStatus, Role
 
 # Legal-form suffixes that do not distinguish one customer from another.
@@ -44,12 +45,8 @@ class LeadMatch:
 
 
 def can_act(session: Session, actor: User, lead: Lead) -> bool:
-    """Owners, admins and the manager of the owner's team may read and change a lead."""
-    if lead.owner_id == actor.id or is_admin(actor):
-        return True
-    if not is_manager(actor):
-        return False
-    return lead.owner.team_id is not None and lead.owner.team_id in managed_team_ids(session, actor)
+    """Owners, admins and the manager of the owner's team may read and change a lead (storage.scopes' rule)."""
+    return lead.owner_id == actor.id or scope_of(session, actor).owns(lead.owner_id)
 
 
 def lead_for_actor(session: Session, actor: User, lead_id: int) -> Lead:
@@ -165,6 +162,29 @@ def light(lead: Lead, now: datetime, rules: Rules) -> str:
     if idle >= timedelta(days=yellow_days):
         return "yellow"
     return "green"
+
+
+def idle_since() -> ColumnElement[datetime]:
+    """SQL: the moment a lead went idle (its last activity, else its creation)."""
+    return func.coalesce(Lead.last_activity_at, Lead.created_at)
+
+
+def light_sql(now: datetime, rules: Rules) -> ColumnElement[str]:
+    """SQL: `light` of each lead, the same rule in a CASE, for filtering and counting in the database."""
+    arms = []
+    for stage in rules.stages:
+        if stage.closed:
+            arms.append((Lead.stage == stage.id, "green"))
+            continue
+        yellow_days, red_days = rules.light_days(stage.id)
+        arms.append((and_(Lead.stage == stage.id, idle_since() <= now - timedelta(days=red_days)), "red"))
+        arms.append((and_(Lead.stage == stage.id, idle_since() <= now - timedelta(days=yellow_days)), "yellow"))
+        arms.append((Lead.stage == stage.id, "green"))
+    # Stages no longer in the rules: the default thresholds, as `light` uses them.
+    default_yellow, default_red = rules.yellow_days, rules.red_days
+    arms.append((idle_since() <= now - timedelta(days=default_red), "red"))
+    arms.append((idle_since() <= now - timedelta(days=default_yellow), "yellow"))
+    return case(*arms, else_="green")
 
 
 def due_follow_ups(session: Session, owner: User, until: datetime, rules: Rules) -> list[Lead]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
     Column,
     ForeignKey,
     Index,
@@ -137,7 +139,11 @@ class Lead(Base):
 
     __tablename__ = "leads"
     # The escalation scan's range: per stage, by the moment the lead went idle.
-    __table_args__ = (Index("ix_leads_stage_idle_since", "stage", text("coalesce(last_activity_at, created_at)")),)
+    __table_args__ = (
+        Index("ix_leads_stage_idle_since", "stage", text("coalesce(last_activity_at, created_at)")),
+        # A rep's new leads in a week (leaderboard, cockpit).
+        Index("ix_leads_owner_id_created_at", "owner_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company: Mapped[str | None] = mapped_column(String(200))
@@ -166,7 +172,11 @@ class Activity(Base):
     """One logged touch on a lead. `inbound_event_id` is unique: one inbound message, one activity."""
 
     __tablename__ = "activities"
-    __table_args__ = (Index("ix_activities_author_id_created_at", "author_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_activities_author_id_created_at", "author_id", "created_at"),
+        # The cockpit's heat map over everyone: an index-only scan of a date range.
+        Index("ix_activities_created_at_author_id_type", "created_at", "author_id", "type"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
@@ -273,7 +283,11 @@ class StageChange(Base):
     """A lead moved from one sales stage to another (the leaderboard counts advances and wins)."""
 
     __tablename__ = "stage_changes"
-    __table_args__ = (Index("ix_stage_changes_actor_id_created_at", "actor_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_stage_changes_actor_id_created_at", "actor_id", "created_at"),
+        # When a lead entered its stage: its latest change, one index lookup.
+        Index("ix_stage_changes_lead_id_created_at", "lead_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
@@ -356,3 +370,26 @@ class Merge(Base):
 
     def __repr__(self) -> str:
         return f"<Merge {self.id} #{self.from_lead_id}->#{self.into_lead_id}>"
+
+
+class Target(Base):
+    """A sales target for one month (`YYYY-MM`, local): a team's or a rep's, exactly one of the two."""
+
+    __tablename__ = "targets"
+    __table_args__ = (
+        UniqueConstraint("team_id", "month"),
+        UniqueConstraint("user_id", "month"),
+        CheckConstraint("(team_id IS NULL) <> (user_id IS NULL)", name="team_or_user"),
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    month: Mapped[str] = mapped_column(String(7))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"<Target {self.id} team={self.team_id} user={self.user_id} {self.month} {self.amount}>"

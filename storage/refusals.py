@@ -32,6 +32,8 @@ class Why(StrEnum):
     MERGE_GONE = "the merge was undone already"
     MERGE_EXPIRED = "the merge can no longer be undone"
     NOTHING_TO_HAND_OVER = "the leaver's open leads were handed on already, or are not the actor's to hand on"
+    USER_NOT_IN_SCOPE = "the person is outside the viewer's teams"
+    TEAM_NOT_IN_SCOPE = "the team is not one the viewer manages"
 
 
 class Refusal(Exception):

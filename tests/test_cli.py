@@ -241,3 +241,30 @@ def test_nlp_train_without_a_corpus_says_where_it_looked(run, tmp_path: Path) ->
     result = run("nlp", "train", "--corpus", str(tmp_path))
     assert result.exit_code != 0
     assert str(tmp_path) in result.output and "--corpus" in result.output
+
+
+def test_targets_are_set_changed_and_listed_as_json(run) -> None:
+    assert run("users", "add", "wecom:boss", "--name", "王经理", "--role", "manager").exit_code == 0
+    assert run("teams", "add", "华东一组", "--manager", "wecom:boss").exit_code == 0
+    assert run("users", "add", "wecom:zhangwei", "--name", "张伟", "--team", "华东一组").exit_code == 0
+    result = run("targets", "set", "--team", "华东一组", "--month", "2026-12", "--amount", "1000000")
+    assert (result.exit_code, result.output) == (0, "target 2026-12: 华东一组 1000000\n")
+    assert run("targets", "set", "--team", "华东一组", "--month", "2026-12", "--amount", "2000000").exit_code == 0
+    assert run("targets", "set", "--rep", "wecom:zhangwei", "--month", "2026-12", "--amount", "500000").exit_code == 0
+    assert json.loads(run("targets", "list", "--json").output) == [
+        {"team": "华东一组", "rep": None, "month": "2026-12", "amount": 2000000},
+        {"team": None, "rep": "wecom:zhangwei", "month": "2026-12", "amount": 500000},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--team", "华东一组", "--month", "12/2026", "--amount", "1"], "Error: month must be YYYY-MM, got '12/2026'"),
+        (["--month", "2026-12", "--amount", "1"], "Error: give either a team or a rep"),
+        (["--team", "不存在", "--month", "2026-12", "--amount", "1"], "Error: no team named '不存在'"),
+    ],
+)
+def test_a_bad_target_on_the_command_line_fails_with_a_clear_message(run, args: list[str], message: str) -> None:
+    result = run("targets", "set", *args)
+    assert (result.exit_code, result.output.strip()) == (1, message)
