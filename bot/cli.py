@@ -620,3 +620,28 @@ def nlp_status() -> None:
         "tags": list(loaded.tags),
     }
     click.echo(json.dumps(status, ensure_ascii=False))
+
+
+# ---------------------------------------------------------------- the cockpit
+
+
+@main.group("console")
+def console_group() -> None:
+    """The manager's cockpit (看板)."""
+
+
+@console_group.command("link")
+@click.option("--as", "identity", required=True, type=IDENTITY, help="Whose link, e.g. wecom:zhangwei")
+@_user_errors
+def console_link(identity: str) -> None:
+    """Print a one-time link (valid 10 minutes) into the cockpit, built on SALESBOT_PUBLIC_URL."""
+    from bot.console import console_secret, new_link
+    from storage.people import InvalidInput, find_user
+
+    settings = _settings()
+    with _runtime(settings) as rt, rt.transaction() as session:
+        user = find_user(session, identity)
+        if user is None:
+            raise InvalidInput(f"no user {identity}; add them first with `salesbot users add`")
+        secret = console_secret(rt, session)
+        click.echo(new_link(session, user, secret=secret, public_url=settings.public_url, now=datetime.now(UTC)))

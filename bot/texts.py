@@ -700,3 +700,23 @@ MERGE_NOTE = "合并错了？10分钟内点「撤销合并」或回复「撤销�
 
 def merge_undone(from_id: int, source: str, into_id: int) -> str:
     return f"已撤销合并：线索 #{from_id}（{source}）已恢复，合并时移入 #{into_id} 的记录都已移回。"
+
+
+# ---------------------------------------------------------------- the cockpit (看板)
+
+CONSOLE_BUTTON = "看板"
+CONSOLE_TITLE = "销售看板"
+CONSOLE_OPEN = "打开看板"
+CONSOLE_ERRORS = {
+    400: "请求无效，请返回重试。",
+    401: "请从企业微信或飞书里的“看板”按钮进入，或给销售助手发送“看板”获取新链接。",
+    403: "链接无效、已过期或已被使用，或你无权查看这一页。请给销售助手发送“看板”获取新链接。",
+    404: "没有这一页。",
+    500: "看板出错了，请稍后再试。",
+}
+CONSOLE_ACTED = {"take": "已接手跟进", "nudge": "已提醒销售", "reassign": "已改派", "snooze": "已暂缓"}
+SIGNED_OUT = "你已退出看板。需要时在聊天里发送“看板”即可重新进入。"
+
+
+def console_link(url: str) -> str:
+    return f"打开看板（10分钟内有效，仅可使用一次）：\n{url}"

@@ -19,6 +19,7 @@ PREFIX = "SALESBOT_"
 DEFAULT_DATABASE_URL = "sqlite:///salesbot.db"
 DEFAULT_WECOM_API_BASE = "https://qyapi.weixin.qq.com/cgi-bin/"
 DEFAULT_FEISHU_API_BASE = "https://open.feishu.cn"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 class ConfigError(Exception):
@@ -74,6 +75,10 @@ class Settings:
     llm: LlmSettings | None = None
     # Where the deployment keeps files of its own, such as the reader model trained on its corrections.
     data_dir: Path = Path(".")
+    # The cockpit: the base of its links, and the key that signs links and session cookies (None: one is made
+    # once and kept in the database, so every web process and restart agrees).
+    public_url: str = DEFAULT_PUBLIC_URL
+    secret_key: str | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -219,4 +224,6 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         asr=asr,
         llm=llm,
         data_dir=Path(_env(values, "DATA_DIR") or "."),
+        public_url=_url(values, "PUBLIC_URL", DEFAULT_PUBLIC_URL, ("http", "https")).rstrip("/"),
+        secret_key=_env(values, "SECRET_KEY"),
     )

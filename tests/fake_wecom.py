@@ -63,6 +63,8 @@ class FakeWecom(Served):
     media: dict[str, bytes] = field(default_factory=dict)
     recorded: list[Recorded] = field(default_factory=list)
     token: str = ""
+    # Web-page OAuth codes (snsapi_base) and the member each names; a code works once, as WeCom's do.
+    oauth_codes: dict[str, str] = field(default_factory=dict)
     _failures: dict[str, list[Failure]] = field(default_factory=dict)
     _counter: itertools.count = field(default_factory=lambda: itertools.count(1))
     _server: ThreadingHTTPServer | None = None
@@ -132,6 +134,7 @@ class FakeWecom(Served):
             "message/send": lambda: self._message_send(json.loads(body)),
             "message/update_template_card": lambda: {"errcode": 0, "errmsg": "ok"},
             "user/get": lambda: self._user_get(query.get("userid", "")),
+            "auth/getuserinfo": lambda: self._oauth_user(query.get("code", "")),
         }.get(endpoint)
         if answer is None:
             return reply_json(handler, {"errcode": 404, "errmsg": f"can not find fake endpoint {endpoint}"}, 404)
@@ -155,6 +158,14 @@ class FakeWecom(Served):
         if user_id not in self.users:
             return {"errcode": 60111, "errmsg": "userid not found"}
         return {"errcode": 0, "errmsg": "ok", "userid": user_id, "name": self.users[user_id]}
+
+    # ------------------------------------------------------------ web-page OAuth (document 91023)
+
+    def _oauth_user(self, code: str) -> dict[str, Any]:
+        user_id = self.oauth_codes.pop(code, None)
+        if user_id is None:
+            return {"errcode": 40029, "errmsg": "invalid code"}
+        return {"errcode": 0, "errmsg": "ok", "userid": user_id, "user_ticket": f"TICKET_{code}"}
 
     def _media(self, handler: BaseHTTPRequestHandler, media_id: str) -> None:
         if media_id not in self.media:

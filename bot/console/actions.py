@@ -1,0 +1,70 @@
+"""The cockpit's action buttons: 我来跟进 / 提醒销售 / 改派 / 暂缓 on a lead's alerts.
+
+A POST here runs the very handler the alert card's button runs (`bot.conversation.handle_action`, with the
+button's value), so the permissions, the effects (the rep's nudge card, the reassignment cards) and the record
+of who acted are the card's. A refusal is shown as it would be in chat, with 403.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from bot.console.csrf import check_csrf
+from bot.console.web import console, now, runtime, transaction, viewer
+from bot.conversation import handle_action
+from bot.platforms.base import CardAction
+from storage.identity import IdentityKey
+from storage.people import primary_identity
+
+# The cockpit's actions and the alert-card actions they are.
+ACTIONS = {
+    "take": "alert_take",
+    "nudge": "alert_nudge",
+    "reassign": "alert_reassign_to",
+    "snooze": "alert_snooze",
+}
+
+
+def _ids(field: str) -> list[int]:
+    values = request.form.getlist(field)
+    if not values or not all(v.isdigit() for v in values):
+        abort(400)
+    return [int(v) for v in values]
+
+
+def _back() -> str:
+    """Where to return: a path of the cockpit only (never another site)."""
+    target = request.form.get("next", "")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/console/"):
+        return url_for("console.lights")
+    return target
+
+
+@console.post("/act/<name>")
+def act(name: str):
+    check_csrf()
+    action = ACTIONS.get(name)
+    if action is None:
+        abort(404)
+    value: dict = {"alert_ids": _ids("alert_id")}
+    if name == "reassign":
+        value["user_id"] = _ids("user_id")[0]
+    rt = runtime()
+    with transaction() as db:
+        user = viewer(db)
+        identity = primary_identity(user)
+        click = CardAction(
+            channel=IdentityKey.parse(identity).platform,
+            actor=identity,
+            action=action,
+            value=value,
+            received_at=now(),
+        )
+        card = handle_action(db, click, tz=rt.settings.tz, rules=rt.rules)
+        if card.is_refusal:
+            return render_template("console/error.html", message=card.lines[0], code=403), 403
+    flash(card.lines[-1] if card.lines else card.title)
+    return redirect(_back())

@@ -1,0 +1,216 @@
+"""The cockpit's pages. Each asks storage for the viewer's scope and the figures inside it (cockpit-data's
+functions), and renders a template; a request outside the scope is refused by storage (403)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from flask import abort, get_flashed_messages, render_template, request, url_for
+from sqlalchemy.orm import Session
+
+from bot import texts
+from bot.console import charts
+from bot.console.web import console, now, runtime, transaction, viewer
+from bot.format import money
+from config.rules import Rules
+from config.workdays import default_calendar
+from storage.cockpit_home import follow_ups_today, high_risk
+from storage.cockpit_home import home as home_figures
+from storage.models import User
+from storage.refusals import Refusal, Why
+from storage.scopes import Scope, scope_of, team_in_scope, visible_people, visible_teams
+
+LISTS = {"today": follow_ups_today, "risk": high_risk}
+
+
+@dataclass(frozen=True)
+class View:
+    """What every page's figures are computed for: who looks, what they may see, when, and the rules."""
+
+    db: Session
+    viewer: User
+    scope: Scope
+    now: datetime
+    tz: tzinfo
+    rules: Rules
+
+    @property
+    def args(self) -> tuple[Any, ...]:
+        return (self.db, self.scope, self.now, self.tz, self.rules)
+
+
+def _view(db: Session) -> View:
+    user = viewer(db)
+    rt = runtime()
+    return View(db, user, scope_of(db, user), now(), rt.settings.tz, rt.rules)
+
+
+def _render(template: str, view: View, nav: str, **context: Any):
+    flashed = get_flashed_messages()
+    return render_template(
+        f"console/{template}",
+        viewer=view.viewer,
+        nav=nav,
+        tz=view.tz,
+        now=view.now,
+        rules=view.rules,
+        money=money,
+        texts=texts,
+        flash_message=flashed[-1] if flashed else None,
+        **context,
+    )
+
+
+def _page() -> int:
+    value = request.args.get("page", "1")
+    if not value.isdigit() or not 1 <= int(value) <= 10_000:
+        abort(400)
+    return int(value)
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    if not value:
+        return None
+    if not value.isdigit():
+        abort(400)
+    return int(value)
+
+
+@console.errorhandler(Refusal)
+def _refused(refusal: Refusal):
+    code = 404 if refusal.why is Why.LEAD_GONE else 403
+    return render_template("console/error.html", message=texts.CONSOLE_ERRORS[code], code=code), code
+
+
+@console.get("/")
+def home():
+    with transaction() as db:
+        view = _view(db)
+        return _render("home.html", view, "home", home=home_figures(*view.args))
+
+
+@console.get("/list/<which>")
+def lead_list(which: str):
+    figures = LISTS.get(which)
+    if figures is None:
+        abort(404)
+    with transaction() as db:
+        view = _view(db)
+        page = figures(*view.args, page=_page())
+        reps = visible_people(db, view.scope)
+        return _render("list.html", view, "home", which=which, page=page, reps=reps)
+
+
+@console.get("/pipeline")
+def pipeline():
+    from storage.pipeline import pipeline as pipeline_figures
+
+    with transaction() as db:
+        view = _view(db)
+        figures = pipeline_figures(*view.args)
+        chart = charts.bars(
+            [
+                charts.Bar(
+                    f"{s.label} {s.probability}%",
+                    s.weighted,
+                    money(s.weighted),
+                    url_for("console.lights", stage=s.stage),
+                )
+                for s in figures.stages
+                if not s.closed
+            ],
+            title="按阶段加权预测",
+        )
+        return _render("pipeline.html", view, "pipeline", pipeline=figures, chart=chart)
+
+
+@console.get("/lights")
+def lights():
+    from storage.lights import LightFilter
+    from storage.lights import lights as light_figures
+
+    with transaction() as db:
+        view = _view(db)
+        chosen = LightFilter(
+            rep_id=_int_arg("rep"),
+            stage=request.args.get("stage") or None,
+            tag=request.args.get("tag") or None,
+            light=request.args.get("light") or None,
+        )
+        if chosen.light not in (None, "green", "yellow", "red"):
+            abort(400)
+        figures = light_figures(*view.args, filter=chosen, page=_page())
+        reps = visible_people(db, view.scope)
+        return _render("lights.html", view, "lights", lights=figures, chosen=chosen, reps=reps)
+
+
+@console.get("/behaviour")
+def behaviour():
+    from storage.behaviour import behaviour as behaviour_figures
+
+    with transaction() as db:
+        view = _view(db)
+        figures = behaviour_figures(*view.args)
+        kind = request.args.get("type") or None
+        if kind is not None and kind not in figures.types:
+            abort(400)
+        rows = [(r.rep_name, r.by_type.get(kind, ()) if kind else r.per_day) for r in figures.rows]
+        columns = [f"{d.month}/{d.day}" if d.weekday() == 0 else "" for d in figures.days]
+        flagged = frozenset(r.rep_name for r in figures.rows if r.quiet_two_weeks)
+        chart = charts.heatmap(rows, columns, title="销售行为热力图", flagged=flagged)
+        return _render("behaviour.html", view, "behaviour", heat=figures, chart=chart, kind=kind)
+
+
+@console.get("/topics")
+def topics():
+    from nlp.keywords import top_terms
+    from storage.topics import note_texts
+    from storage.topics import topics as topic_figures
+
+    with transaction() as db:
+        view = _view(db)
+        figures = topic_figures(*view.args)
+        lines = {t.tag: charts.sparkline(t.per_week, title=t.label) for t in figures.tags}
+        terms = top_terms(note_texts(*view.args))
+        return _render("topics.html", view, "topics", topics=figures, lines=lines, terms=terms)
+
+
+@console.get("/notes")
+def notes():
+    from storage.topics import notes as note_lines
+
+    with transaction() as db:
+        view = _view(db)
+        tag, term = request.args.get("tag") or None, request.args.get("term") or None
+        page = note_lines(*view.args, tag=tag, term=term, page=_page())
+        return _render("notes.html", view, "topics", page=page, tag=tag, term=term)
+
+
+@console.get("/board")
+def board():
+    from storage.cockpit_reps import leaderboard_history
+
+    with transaction() as db:
+        view = _view(db)
+        teams = visible_teams(db, view.scope)
+        team_id = _int_arg("team")
+        if team_id is None:
+            if not teams:
+                return _render("board.html", view, "board", teams=teams, team=None, weeks=())
+            team_id = teams[0].id
+        team = team_in_scope(db, view.scope, team_id)
+        weeks = leaderboard_history(*view.args, default_calendar(), team_id=team.id)
+        return _render("board.html", view, "board", teams=teams, team=team, weeks=weeks)
+
+
+@console.get("/reps/<int:rep_id>")
+def rep(rep_id: int):
+    from storage.cockpit_reps import rep_page
+
+    with transaction() as db:
+        view = _view(db)
+        figures = rep_page(*view.args, default_calendar(), rep_id=rep_id)
+        return _render("rep.html", view, "rep", rep=figures)
