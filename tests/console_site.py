@@ -1,10 +1,10 @@
-"""A cockpit to test against: the app over a runtime, a small company (an admin, a manager with two reps, a
-second team's manager and rep), and signing in through a one-time link as any of them."""
+"""A cockpit to test against: the app over a runtime, tests.cockpit_world's company (an admin, a manager with two
+reps, a second team's manager and rep), and signing in through a one-time link as any of them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -13,30 +13,34 @@ from sqlalchemy import select
 from bot.app import create_app
 from bot.console import console_secret, new_link
 from bot.runtime import Runtime
-from storage.models import User
+from config.workdays import default_calendar
+from storage.alerts import open_alerts, red_leads, untouched_leads
+from storage.models import Alert, User
 from storage.people import add_team, add_user, find_user
+from tests.cockpit_world import PEOPLE, World
 
-PEOPLE = {
-    "admin": ("wecom:boss", "老板", "admin", None),
-    "manager": ("wecom:wangjl", "王经理", "rep", None),
-    "rep": ("wecom:zhangwei", "张伟", "rep", "华东一组"),
-    "rep2": ("wecom:lisi", "李四", "rep", "华东一组"),
-    "other_manager": ("wecom:zhaojl", "赵经理", "rep", None),
-    "other_rep": ("wecom:qianqi", "钱七", "rep", "华南组"),
+# Who is who in tests.cockpit_world's company.
+WHO = {
+    "admin": "wecom:admin",
+    "manager": "wecom:boss1",
+    "rep": "wecom:zhangwei",
+    "rep2": "wecom:lisi",
+    "other_manager": "wecom:boss2",
+    "other_rep": "wecom:wangwu",
 }
 
 
 def add_people(rt: Runtime, now: datetime) -> dict[str, int]:
-    """The company above; returns each person's user id by role name."""
+    """tests.cockpit_world's company; returns each person's user id by the names of WHO."""
     with rt.transaction() as db:
-        for key, name, role, _ in PEOPLE.values():
+        for key, name, role, _ in PEOPLE:
             add_user(db, key, name=name, role=role, team=None, now=now)
-        add_team(db, "华东一组", manager_key="wecom:wangjl", now=now)
-        add_team(db, "华南组", manager_key="wecom:zhaojl", now=now)
-        for key, name, role, team in PEOPLE.values():
+        add_team(db, "华东一组", manager_key="wecom:boss1", now=now)
+        add_team(db, "华南二组", manager_key="wecom:boss2", now=now)
+        for key, name, role, team in PEOPLE:
             if team:
                 add_user(db, key, name=name, role=role, team=team, now=now)
-        return {who: find_user(db, key).id for who, (key, *_) in PEOPLE.items()}  # type: ignore[union-attr]
+        return {who: find_user(db, key).id for who, key in WHO.items()}  # type: ignore[union-attr]
 
 
 @dataclass
@@ -71,3 +75,39 @@ class Site:
 
 def build_site(rt: Runtime) -> Site:
     return Site(rt, create_app(rt.settings, rt), add_people(rt, datetime.now(UTC)))
+
+
+@dataclass(frozen=True)
+class Seeded:
+    red: int  # 杭州华力机械, 张伟's, assigned 20 days ago and never touched: red, with open alerts
+    fresh: int  # 苏州明达医疗, 张伟's, a note today and a follow-up due today
+    yellow: int  # 上海申通包装, 李四's, idle 8 days
+    other: int  # 广州南方电气, 王五's (the other team), red, with open alerts
+
+
+def seed(rt: Runtime, now: datetime) -> Seeded:
+    """A few leads of each light, and the alerts escalation would have opened on the red ones."""
+    with rt.transaction() as db:
+        world = World(db)
+        red = world.lead(
+            "wecom:zhangwei", "杭州华力机械", created=now - timedelta(days=20), stage="proposal", amount=200_000
+        )
+        fresh = world.lead(
+            "wecom:zhangwei", "苏州明达医疗", created=now - timedelta(days=3), stage="contacted", amount=80_000
+        )
+        world.note(
+            fresh, now - timedelta(hours=1), kind="visit", tags=("price_sensitive",), text="拜访王总 嫌贵 要样机"
+        )
+        fresh.next_follow_up_at = now + timedelta(minutes=30)
+        yellow = world.lead(
+            "wecom:lisi", "上海申通包装", created=now - timedelta(days=8), stage="qualified", amount=50_000
+        )
+        other = world.lead("wecom:wangwu", "广州南方电气", created=now - timedelta(days=20), stage="negotiation")
+        found = untouched_leads(db, now, rt.settings.tz, rt.rules, default_calendar()) + red_leads(db, now, rt.rules)
+        open_alerts(db, found, now)
+        return Seeded(red.id, fresh.id, yellow.id, other.id)
+
+
+def alert_ids(rt: Runtime, lead_id: int) -> list[int]:
+    with rt.transaction() as db:
+        return list(db.scalars(select(Alert.id).where(Alert.lead_id == lead_id).order_by(Alert.id)))

@@ -42,7 +42,7 @@ def test_a_link_opens_a_session_and_lands_on_the_home_page(site: Site) -> None:
 def test_links_are_built_on_the_public_url_and_name_no_one(site: Site) -> None:
     link = site.link("manager")
     assert link.startswith("http://127.0.0.1:8000/console/enter/")
-    assert "wangjl" not in link and "王" not in link
+    assert "boss1" not in link and "王" not in link
 
 
 def test_a_replayed_link_is_refused_and_shows_nothing(site: Site) -> None:
@@ -133,8 +133,8 @@ def test_console_link_prints_a_link_that_opens_once(tmp_path: Path, monkeypatch:
         "SALESBOT_PUBLIC_URL": "https://crm.example.com/",
     }
     runner = CliRunner()
-    assert runner.invoke(main, ["users", "add", "wecom:wangjl", "--name", "王经理"], env=env).exit_code == 0
-    result = runner.invoke(main, ["console", "link", "--as", "wecom:wangjl"], env=env)
+    assert runner.invoke(main, ["users", "add", "wecom:boss1", "--name", "王经理"], env=env).exit_code == 0
+    result = runner.invoke(main, ["console", "link", "--as", "wecom:boss1"], env=env)
     assert result.exit_code == 0, result.output
     link = result.output.strip()
     assert link.startswith("https://crm.example.com/console/enter/")
