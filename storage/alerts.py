@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from config.rules import Rules
 from config.workdays import WorkCalendar
-from storage.db import insert_ignoring_duplicates
-from storage.leads import can_act
+from storage.db import insert_ignoring_duplicates, insert_once
+from storage.leads import can_act, lead_for_actor
 from storage.models import Alert, Lead, Team, User
 from storage.refusals import Refusal, Why
 from storage.roles import first_admin, is_manager
@@ -175,3 +175,41 @@ def snooze_alerts(alerts: list[Alert], *, actor: User, now: datetime, rules: Rul
             alert.status, alert.snoozed_until = AlertStatus.SNOOZED, until
             alert.handled_by_id, alert.handled_action, alert.handled_at = actor.id, "snooze", now
     return until
+
+
+def alert_for_lead(session: Session, actor: User, lead_id: int, now: datetime) -> Alert:
+    """The lead's open or snoozed alert, or one opened now for the cockpit's actions on a lead no scan alerted
+    (untouched if it was never followed up, else stale, from the moment it went idle). Opened here, it counts as
+    seen: no card is pushed for it. Raises Refusal for a lead `actor` may not act on."""
+    lead = lead_for_actor(session, actor, lead_id)
+    current = session.scalar(
+        select(Alert)
+        .where(Alert.lead_id == lead.id, Alert.status.in_((AlertStatus.OPEN, AlertStatus.SNOOZED)))
+        .order_by(Alert.id.desc())
+        .limit(1)
+    )
+    if current is not None:
+        return current
+    untouched = lead.last_activity_at is None
+    rule, level = ("untouched", "high") if untouched else ("stale", "red")
+    basis = lead.created_at if untouched else lead.last_activity_at
+    manager = manager_of(session, lead.owner)
+    alert = Alert(
+        lead_id=lead.id,
+        rule=rule,
+        level=level,
+        basis_at=basis,
+        manager_id=manager.id if manager else None,
+        status=AlertStatus.OPEN,
+        created_at=now,
+        notified_at=now,
+    )
+    if insert_once(session, alert):
+        return alert
+    # This episode was alerted and handled already: that alert stands for it.
+    episode = select(Alert).where(
+        Alert.lead_id == lead.id, Alert.rule == rule, Alert.level == level, Alert.basis_at == basis
+    )
+    found = session.scalar(episode)
+    assert found is not None
+    return found

@@ -1,0 +1,135 @@
+"""The behaviour heat map: activities per rep × local day × activity type over the last weeks, how fast newly
+assigned leads were first touched, and reps with 连续两周无新增客户 (no new lead in 14 days)."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from config.rules import Rules
+from storage.cockpit_values import LeadLine, lead_lines
+from storage.models import Activity, Lead, User
+from storage.scopes import Scope, visible_people
+from storage.sqltime import bucket, local_days, local_midnight
+from storage.states import LeadSource, Role
+
+QUIET_DAYS = 14
+SLOWEST = 3
+
+
+@dataclass(frozen=True)
+class HeatRow:
+    rep_id: int
+    rep_name: str
+    per_day: tuple[int, ...]  # one per day of Heatmap.days
+    by_type: dict[str, tuple[int, ...]]  # activity type -> per-day counts
+    new_leads_14d: int
+    quiet_two_weeks: bool  # 连续两周无新增客户 (only for people who have been here that long)
+
+    @property
+    def total(self) -> int:
+        return sum(self.per_day)
+
+
+@dataclass(frozen=True)
+class FirstTouch:
+    """Leads assigned to a rep in the period (a lead a rep's own note created is touched as it is created)."""
+
+    rep_id: int
+    rep_name: str
+    new_leads: int
+    touched: int
+    median_hours: float | None  # creation -> first activity, over the touched ones
+    slowest: tuple[LeadLine, ...]  # untouched first, then the slowest touched
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    days: tuple[date, ...]
+    types: tuple[str, ...]  # most logged first
+    rows: tuple[HeatRow, ...]
+    first_touch: tuple[FirstTouch, ...]
+
+    @property
+    def quiet(self) -> tuple[HeatRow, ...]:
+        return tuple(r for r in self.rows if r.quiet_two_weeks)
+
+
+def behaviour(session: Session, scope: Scope, now: datetime, tz: tzinfo, rules: Rules, *, weeks: int = 4) -> Heatmap:
+    days = local_days(now, tz, 7 * weeks)
+    starts = [local_midnight(day, tz) for day in days]
+    end = local_midnight(days[-1] + timedelta(days=1), tz)
+    day = bucket(Activity.created_at, starts)
+    counts: dict[tuple[int, str], list[int]] = {}
+    for author_id, kind, index, n in session.execute(
+        select(Activity.author_id, Activity.type, day, func.count())
+        .where(scope.where_owner(Activity.author_id), Activity.created_at >= starts[0], Activity.created_at < end)
+        .group_by(Activity.author_id, Activity.type, day)
+    ):
+        counts.setdefault((author_id, kind), [0] * len(days))[index] += n
+    totals: dict[str, int] = {}
+    for (_, kind), per_day in counts.items():
+        totals[kind] = totals.get(kind, 0) + sum(per_day)
+    types = tuple(sorted(totals, key=lambda k: (-totals[k], k)))
+
+    since = now - timedelta(days=QUIET_DAYS)
+    new_leads = {
+        owner_id: n
+        for owner_id, n in session.execute(
+            select(Lead.owner_id, func.count())
+            .where(scope.where_owner(Lead.owner_id), Lead.created_at >= since, Lead.created_at <= now)
+            .group_by(Lead.owner_id)
+        )
+    }
+    active = {author_id for author_id, _ in counts}
+    people = [p for p in visible_people(session, scope) if p.role == Role.REP or p.id in active]
+    rows = []
+    for person in people:
+        by_type = {kind: tuple(counts[(person.id, kind)]) for kind in types if (person.id, kind) in counts}
+        per_day = tuple(sum(series[i] for series in by_type.values()) for i in range(len(days)))
+        fresh = new_leads.get(person.id, 0)
+        rows.append(HeatRow(person.id, person.name, per_day, by_type, fresh, fresh == 0 and person.created_at <= since))
+    return Heatmap(days, types, tuple(rows), _first_touch(session, scope, people, starts[0], now, rules))
+
+
+def _first_touch(
+    session: Session, scope: Scope, people: list[User], since: datetime, now: datetime, rules: Rules
+) -> tuple[FirstTouch, ...]:
+    first = select(func.min(Activity.created_at)).where(Activity.lead_id == Lead.id).scalar_subquery()
+    rows = session.execute(
+        select(Lead, first)
+        .where(
+            scope.where_owner(Lead.owner_id),
+            Lead.source == LeadSource.ASSIGNED,
+            Lead.created_at >= since,
+            Lead.created_at <= now,
+        )
+        .options(joinedload(Lead.owner))
+        .order_by(Lead.id)
+    ).all()
+    by_owner: dict[int, list[tuple[Lead, float | None]]] = {}
+    for lead, first_at in rows:
+        hours = None if first_at is None else (first_at - lead.created_at).total_seconds() / 3600
+        by_owner.setdefault(lead.owner_id, []).append((lead, hours))
+    result = []
+    for person in people:
+        leads = by_owner.get(person.id, [])
+        if not leads:
+            continue
+        touched = [hours for _, hours in leads if hours is not None]
+        slowest = sorted(leads, key=lambda pair: (pair[1] is not None, -(pair[1] or 0)))[:SLOWEST]
+        result.append(
+            FirstTouch(
+                rep_id=person.id,
+                rep_name=person.name,
+                new_leads=len(leads),
+                touched=len(touched),
+                median_hours=round(statistics.median(touched), 1) if touched else None,
+                slowest=lead_lines(session, [lead for lead, _ in slowest], now, rules),
+            )
+        )
+    return tuple(result)
