@@ -169,3 +169,66 @@ def test_no_lead_data_reaches_urls_or_logs(site: Site, leads: Seeded, caplog: py
     for secret in ("杭州华力机械", "苏州明达医疗", "王总", "13912345678"):
         assert not any(secret in url for url in urls)  # …but no link carries it
         assert secret not in caplog.text
+
+
+# ---------------------------------------------------------------- lights, pipeline, behaviour
+
+
+@pytest.mark.usefixtures("leads")
+def test_the_lights_page_filters_by_rep(site: Site) -> None:
+    html = site.client("manager").get(f"/console/lights?rep={site.ids['rep2']}").get_data(as_text=True)
+    assert "上海申通包装" in html and "杭州华力机械" not in html
+
+
+@pytest.mark.usefixtures("leads")
+def test_a_rep_filter_outside_the_scope_is_refused(site: Site) -> None:
+    assert site.client("manager").get(f"/console/lights?rep={site.ids['other_rep']}").status_code == 403
+    assert site.client("rep").get(f"/console/lights?rep={site.ids['rep2']}").status_code == 403
+
+
+@pytest.mark.parametrize("query", ["light=purple", "stage=nope", "rep=abc", "page=0"])
+def test_a_bad_filter_is_a_bad_request(site: Site, query: str) -> None:
+    assert site.client("manager").get(f"/console/lights?{query}").status_code == 400
+
+
+def test_acting_on_a_lead_no_scan_alerted_opens_its_alert(site: Site, leads: Seeded) -> None:
+    client = site.client("manager")
+    token = _csrf(client.get("/console/lights").get_data(as_text=True))
+    answer = client.post("/console/act/take", data={"csrf_token": token, "lead_id": str(leads.yellow)})
+    assert answer.status_code == 302
+    (alert,) = _alerts(site, leads.yellow)
+    assert (alert.handled_by_id, alert.handled_action) == (site.ids["manager"], "take")
+
+
+def test_a_rep_cannot_open_an_alert_on_their_own_lead(site: Site, leads: Seeded) -> None:
+    client = site.client("rep")
+    token = _csrf(client.get("/console/lights").get_data(as_text=True))
+    assert client.post("/console/act/take", data={"csrf_token": token, "lead_id": str(leads.fresh)}).status_code == 403
+    assert _alerts(site, leads.fresh) == []
+
+
+def test_the_lights_page_shows_who_acted_on_a_lead(site: Site, leads: Seeded) -> None:
+    _act(site, "manager", "take", leads.red)
+    html = site.client("admin").get(f"/console/lights?rep={site.ids['rep']}").get_data(as_text=True)
+    assert re.search(r"杭州华力机械.*?✅ 王经理 已接手跟进", html, re.S)
+
+
+def test_a_rep_sees_no_action_buttons(site: Site, leads: Seeded) -> None:
+    html = site.client("rep").get("/console/lights").get_data(as_text=True)
+    assert "杭州华力机械" in html and 'data-action="take"' not in html
+
+
+@pytest.mark.usefixtures("leads")
+def test_the_pipeline_shows_each_stages_probability_and_the_weighted_forecast(site: Site) -> None:
+    html = site.client("manager").get("/console/pipeline").get_data(as_text=True)
+    assert '需求确认</a></td><td class="n">35%' in html
+    assert "<svg" in html and "接下来做什么" in html
+
+
+@pytest.mark.usefixtures("leads")
+def test_the_heat_map_is_an_svg_with_a_row_per_rep(site: Site) -> None:
+    html = site.client("manager").get("/console/behaviour").get_data(as_text=True)
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    assert "张伟" in svg and "李四" in svg and "王五" not in svg
+    assert site.client("manager").get("/console/behaviour?type=visit").status_code == 200
+    assert site.client("manager").get("/console/behaviour?type=nonsense").status_code == 400

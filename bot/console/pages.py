@@ -16,9 +16,14 @@ from bot.console.web import console, now, runtime, transaction, viewer
 from bot.format import money
 from config.rules import Rules
 from config.workdays import default_calendar
+from storage.behaviour import behaviour as behaviour_figures
 from storage.cockpit_home import follow_ups_today, high_risk
 from storage.cockpit_home import home as home_figures
+from storage.lights import LightFilter
+from storage.lights import lights as light_figures
 from storage.models import User
+from storage.people import InvalidInput
+from storage.pipeline import pipeline as pipeline_figures
 from storage.refusals import Refusal, Why
 from storage.scopes import Scope, scope_of, team_in_scope, visible_people, visible_teams
 
@@ -106,8 +111,6 @@ def lead_list(which: str):
 
 @console.get("/pipeline")
 def pipeline():
-    from storage.pipeline import pipeline as pipeline_figures
-
     with transaction() as db:
         view = _view(db)
         figures = pipeline_figures(*view.args)
@@ -129,9 +132,6 @@ def pipeline():
 
 @console.get("/lights")
 def lights():
-    from storage.lights import LightFilter
-    from storage.lights import lights as light_figures
-
     with transaction() as db:
         view = _view(db)
         chosen = LightFilter(
@@ -140,17 +140,16 @@ def lights():
             tag=request.args.get("tag") or None,
             light=request.args.get("light") or None,
         )
-        if chosen.light not in (None, "green", "yellow", "red"):
+        try:
+            figures = light_figures(*view.args, chosen=chosen, page=_page())
+        except InvalidInput:
             abort(400)
-        figures = light_figures(*view.args, filter=chosen, page=_page())
         reps = visible_people(db, view.scope)
         return _render("lights.html", view, "lights", lights=figures, chosen=chosen, reps=reps)
 
 
 @console.get("/behaviour")
 def behaviour():
-    from storage.behaviour import behaviour as behaviour_figures
-
     with transaction() as db:
         view = _view(db)
         figures = behaviour_figures(*view.args)
