@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from config import DATA_DIR
 from nlp.once import once
@@ -23,15 +24,21 @@ class Segmenter:
 
     HMM discovery of unknown words is off: it costs 8x the time, and names are found by rules."""
 
-    def __init__(self, userdict: Path) -> None:
+    def __init__(self, userdict: Path, *more: Path) -> None:
         import jieba
         import jieba.posseg
 
         jieba.setLogLevel(logging.WARNING)
         self._tokenizer = jieba.Tokenizer()
         self._tokenizer.initialize()
-        self._tokenizer.load_userdict(str(userdict))
+        for path in (userdict, *more):
+            self._tokenizer.load_userdict(str(path))
         self._pos = jieba.posseg.POSTokenizer(self._tokenizer)
+
+    @property
+    def pos_tokenizer(self) -> Any:
+        """The jieba part-of-speech tokenizer over this segmenter's dictionary (for jieba.analyse)."""
+        return self._pos
 
     def tokens(self, text: str) -> list[Token]:
         """The words of `text` with their part of speech and offsets; whitespace is dropped."""
