@@ -232,3 +232,28 @@ def test_the_heat_map_is_an_svg_with_a_row_per_rep(site: Site) -> None:
     assert "张伟" in svg and "李四" in svg and "王五" not in svg
     assert site.client("manager").get("/console/behaviour?type=visit").status_code == 200
     assert site.client("manager").get("/console/behaviour?type=nonsense").status_code == 400
+
+
+# ---------------------------------------------------------------- what customers raise
+
+
+@pytest.mark.usefixtures("leads")
+def test_the_topics_page_counts_tags_and_links_each_to_its_notes(site: Site) -> None:
+    html = site.client("manager").get("/console/topics").get_data(as_text=True)
+    assert '<a href="/console/notes?tag=price_sensitive">价格敏感</a>' in html
+
+
+@pytest.mark.usefixtures("leads")
+def test_a_tag_opens_the_notes_that_raised_it_within_the_scope(site: Site) -> None:
+    assert "嫌贵" in site.client("manager").get("/console/notes?tag=price_sensitive").get_data(as_text=True)
+    assert "嫌贵" not in site.client("other_manager").get("/console/notes?tag=price_sensitive").get_data(as_text=True)
+
+
+@pytest.mark.usefixtures("leads")
+def test_a_term_opens_the_notes_that_contain_it(site: Site) -> None:
+    html = site.client("manager").get("/console/notes?term=样机").get_data(as_text=True)
+    assert "拜访王总 嫌贵 要样机" in html
+
+
+def test_an_unknown_tag_is_a_bad_request(site: Site) -> None:
+    assert site.client("manager").get("/console/notes?tag=nonsense").status_code == 400

@@ -16,6 +16,7 @@ from bot.console.web import console, now, runtime, transaction, viewer
 from bot.format import money
 from config.rules import Rules
 from config.workdays import default_calendar
+from nlp.keywords import top_terms
 from storage.behaviour import behaviour as behaviour_figures
 from storage.cockpit_home import follow_ups_today, high_risk
 from storage.cockpit_home import home as home_figures
@@ -26,6 +27,9 @@ from storage.people import InvalidInput
 from storage.pipeline import pipeline as pipeline_figures
 from storage.refusals import Refusal, Why
 from storage.scopes import Scope, scope_of, team_in_scope, visible_people, visible_teams
+from storage.topics import corpus
+from storage.topics import notes as note_lines
+from storage.topics import topics as topic_figures
 
 LISTS = {"today": follow_ups_today, "risk": high_risk}
 
@@ -165,26 +169,26 @@ def behaviour():
 
 @console.get("/topics")
 def topics():
-    from nlp.keywords import top_terms
-    from storage.topics import note_texts
-    from storage.topics import topics as topic_figures
-
     with transaction() as db:
         view = _view(db)
         figures = topic_figures(*view.args)
         lines = {t.tag: charts.sparkline(t.per_week, title=t.label) for t in figures.tags}
-        terms = top_terms(note_texts(*view.args))
+        texts_of = corpus(*view.args)
+        terms = top_terms(texts_of.texts, names=texts_of.names)
         return _render("topics.html", view, "topics", topics=figures, lines=lines, terms=terms)
 
 
 @console.get("/notes")
 def notes():
-    from storage.topics import notes as note_lines
-
     with transaction() as db:
         view = _view(db)
         tag, term = request.args.get("tag") or None, request.args.get("term") or None
-        page = note_lines(*view.args, tag=tag, term=term, page=_page())
+        if term is not None and len(term) > 50:
+            abort(400)
+        try:
+            page = note_lines(*view.args, tag=tag, term=term, page=_page())
+        except InvalidInput:
+            abort(400)
         return _render("notes.html", view, "topics", page=page, tag=tag, term=term)
 
 
