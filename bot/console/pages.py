@@ -3,6 +3,8 @@ functions), and renders a template; a request outside the scope is refused by st
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -56,6 +58,17 @@ def _view(db: Session) -> View:
     return View(db, user, scope_of(db, user), now(), rt.settings.tz, rt.rules)
 
 
+def viewed(page: Callable[..., Any]) -> Callable[..., Any]:
+    """A page's view function, called with the request's View (in one transaction) before its own arguments."""
+
+    @functools.wraps(page)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with transaction() as db:
+            return page(_view(db), *args, **kwargs)
+
+    return run
+
+
 def _render(template: str, view: View, nav: str, **context: Any):
     flashed = get_flashed_messages()
     return render_template(
@@ -95,125 +108,116 @@ def _refused(refusal: Refusal):
 
 
 @console.get("/")
-def home():
-    with transaction() as db:
-        view = _view(db)
-        return _render("home.html", view, "home", home=home_figures(*view.args))
+@viewed
+def home(view: View):
+    return _render("home.html", view, "home", home=home_figures(*view.args))
 
 
 @console.get("/list/<which>")
-def lead_list(which: str):
+@viewed
+def lead_list(view: View, which: str):
     figures = LISTS.get(which)
     if figures is None:
         abort(404)
-    with transaction() as db:
-        view = _view(db)
-        page = figures(*view.args, page=_page())
-        reps = visible_people(db, view.scope)
-        return _render("list.html", view, "home", which=which, page=page, reps=reps)
+    page = figures(*view.args, page=_page())
+    reps = visible_people(view.db, view.scope)
+    return _render("list.html", view, "home", which=which, page=page, reps=reps)
 
 
 @console.get("/pipeline")
-def pipeline():
-    with transaction() as db:
-        view = _view(db)
-        figures = pipeline_figures(*view.args)
-        chart = charts.bars(
-            [
-                charts.Bar(
-                    f"{s.label} {s.probability}%",
-                    s.weighted,
-                    money(s.weighted),
-                    url_for("console.lights", stage=s.stage),
-                )
-                for s in figures.stages
-                if not s.closed
-            ],
-            title="按阶段加权预测",
-        )
-        return _render("pipeline.html", view, "pipeline", pipeline=figures, chart=chart)
+@viewed
+def pipeline(view: View):
+    figures = pipeline_figures(*view.args)
+    chart = charts.bars(
+        [
+            charts.Bar(
+                f"{s.label} {s.probability}%",
+                s.weighted,
+                money(s.weighted),
+                url_for("console.lights", stage=s.stage),
+            )
+            for s in figures.stages
+            if not s.closed
+        ],
+        title="按阶段加权预测",
+    )
+    return _render("pipeline.html", view, "pipeline", pipeline=figures, chart=chart)
 
 
 @console.get("/lights")
-def lights():
-    with transaction() as db:
-        view = _view(db)
-        chosen = LightFilter(
-            rep_id=_int_arg("rep"),
-            stage=request.args.get("stage") or None,
-            tag=request.args.get("tag") or None,
-            light=request.args.get("light") or None,
-        )
-        try:
-            figures = light_figures(*view.args, chosen=chosen, page=_page())
-        except InvalidInput:
-            abort(400)
-        reps = visible_people(db, view.scope)
-        return _render("lights.html", view, "lights", lights=figures, chosen=chosen, reps=reps)
+@viewed
+def lights(view: View):
+    chosen = LightFilter(
+        rep_id=_int_arg("rep"),
+        stage=request.args.get("stage") or None,
+        tag=request.args.get("tag") or None,
+        light=request.args.get("light") or None,
+    )
+    try:
+        figures = light_figures(*view.args, chosen=chosen, page=_page())
+    except InvalidInput:
+        abort(400)
+    reps = visible_people(view.db, view.scope)
+    return _render("lights.html", view, "lights", lights=figures, chosen=chosen, reps=reps)
 
 
 @console.get("/behaviour")
-def behaviour():
-    with transaction() as db:
-        view = _view(db)
-        figures = behaviour_figures(*view.args)
-        kind = request.args.get("type") or None
-        if kind is not None and kind not in figures.types:
-            abort(400)
-        rows = [(r.rep_name, r.by_type.get(kind, ()) if kind else r.per_day) for r in figures.rows]
-        columns = [f"{d.month}/{d.day}" if d.weekday() == 0 else "" for d in figures.days]
-        flagged = frozenset(r.rep_name for r in figures.rows if r.quiet_two_weeks)
-        chart = charts.heatmap(rows, columns, title="销售行为热力图", flagged=flagged)
-        return _render("behaviour.html", view, "behaviour", heat=figures, chart=chart, kind=kind)
+@viewed
+def behaviour(view: View):
+    figures = behaviour_figures(*view.args)
+    kind = request.args.get("type") or None
+    if kind is not None and kind not in figures.types:
+        abort(400)
+    rows = [(r.rep_name, r.by_type.get(kind, ()) if kind else r.per_day) for r in figures.rows]
+    columns = [f"{d.month}/{d.day}" if d.weekday() == 0 else "" for d in figures.days]
+    flagged = frozenset(r.rep_name for r in figures.rows if r.quiet_two_weeks)
+    chart = charts.heatmap(rows, columns, title="销售行为热力图", flagged=flagged)
+    return _render("behaviour.html", view, "behaviour", heat=figures, chart=chart, kind=kind)
 
 
 @console.get("/topics")
-def topics():
-    with transaction() as db:
-        view = _view(db)
-        figures = topic_figures(*view.args)
-        lines = {t.tag: charts.sparkline(t.per_week, title=t.label) for t in figures.tags}
-        texts_of = corpus(*view.args)
-        terms = top_terms(texts_of.texts, names=texts_of.names)
-        return _render("topics.html", view, "topics", topics=figures, lines=lines, terms=terms)
+@viewed
+def topics(view: View):
+    figures = topic_figures(*view.args)
+    lines = {t.tag: charts.sparkline(t.per_week, title=t.label) for t in figures.tags}
+    texts_of = corpus(*view.args)
+    terms = top_terms(texts_of.texts, names=texts_of.names)
+    return _render("topics.html", view, "topics", topics=figures, lines=lines, terms=terms)
 
 
 @console.get("/notes")
-def notes():
-    with transaction() as db:
-        view = _view(db)
-        tag, term = request.args.get("tag") or None, request.args.get("term") or None
-        if term is not None and len(term) > 50:
-            abort(400)
-        try:
-            page = note_lines(*view.args, tag=tag, term=term, page=_page())
-        except InvalidInput:
-            abort(400)
-        return _render("notes.html", view, "topics", page=page, tag=tag, term=term)
+@viewed
+def notes(view: View):
+    tag, term = request.args.get("tag") or None, request.args.get("term") or None
+    if term is not None and len(term) > 50:
+        abort(400)
+    try:
+        page = note_lines(*view.args, tag=tag, term=term, page=_page())
+    except InvalidInput:
+        abort(400)
+    return _render("notes.html", view, "topics", page=page, tag=tag, term=term)
 
 
 @console.get("/board")
-def board():
+@viewed
+def board(view: View):
     from storage.cockpit_reps import leaderboard_history
 
-    with transaction() as db:
-        view = _view(db)
-        teams = visible_teams(db, view.scope)
-        team_id = _int_arg("team")
-        if team_id is None:
-            if not teams:
-                return _render("board.html", view, "board", teams=teams, team=None, weeks=())
-            team_id = teams[0].id
-        team = team_in_scope(db, view.scope, team_id)
-        weeks = leaderboard_history(*view.args, default_calendar(), team_id=team.id)
-        return _render("board.html", view, "board", teams=teams, team=team, weeks=weeks)
+    teams = visible_teams(view.db, view.scope)
+    team_id = _int_arg("team")
+    if team_id is None:
+        if not teams:
+            return _render("board.html", view, "board", teams=teams, team=None, weeks=())
+        team_id = teams[0].id
+    team = team_in_scope(view.db, view.scope, team_id)
+    weeks = leaderboard_history(*view.args, default_calendar(), team_id=team.id)
+    return _render("board.html", view, "board", teams=teams, team=team, weeks=weeks)
 
 
 @console.get("/reps/<int:rep_id>")
-def rep(rep_id: int):
+@viewed
+def rep(view: View, rep_id: int):
     from storage.cockpit_reps import rep_page
 
-    with transaction() as db:
-        view = _view(db)
-        figures = rep_page(*view.args, default_calendar(), rep_id=rep_id)
-        return _render("rep.html", view, "rep", rep=figures)
+    figures = rep_page(*view.args, default_calendar(), rep_id=rep_id)
+    return _render("rep.html", view, "rep", rep=figures)
