@@ -170,49 +170,63 @@ class RepWeek:
         return self.activities + 2 * self.new_leads + 3 * self.advances + 10 * self.won
 
 
+def rep_week(
+    session: Session, rep: User, start: datetime, end: datetime, tz: tzinfo, rules: Rules, calendar: WorkCalendar
+) -> RepWeek:
+    """One rep's figures over [start, end)."""
+    activities = session.scalar(
+        select(func.count())
+        .select_from(Activity)
+        .where(Activity.author_id == rep.id, Activity.created_at >= start, Activity.created_at < end)
+    )
+    new_leads = session.scalars(
+        select(Lead).where(Lead.owner_id == rep.id, Lead.created_at >= start, Lead.created_at < end)
+    ).all()
+    changes = session.scalars(
+        select(StageChange).where(
+            StageChange.actor_id == rep.id, StageChange.created_at >= start, StageChange.created_at < end
+        )
+    ).all()
+    advances = [c for c in changes if rules.is_advance(c.from_stage, c.to_stage)]
+    won = [c for c in changes if c.to_stage in rules.won_stages]
+    won_amount = sum(session.get(Lead, c.lead_id).amount or 0 for c in won)  # type: ignore[union-attr]
+    first_touch = (
+        dict(
+            session.execute(
+                select(Activity.lead_id, func.min(Activity.created_at))
+                .where(Activity.lead_id.in_([lead.id for lead in new_leads]))
+                .group_by(Activity.lead_id)
+            ).all()
+        )
+        if new_leads
+        else {}
+    )
+    touched = touch_due = 0
+    for lead in new_leads:
+        first = first_touch.get(lead.id)
+        deadline = calendar.add_working_hours(lead.created_at.astimezone(tz), rules.untouched_hours)
+        in_time = first is not None and first <= deadline
+        # A lead whose window is still open at the week's end counts once it is touched, not before.
+        touched += in_time
+        touch_due += in_time or deadline <= end
+    return RepWeek(
+        rep=rep,
+        activities=activities or 0,
+        new_leads=len(new_leads),
+        advances=len(advances),
+        won=len(won),
+        won_amount=won_amount,
+        touched=touched,
+        touch_due=touch_due,
+    )
+
+
 def leaderboard(
     session: Session, team: Team, start: datetime, end: datetime, tz: tzinfo, rules: Rules, calendar: WorkCalendar
 ) -> list[RepWeek]:
     """Each rep of `team` over [start, end), best first (score, then won amount, then activities)."""
     reps = session.scalars(select(User).where(User.team_id == team.id).order_by(User.id)).all()
-    rows = []
-    for rep in reps:
-        activities = session.scalar(
-            select(func.count())
-            .select_from(Activity)
-            .where(Activity.author_id == rep.id, Activity.created_at >= start, Activity.created_at < end)
-        )
-        new_leads = session.scalars(
-            select(Lead).where(Lead.owner_id == rep.id, Lead.created_at >= start, Lead.created_at < end)
-        ).all()
-        changes = session.scalars(
-            select(StageChange).where(
-                StageChange.actor_id == rep.id, StageChange.created_at >= start, StageChange.created_at < end
-            )
-        ).all()
-        advances = [c for c in changes if rules.is_advance(c.from_stage, c.to_stage)]
-        won = [c for c in changes if c.to_stage in rules.won_stages]
-        won_amount = sum(session.get(Lead, c.lead_id).amount or 0 for c in won)  # type: ignore[union-attr]
-        touched = touch_due = 0
-        for lead in new_leads:
-            first = session.scalar(select(func.min(Activity.created_at)).where(Activity.lead_id == lead.id))
-            deadline = calendar.add_working_hours(lead.created_at.astimezone(tz), rules.untouched_hours)
-            in_time = first is not None and first <= deadline
-            # A lead whose window is still open at the week's end counts once it is touched, not before.
-            touched += in_time
-            touch_due += in_time or deadline <= end
-        rows.append(
-            RepWeek(
-                rep=rep,
-                activities=activities or 0,
-                new_leads=len(new_leads),
-                advances=len(advances),
-                won=len(won),
-                won_amount=won_amount,
-                touched=touched,
-                touch_due=touch_due,
-            )
-        )
+    rows = [rep_week(session, rep, start, end, tz, rules, calendar) for rep in reps]
     rows.sort(key=lambda r: (-r.score, -r.won_amount, -r.activities, r.rep.id))
     return rows
 
