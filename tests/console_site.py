@@ -17,6 +17,7 @@ from config.workdays import default_calendar
 from storage.alerts import open_alerts, red_leads, untouched_leads
 from storage.models import Alert, User
 from storage.people import add_team, add_user, find_user
+from storage.targets import set_target
 from tests.cockpit_world import PEOPLE, World
 
 # Who is who in tests.cockpit_world's company.
@@ -111,3 +112,83 @@ def seed(rt: Runtime, now: datetime) -> Seeded:
 def alert_ids(rt: Runtime, lead_id: int) -> list[int]:
     with rt.transaction() as db:
         return list(db.scalars(select(Alert.id).where(Alert.lead_id == lead_id).order_by(Alert.id)))
+
+
+SHOWCASE = (
+    # company, owner, stage, amount, days since created, (days ago, type, tags, text) notes
+    (
+        "宁波恒达模具",
+        "wecom:zhangwei",
+        "negotiation",
+        680_000,
+        40,
+        (
+            (30, "visit", ("decision_maker",), "拜访老板 聊产线改造"),
+            (12, "quote", ("wants_quote", "price_sensitive"), "发了报价 嫌贵 要再降5个点"),
+            (2, "call", ("payment_terms",), "谈账期 月结60天"),
+        ),
+    ),
+    (
+        "无锡新锐电子",
+        "wecom:zhangwei",
+        "proposal",
+        320_000,
+        25,
+        (
+            (20, "call", (), "初次电话 有需求"),
+            (9, "demo", ("needs_sample",), "线上演示 要样机试用"),
+            (4, "wechat", ("competitor",), "在跟别家比价"),
+        ),
+    ),
+    (
+        "常州明光照明",
+        "wecom:zhangwei",
+        "qualified",
+        150_000,
+        18,
+        (
+            (15, "visit", ("budget_confirmed",), "预算20万 已批"),
+            (6, "call", ("delivery_concern",), "关心交期 月底要货"),
+        ),
+    ),
+    (
+        "嘉兴华宇包装",
+        "wecom:lisi",
+        "proposal",
+        260_000,
+        30,
+        (
+            (26, "visit", (), "上门拜访采购"),
+            (11, "quote", ("wants_quote",), "报价已发"),
+            (3, "call", ("price_sensitive", "competitor"), "嫌贵 别家便宜一成"),
+        ),
+    ),
+    ("湖州天成纺织", "wecom:lisi", "contacted", 90_000, 10, ((8, "call", ("hesitant",), "说在忙 等通知"),)),
+    (
+        "绍兴永盛化工",
+        "wecom:lisi",
+        "negotiation",
+        540_000,
+        45,
+        (
+            (35, "visit", ("decision_maker",), "见了总经理"),
+            (21, "meeting", ("wants_proposal",), "要方案和案例"),
+            (16, "quote", ("price_sensitive",), "价格还要谈"),
+        ),
+    ),
+)
+
+
+def seed_showcase(rt: Runtime, now: datetime) -> None:
+    """More leads and four weeks of notes, so the screenshots in docs/ show full pages; and a team target."""
+    with rt.transaction() as db:
+        world = World(db)
+        for company, owner, stage, amount, age, notes in SHOWCASE:
+            lead = world.lead(owner, company, created=now - timedelta(days=age), amount=amount)
+            for days_ago, kind, tags, text in notes:
+                world.note(lead, now - timedelta(days=days_ago, hours=2), kind=kind, tags=tags, text=text)
+            if lead.stage != stage:
+                world.move(lead, stage, now - timedelta(days=notes[-1][0], hours=1))
+        set_target(
+            db, month=now.astimezone(rt.settings.tz).strftime("%Y-%m"), amount=2_000_000, team="华东一组", now=now
+        )

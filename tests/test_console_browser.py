@@ -17,7 +17,7 @@ from config.settings import Settings
 from storage.models import Alert
 from tests.browser import ARGS, CHROMIUM, DESKTOP, PHONE, Served, page_on, screenshot
 from tests.conftest import RecordingSender, unavailable
-from tests.console_site import Seeded, Site, add_people, seed
+from tests.console_site import Seeded, Site, add_people, seed, seed_showcase
 
 PAGES = {
     "home": "/console/",
@@ -83,6 +83,7 @@ def test_a_manager_opens_the_cockpit_from_a_link_and_takes_a_red_lead(browser: A
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_every_page_opens_at_phone_and_desktop_width_with_nothing_from_outside(browser: Any, served) -> None:
     site, _ = served
+    seed_showcase(site.rt, datetime.now(UTC))
     for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
         with page_on(browser, site.rt.settings.public_url, viewport) as (page, outside):
             _open(page, site.link("manager"))

@@ -257,3 +257,41 @@ def test_a_term_opens_the_notes_that_contain_it(site: Site) -> None:
 
 def test_an_unknown_tag_is_a_bad_request(site: Site) -> None:
     assert site.client("manager").get("/console/notes?tag=nonsense").status_code == 400
+
+
+# ---------------------------------------------------------------- leaderboard history and a rep's page
+
+
+@pytest.mark.parametrize(
+    ("who", "whose", "status"),
+    [
+        ("rep", "rep", 200),
+        ("rep", "rep2", 403),
+        ("manager", "rep2", 200),
+        ("manager", "other_rep", 403),
+        ("admin", "other_rep", 200),
+    ],
+)
+@pytest.mark.usefixtures("leads")
+def test_a_reps_page_is_open_to_them_their_manager_and_admins(site: Site, who: str, whose: str, status: int) -> None:
+    assert site.client(who).get(f"/console/reps/{site.ids[whose]}").status_code == status
+
+
+@pytest.mark.usefixtures("leads")
+def test_a_reps_page_lists_what_they_must_do_today(site: Site) -> None:
+    html = site.client("rep").get(f"/console/reps/{site.ids['rep']}").get_data(as_text=True)
+    assert "今日必做" in html and "杭州华力机械" in html
+
+
+def test_another_teams_leaderboard_is_forbidden(site: Site) -> None:
+    with site.rt.transaction() as db:
+        from storage.people import find_team
+
+        other = find_team(db, "华南二组").id
+    assert site.client("manager").get(f"/console/board?team={other}").status_code == 403
+    assert site.client("admin").get(f"/console/board?team={other}").status_code == 200
+
+
+def test_a_manager_sees_their_teams_leaderboard_history(site: Site) -> None:
+    html = site.client("manager").get("/console/board").get_data(as_text=True)
+    assert "华东一组" in html and "周" in html

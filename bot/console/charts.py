@@ -72,8 +72,8 @@ def heatmap(
     *,
     title: str,
     flagged: frozenset[str] = frozenset(),
-    cell: int = 10,
-    gap: int = 2,
+    cell: int = 16,
+    gap: int = 3,
     label_width: int = 64,
 ) -> Markup:
     """One row of cells per person and one column per day; darker is busier. `columns` label the days (an empty
@@ -82,14 +82,14 @@ def heatmap(
     step = cell + gap
     head = 14
     parts = [
-        f'<text x="{label_width + i * step}" y="10" font-size="9" fill="{MUTED}">{escape(label)}</text>'
+        f'<text x="{label_width + i * step}" y="10" font-size="10" fill="{MUTED}">{escape(label)}</text>'
         for i, label in enumerate(columns)
         if label
     ]
     for r, (name, counts) in enumerate(rows):
         y = head + r * step
         colour = "#d83931" if name in flagged else TEXT
-        parts.append(f'<text x="0" y="{y + cell - 1}" font-size="11" fill="{colour}">{escape(name[:6])}</text>')
+        parts.append(f'<text x="0" y="{y + cell - 3}" font-size="12" fill="{colour}">{escape(name[:6])}</text>')
         for c, count in enumerate(counts):
             parts.append(
                 f'<rect x="{label_width + c * step}" y="{y}" width="{cell}" height="{cell}" rx="2" '

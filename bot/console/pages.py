@@ -22,6 +22,7 @@ from nlp.keywords import top_terms
 from storage.behaviour import behaviour as behaviour_figures
 from storage.cockpit_home import follow_ups_today, high_risk
 from storage.cockpit_home import home as home_figures
+from storage.cockpit_reps import leaderboard_history, rep_page
 from storage.lights import LightFilter
 from storage.lights import lights as light_figures
 from storage.models import User
@@ -201,8 +202,6 @@ def notes(view: View):
 @console.get("/board")
 @viewed
 def board(view: View):
-    from storage.cockpit_reps import leaderboard_history
-
     teams = visible_teams(view.db, view.scope)
     team_id = _int_arg("team")
     if team_id is None:
@@ -217,7 +216,5 @@ def board(view: View):
 @console.get("/reps/<int:rep_id>")
 @viewed
 def rep(view: View, rep_id: int):
-    from storage.cockpit_reps import rep_page
-
     figures = rep_page(*view.args, default_calendar(), rep_id=rep_id)
     return _render("rep.html", view, "rep", rep=figures)
