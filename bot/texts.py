@@ -115,6 +115,7 @@ def help_lines(rules: Rules, *, manages: bool) -> tuple[str, ...]:
     ]
     if manages:
         commands.append("· 分配 客户 给 销售 —— 把线索交给团队里的销售")
+    commands.append("· 看板 —— 打开销售看板（漏斗、红黄绿灯、预测）的一次性链接")
     commands.append("· 帮助 —— 显示本说明")
     return (
         "拜访或通话后，直接发一句话（打字或语音都行），我来建线索、记跟进、打标签、定提醒。",

@@ -155,3 +155,9 @@ def test_console_link_for_an_unknown_person_fails(tmp_path: Path, monkeypatch: p
     result = CliRunner().invoke(main, ["console", "link", "--as", "wecom:nobody"], env=env)
     assert result.exit_code == 1
     assert "no user wecom:nobody" in result.output
+
+
+def test_pages_are_never_cached_but_the_stylesheet_may_be(site: Site) -> None:
+    client = site.client("manager")
+    assert client.get("/console/").headers["Cache-Control"] == "no-store"
+    assert "no-store" not in client.get("/console/static/console.css").headers.get("Cache-Control", "")

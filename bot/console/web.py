@@ -96,7 +96,8 @@ def _headers(response):
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers.setdefault("Cache-Control", "no-store")
+    if request.endpoint != "console.static":  # pages hold lead data: never cached; the stylesheet may be
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 
