@@ -148,6 +148,20 @@ def main() -> None:
         print(f"| {t.name} | {t.runs[0]:.3f} s | {t.warm:.3f} s | {len(t.statements)} | {t.result} | {verdict} |")
 
     print()
+    print_plans(engine, timings, full=args.plans)
+    with engine.connect() as conn:
+        print(
+            f"server: {conn.execute(text('SHOW shared_buffers')).scalar()} shared_buffers, "
+            f"{conn.execute(text('SHOW work_mem')).scalar()} work_mem"
+        )
+    engine.dispose()
+    if args.drop:
+        drop_database(args.database)
+
+
+def print_plans(engine: Any, timings: list[Timing], *, full: bool) -> None:
+    """Run every distinct SQL statement the timed runs sent under EXPLAIN (ANALYZE, BUFFERS); print the
+    interesting lines (all of them with `full`) and flag sequential scans of big tables."""
     flagged: list[str] = []
     raw = engine.raw_connection()
     try:
@@ -170,7 +184,7 @@ def main() -> None:
                 head = " ".join(statement.split())[:160]
                 print(f"-- {t.name}: {head}{'…' if len(head) == 160 else ''}")
                 print(f"   {timing}")
-                shown = plan if args.plans else [line for line in plan if _interesting(line)][:12]
+                shown = plan if full else [line for line in plan if _interesting(line)][:12]
                 for line in shown:
                     print(f"   {line}")
                 for line in seq:
@@ -184,14 +198,6 @@ def main() -> None:
             print(f"  {line}")
     else:
         print("no sequential scan of a big table in these plans")
-    with engine.connect() as conn:
-        print(
-            f"server: {conn.execute(text('SHOW shared_buffers')).scalar()} shared_buffers, "
-            f"{conn.execute(text('SHOW work_mem')).scalar()} work_mem"
-        )
-    engine.dispose()
-    if args.drop:
-        drop_database(args.database)
 
 
 def _big_seq_scan(line: str) -> bool:

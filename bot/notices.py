@@ -13,6 +13,7 @@ from bot.format import lead_name, money, person_name, when
 from config.rules import Rules
 from nlp import parse_note
 from storage.activities import latest_notes
+from storage.forecast import Forecast
 from storage.models import Alert, Lead, Reminder, User
 from storage.outbox import notify_user
 from storage.reports import Digest, Pressing, Ranked, RepWeek
@@ -146,6 +147,12 @@ def rep_morning_card(pressing: list[Pressing], now: datetime, tz: tzinfo) -> Car
     return Card(title=texts.MORNING_TITLE, lines=tuple(lines), note=texts.MORNING_NOTE, level="info")
 
 
+def _forecast_line(forecast: Forecast) -> str:
+    if forecast.target is None or forecast.gap is None:
+        return texts.digest_forecast_no_target(money(forecast.forecast))
+    return texts.digest_forecast(money(forecast.forecast), money(forecast.target), money(forecast.gap))
+
+
 def digest_card(manager: User, digest: Digest, now: datetime, tz: tzinfo) -> Card:
     lines = [texts.digest_hello(person_name(manager))]
     if digest.follow_ups_today:
@@ -162,6 +169,7 @@ def digest_card(manager: User, digest: Digest, now: datetime, tz: tzinfo) -> Car
     else:
         lines.append(texts.DIGEST_NOTHING_DUE)
     lines.append(texts.digest_counts(digest.high_risk, digest.red, digest.yellow))
+    lines.append(_forecast_line(digest.forecast))
     if digest.worst:
         lines.append(texts.DIGEST_WORST)
         lines.extend(

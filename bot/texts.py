@@ -488,6 +488,14 @@ def digest_counts(high_risk: int, red: int, yellow: int) -> str:
     return f"⚠️ 高风险待介入 {high_risk} 条 · 🔴 {red} 条 · 🟡 {yellow} 条"
 
 
+def digest_forecast(forecast: str, target: str, gap: str) -> str:
+    return f"🎯 本月预测 {forecast} / 目标 {target}，缺口 {gap}"
+
+
+def digest_forecast_no_target(forecast: str) -> str:
+    return f"🎯 本月预测 {forecast}（未设目标）"
+
+
 def digest_worst_line(lead: str, owner: str, days: int) -> str:
     return f"  · {lead}（{owner}，{days}天）"
 

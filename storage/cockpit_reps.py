@@ -12,7 +12,7 @@ from config.rules import Rules
 from config.workdays import WorkCalendar
 from storage.cockpit_values import LeadLine, lead_lines
 from storage.lights import LightFilter, lights
-from storage.reports import Ranked, ReportWeek, RepWeek, leaderboard, pressing_leads, ranking, rep_week, week_start
+from storage.reports import Ranked, ReportWeek, RepWeek, leaderboard, pressing_leads, ranking, week_figures, week_start
 from storage.scopes import Scope, team_in_scope, user_in_scope
 
 MUST_DO = 5
@@ -83,8 +83,8 @@ def rep_page(
         rep_name=rep.name,
         light_counts=counts,
         must_do=must_do,
-        this_week=rep_week(session, rep, week_start(now, tz), now, tz, rules, calendar),
+        this_week=week_figures(session, [rep], week_start(now, tz), now, tz, rules, calendar)[0],
         last_weeks=tuple(
-            rep_week(session, rep, w.start, w.end, tz, rules, calendar) for w in past_weeks(now, tz, weeks)
+            week_figures(session, [rep], w.start, w.end, tz, rules, calendar)[0] for w in past_weeks(now, tz, weeks)
         ),
     )

@@ -78,6 +78,13 @@ def team_in_scope(session: Session, scope: Scope, team_id: int) -> Team:
     return team
 
 
+def team_scope(session: Session, scope: Scope, team_id: int) -> Scope:
+    """The part of `scope` that is one of its teams (its members' leads); raises Refusal outside the scope."""
+    team = team_in_scope(session, scope, team_id)
+    members = frozenset(session.scalars(select(User.id).where(User.team_id == team.id)))
+    return Scope(scope.viewer_id, ScopeKind.TEAMS, frozenset({team.id}), members)
+
+
 def visible_people(session: Session, scope: Scope) -> list[User]:
     """Everyone whose leads the scope shows, by name."""
     return list(session.scalars(select(User).where(scope.where_owner(User.id)).order_by(User.name, User.id)))

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from storage.behaviour import behaviour
+from storage.refusals import Refusal, Why
 from storage.scopes import scope_of
 from tests.cockpit_world import TZ, World, at, build_world
 
@@ -74,3 +75,15 @@ def test_first_touch_is_the_median_hours_from_assignment_to_the_first_note(world
     [touch] = heatmap(world).first_touch
     assert (touch.rep_name, touch.new_leads, touch.touched, touch.median_hours) == ("张伟", 4, 3, 4.0)
     assert [line.company for line in touch.slowest] == ["没联系", "三", "二"]
+
+
+def test_an_admin_can_narrow_the_map_to_one_team_and_a_manager_only_to_their_own(world: World) -> None:
+    admin = scope_of(world.session, world.user("wecom:admin"))
+    south = world.team("华南二组").id
+    result = behaviour(world.session, admin, NOW, TZ, world.rules, team_id=south)
+    assert [r.rep_name for r in result.rows] == ["王五"]
+    with pytest.raises(Refusal) as refused:
+        behaviour(
+            world.session, scope_of(world.session, world.user("wecom:boss1")), NOW, TZ, world.rules, team_id=south
+        )
+    assert refused.value.why == Why.TEAM_NOT_IN_SCOPE

@@ -18,6 +18,7 @@ from bot.runtime import Runtime
 from storage.leads import add_assigned_lead
 from storage.models import Alert, GroupTarget, Lead, Reminder
 from storage.people import add_group_target, add_team, add_user, find_user
+from storage.targets import set_target
 from tests.conftest import NOW, Chat, RecordingSender
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -521,3 +522,18 @@ def test_a_flood_of_alerts_is_pushed_as_at_most_three_cards_of_ten(rt: Runtime, 
     assert [len(card.buttons[0].value["alert_ids"]) for card in cards] == [10, 10, 10]
     assert cards[-1].lines[-1] == "……另有 5 条线索需要关注，明早的主管早报里有汇总。"
     assert run(rt, escalate, at("2026-12-01T11:15")) == {"new_alerts": 0, "cards": 0}
+
+
+@pytest.mark.usefixtures("team")
+def test_the_morning_digest_shows_the_cockpits_three_numbers(rt: Runtime, sent: RecordingSender) -> None:
+    Chat(rt, sent).say("拜访杭州华力机械王总 13912345678 后天再约 预算20万")  # 需求确认 (35%), due Friday
+    assign(rt, "wecom:lisi", "上海申通包装", at("2026-11-20T09:00"))  # untouched for a week: 高风险待介入
+    run(rt, escalate, at("2026-11-27T08:00"))
+    with rt.transaction() as s:
+        set_target(s, team="华东一组", month="2026-11", amount=500_000, now=NOW)
+    start = len(sent.sent)
+    run(rt, digest, at("2026-11-27T08:30"))
+    boss = dict(zip([who for who, _ in sent.sent[start:]], sent.texts[start:], strict=True))["wecom:boss"]
+    assert "📅 今日待跟进 1 条：" in boss
+    assert "⚠️ 高风险待介入 1 条" in boss
+    assert "🎯 本月预测 7万元 / 目标 50万元，缺口 43万元" in boss  # 20万 × 35%
