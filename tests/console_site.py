@@ -99,7 +99,7 @@ def seed(rt: Runtime, now: datetime) -> Seeded:
         world.note(
             fresh, now - timedelta(hours=1), kind="visit", tags=("price_sensitive",), text="拜访王总 嫌贵 要样机"
         )
-        fresh.next_follow_up_at = now + timedelta(minutes=30)
+        fresh.next_follow_up_at = now - timedelta(minutes=5)  # overdue: on today's list at any hour
         yellow = world.lead(
             "wecom:lisi", "上海申通包装", created=now - timedelta(days=8), stage="qualified", amount=50_000
         )

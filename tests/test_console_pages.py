@@ -72,7 +72,7 @@ def test_the_high_risk_list_holds_only_leads_in_the_viewers_scope(
 def test_the_home_page_counts_the_viewers_own_figures(site: Site) -> None:
     html = site.client("rep").get("/console/").get_data(as_text=True)
     today = re.search(r'id="n-today".*?<b>(\d+)</b>', html, re.S)
-    assert today and today[1] == "1"  # 苏州明达医疗's follow-up is due today
+    assert today and today[1] == "1"  # 苏州明达医疗's follow-up is overdue
 
 
 def test_an_unknown_list_is_not_found(site: Site) -> None:
@@ -295,3 +295,14 @@ def test_another_teams_leaderboard_is_forbidden(site: Site) -> None:
 def test_a_manager_sees_their_teams_leaderboard_history(site: Site) -> None:
     html = site.client("manager").get("/console/board").get_data(as_text=True)
     assert "华东一组" in html and "周" in html
+
+
+def test_the_reassign_page_offers_the_managers_other_reps(site: Site, leads: Seeded) -> None:
+    html = site.client("manager").get(f"/console/reassign/{leads.red}?back=/console/lights").get_data(as_text=True)
+    assert "李四" in html and "王五" not in html
+    assert f'name="alert_id" value="{alert_ids(site.rt, leads.red)[0]}"' in html
+
+
+def test_the_reassign_page_of_another_teams_lead_is_forbidden(site: Site, leads: Seeded) -> None:
+    assert site.client("manager").get(f"/console/reassign/{leads.other}").status_code == 403
+    assert site.client("rep").get(f"/console/reassign/{leads.red}").status_code == 403

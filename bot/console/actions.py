@@ -8,12 +8,10 @@ card, the reassignment cards) and the record of who acted are the card's. A refu
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request
 
 from bot.console.csrf import check_csrf
-from bot.console.web import console, now, runtime, transaction, viewer
+from bot.console.web import cockpit_path, console, now, runtime, transaction, viewer
 from bot.conversation import handle_action
 from bot.platforms.base import CardAction
 from storage.alerts import alert_for_lead
@@ -35,15 +33,6 @@ def _ids(field: str, *, required: bool = True) -> list[int]:
     if (required and not values) or not all(v.isdigit() for v in values):
         abort(400)
     return [int(v) for v in values]
-
-
-def _back() -> str:
-    """Where to return: a path of the cockpit only (never another site)."""
-    target = request.form.get("next", "")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/console/"):
-        return url_for("console.lights")
-    return target
 
 
 @console.post("/act/<name>")
@@ -78,4 +67,4 @@ def act(name: str):
         if card.is_refusal:
             return render_template("console/error.html", message=card.lines[0], code=403), 403
     flash(card.lines[-1] if card.lines else card.title)
-    return redirect(_back())
+    return redirect(cockpit_path(request.form.get("next", "")))

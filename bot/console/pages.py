@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot import texts
 from bot.console import charts
-from bot.console.web import console, now, runtime, transaction, viewer
+from bot.console.web import cockpit_path, console, now, runtime, transaction, viewer
 from bot.format import money
 from config.rules import Rules
 from config.workdays import default_calendar
@@ -23,13 +23,16 @@ from storage.behaviour import behaviour as behaviour_figures
 from storage.cockpit_home import follow_ups_today, high_risk
 from storage.cockpit_home import home as home_figures
 from storage.cockpit_reps import leaderboard_history, rep_page
+from storage.cockpit_values import lead_lines
+from storage.leads import team_members
 from storage.lights import LightFilter
 from storage.lights import lights as light_figures
 from storage.models import User
 from storage.people import InvalidInput
 from storage.pipeline import pipeline as pipeline_figures
 from storage.refusals import Refusal, Why
-from storage.scopes import Scope, scope_of, team_in_scope, visible_people, visible_teams
+from storage.roles import is_admin, is_manager
+from storage.scopes import Scope, lead_in_scope, scope_of, team_in_scope, visible_people, visible_teams
 from storage.topics import corpus
 from storage.topics import notes as note_lines
 from storage.topics import topics as topic_figures
@@ -120,9 +123,7 @@ def lead_list(view: View, which: str):
     figures = LISTS.get(which)
     if figures is None:
         abort(404)
-    page = figures(*view.args, page=_page())
-    reps = visible_people(view.db, view.scope)
-    return _render("list.html", view, "home", which=which, page=page, reps=reps)
+    return _render("list.html", view, "home", which=which, page=figures(*view.args, page=_page()))
 
 
 @console.get("/pipeline")
@@ -218,3 +219,18 @@ def board(view: View):
 def rep(view: View, rep_id: int):
     figures = rep_page(*view.args, default_calendar(), rep_id=rep_id)
     return _render("rep.html", view, "rep", rep=figures)
+
+
+@console.get("/reassign/<int:lead_id>")
+@viewed
+def reassign(view: View, lead_id: int):
+    """Whom a lead may go to: the reps the alert card's 改派 offers (an admin: the owner's team first)."""
+    if not is_manager(view.viewer):
+        abort(403)
+    lead = lead_in_scope(view.db, view.scope, lead_id)
+    (line,) = lead_lines(view.db, [lead], view.now, view.rules)
+    choices = [m for m in team_members(view.db, view.viewer) if m.id != lead.owner_id]
+    if is_admin(view.viewer) and lead.owner.team_id is not None:
+        choices = [m for m in choices if m.team_id == lead.owner.team_id]
+    back = cockpit_path(request.args.get("back", ""))
+    return _render("reassign.html", view, "lights", lead=line, choices=choices, back=back)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, g, render_template, request, session, url_for
 from sqlalchemy.orm import Session
@@ -36,14 +37,27 @@ def secret() -> str:
     return str(current_app.secret_key)
 
 
+# app.config key: a function returning the instant the cockpit takes as now (benchmarks on generated data).
+CLOCK = "SALESBOT_CONSOLE_CLOCK"
+
+
 def now() -> datetime:
-    return datetime.now(UTC)
+    clock = current_app.config.get(CLOCK)
+    return clock() if clock is not None else datetime.now(UTC)
 
 
 @contextmanager
 def transaction() -> Iterator[Session]:
     with runtime().transaction() as db:
         yield db
+
+
+def cockpit_path(target: str) -> str:
+    """`target` if it is a path of the cockpit, else the lights page: a form's way back never leaves the site."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/console/"):
+        return url_for("console.lights")
+    return target
 
 
 def sign_in(user: User) -> None:
