@@ -306,3 +306,17 @@ def test_the_reassign_page_offers_the_managers_other_reps(site: Site, leads: See
 def test_the_reassign_page_of_another_teams_lead_is_forbidden(site: Site, leads: Seeded) -> None:
     assert site.client("manager").get(f"/console/reassign/{leads.other}").status_code == 403
     assert site.client("rep").get(f"/console/reassign/{leads.red}").status_code == 403
+
+
+def test_a_long_heat_map_comes_in_pages(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.console import pages
+
+    monkeypatch.setattr(pages, "HEAT_ROWS", 1)
+    first = site.client("manager").get("/console/behaviour").get_data(as_text=True)
+    second = site.client("manager").get("/console/behaviour?page=2").get_data(as_text=True)
+    assert "下一页" in first
+    assert ("张伟" in _chart(first)) != ("张伟" in _chart(second))
+
+
+def _chart(html: str) -> str:
+    return html[html.index("<svg") : html.index("</svg>")]

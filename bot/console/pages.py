@@ -23,7 +23,7 @@ from storage.behaviour import behaviour as behaviour_figures
 from storage.cockpit_home import follow_ups_today, high_risk
 from storage.cockpit_home import home as home_figures
 from storage.cockpit_reps import leaderboard_history, rep_page
-from storage.cockpit_values import lead_lines
+from storage.cockpit_values import Page, lead_lines
 from storage.leads import team_members
 from storage.lights import LightFilter
 from storage.lights import lights as light_figures
@@ -38,6 +38,7 @@ from storage.topics import notes as note_lines
 from storage.topics import topics as topic_figures
 
 LISTS = {"today": follow_ups_today, "risk": high_risk}
+HEAT_ROWS = 40  # reps per page of the heat map
 
 
 @dataclass(frozen=True)
@@ -170,11 +171,19 @@ def behaviour(view: View):
     kind = request.args.get("type") or None
     if kind is not None and kind not in figures.types:
         abort(400)
-    rows = [(r.rep_name, r.by_type.get(kind, ()) if kind else r.per_day) for r in figures.rows]
+    number = _page()
+    shown = figures.rows[(number - 1) * HEAT_ROWS : number * HEAT_ROWS]  # a company's hundreds of reps: by pages
+    rows = [(r.rep_name, r.by_type.get(kind, ()) if kind else r.per_day) for r in shown]
     columns = [f"{d.month}/{d.day}" if d.weekday() == 0 else "" for d in figures.days]
-    flagged = frozenset(r.rep_name for r in figures.rows if r.quiet_two_weeks)
+    flagged = frozenset(r.rep_name for r in shown if r.quiet_two_weeks)
     chart = charts.heatmap(rows, columns, title="销售行为热力图", flagged=flagged)
-    return _render("behaviour.html", view, "behaviour", heat=figures, chart=chart, kind=kind)
+    page = Page(shown, len(figures.rows), number, HEAT_ROWS)
+    quiet = [r for r in figures.rows if r.quiet_two_weeks]
+    ids = {r.rep_id for r in shown}
+    touch = [t for t in figures.first_touch if t.rep_id in ids]
+    return _render(
+        "behaviour.html", view, "behaviour", heat=figures, chart=chart, kind=kind, page=page, quiet=quiet, touch=touch
+    )
 
 
 @console.get("/topics")
