@@ -156,3 +156,23 @@ def test_the_console_command_answers_with_a_one_time_link(web: Stack) -> None:
     path = button["url"].removeprefix("http://127.0.0.1:8000")
     assert web.client.get(path).status_code == 302
     assert web.client.get("/console/").status_code == 200
+
+
+def test_an_alert_card_has_the_console_button_beside_its_actions(web: Stack) -> None:
+    with web.rt.transaction() as db:
+        from storage.leads import add_assigned_lead
+        from storage.people import find_user
+
+        add_assigned_lead(
+            db,
+            find_user(db, "wecom:zhangwei"),  # type: ignore[arg-type]
+            company="上海申通包装",
+            contact_name=None,
+            phone=None,
+            now=datetime.fromisoformat("2026-11-10T10:00:00+08:00"),
+            rules=web.rt.rules,
+        )
+    periodic.escalate(NOW)
+    web.work()
+    kinds = [(b["type"], b["text"]) for b in _buttons(web)]
+    assert (0, "我来跟进") in kinds and kinds[-1] == (1, "看板")
