@@ -25,6 +25,7 @@ class WorkCalendar:
     workdays: set[date] = field(default_factory=set)
     file_years: set[int] = field(default_factory=set)
     _warned: set[int] = field(default_factory=set)
+    _answers: dict[date, bool] = field(default_factory=dict)
 
     @classmethod
     def from_file(cls, path: Path) -> WorkCalendar:
@@ -46,6 +47,14 @@ class WorkCalendar:
         return True
 
     def is_workday(self, day: date) -> bool:
+        # chinese-calendar validates every date against its whole table (~0.1 ms a call); reports over weeks of
+        # new leads ask about the same few days thousands of times.
+        known = self._answers.get(day)
+        if known is None:
+            known = self._answers[day] = self._is_workday(day)
+        return known
+
+    def _is_workday(self, day: date) -> bool:
         try:
             return chinese_calendar.is_workday(day)
         except NotImplementedError:

@@ -113,28 +113,32 @@ def _first_touch(
 ) -> tuple[FirstTouch, ...]:
     first = select(func.min(Activity.created_at)).where(Activity.lead_id == Lead.id).scalar_subquery()
     rows = session.execute(
-        select(Lead, first)
+        select(Lead.id, Lead.owner_id, Lead.created_at, first)
         .where(
             scope.where_owner(Lead.owner_id),
             Lead.source == LeadSource.ASSIGNED,
             Lead.created_at >= since,
             Lead.created_at <= now,
         )
-        .options(joinedload(Lead.owner))
         .order_by(Lead.id)
     ).all()
-    by_owner: dict[int, list[tuple[Lead, float | None]]] = {}
-    for lead, first_at in rows:
-        hours = None if first_at is None else (first_at - lead.created_at).total_seconds() / 3600
-        by_owner.setdefault(lead.owner_id, []).append((lead, hours))
-    picked: list[tuple[User, list[tuple[Lead, float | None]], list[float]]] = []
+    by_owner: dict[int, list[tuple[int, float | None]]] = {}
+    for lead_id, owner_id, created_at, first_at in rows:
+        hours = None if first_at is None else (first_at - created_at).total_seconds() / 3600
+        by_owner.setdefault(owner_id, []).append((lead_id, hours))
+    picked: list[tuple[User, list[int], list[float]]] = []
     for person in people:
         leads = by_owner.get(person.id, [])
         if leads:
             slowest = sorted(leads, key=lambda pair: (pair[1] is not None, -(pair[1] or 0)))[:SLOWEST]
-            picked.append((person, slowest, [hours for _, hours in leads if hours is not None]))
-    # One lead_lines call for every rep's slowest leads: two queries, not two per rep.
-    lines = iter(lead_lines(session, [lead for _, slowest, _ in picked for lead, _ in slowest], now, rules))
+            picked.append((person, [lead_id for lead_id, _ in slowest], [h for _, h in leads if h is not None]))
+    # Only the slowest leads are loaded whole, all in one lead_lines call.
+    wanted = [lead_id for _, ids, _ in picked for lead_id in ids]
+    loaded = {
+        lead.id: lead
+        for lead in session.scalars(select(Lead).where(Lead.id.in_(wanted)).options(joinedload(Lead.owner)))
+    }
+    lines = iter(lead_lines(session, [loaded[i] for i in wanted], now, rules))
     return tuple(
         FirstTouch(
             rep_id=person.id,
@@ -142,7 +146,7 @@ def _first_touch(
             new_leads=len(by_owner[person.id]),
             touched=len(touched),
             median_hours=round(statistics.median(touched), 1) if touched else None,
-            slowest=tuple(next(lines) for _ in slowest),
+            slowest=tuple(next(lines) for _ in ids),
         )
-        for person, slowest, touched in picked
+        for person, ids, touched in picked
     )

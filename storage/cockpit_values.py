@@ -57,6 +57,7 @@ class Page(Generic[T]):
     total: int
     page: int
     per_page: int
+    capped: bool = False  # counting stopped at `total`: there are more (show "1000+")
 
     @property
     def pages(self) -> int:
@@ -122,10 +123,12 @@ def page_of_leads(
     page: int,
     per_page: int,
     reason: Callable[[Lead], str] | None = None,
+    total: int | None = None,
 ) -> Page[LeadLine]:
-    """One page of the leads `query` selects (in its order), as lines; `reason(lead)` names each one's reason."""
+    """One page of the leads `query` selects (in its order), as lines; `reason(lead)` names each one's reason.
+    `total`, when the caller knows it, saves counting."""
     page = max(page, 1)
-    total = count_of(session, query)
+    total = count_of(session, query) if total is None else total
     leads = session.scalars(query.options(joinedload(Lead.owner)).limit(per_page).offset((page - 1) * per_page)).all()
     reasons = {lead.id: reason(lead) for lead in leads} if reason else None
     return Page(lead_lines(session, leads, now, rules, reasons), total, page, per_page)

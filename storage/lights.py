@@ -79,4 +79,5 @@ def lights(
         query = query.where(color == chosen.light)
     worst_first = case({v: i for i, v in enumerate(LIGHTS)}, value=color)
     query = query.order_by(worst_first, idle_since(), Lead.id)
-    return Lights(counts, page_of_leads(session, query, now, rules, page=page, per_page=per_page))
+    total = counts[chosen.light] if chosen.light else sum(counts.values())
+    return Lights(counts, page_of_leads(session, query, now, rules, page=page, per_page=per_page, total=total))

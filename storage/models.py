@@ -127,7 +127,11 @@ class Lead(Base):
 
     __tablename__ = "leads"
     # The escalation scan's range: per stage, by the moment the lead went idle.
-    __table_args__ = (Index("ix_leads_stage_idle_since", "stage", text("coalesce(last_activity_at, created_at)")),)
+    __table_args__ = (
+        Index("ix_leads_stage_idle_since", "stage", text("coalesce(last_activity_at, created_at)")),
+        # A rep's new leads in a week (leaderboard, cockpit).
+        Index("ix_leads_owner_id_created_at", "owner_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company: Mapped[str | None] = mapped_column(String(200))
@@ -156,7 +160,11 @@ class Activity(Base):
     """One logged touch on a lead. `inbound_event_id` is unique: one inbound message, one activity."""
 
     __tablename__ = "activities"
-    __table_args__ = (Index("ix_activities_author_id_created_at", "author_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_activities_author_id_created_at", "author_id", "created_at"),
+        # The cockpit's heat map over everyone: an index-only scan of a date range.
+        Index("ix_activities_created_at_author_id_type", "created_at", "author_id", "type"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
@@ -263,7 +271,11 @@ class StageChange(Base):
     """A lead moved from one sales stage to another (the leaderboard counts advances and wins)."""
 
     __tablename__ = "stage_changes"
-    __table_args__ = (Index("ix_stage_changes_actor_id_created_at", "actor_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_stage_changes_actor_id_created_at", "actor_id", "created_at"),
+        # When a lead entered its stage: its latest change, one index lookup.
+        Index("ix_stage_changes_lead_id_created_at", "lead_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)

@@ -4,9 +4,9 @@ in their stage, the leads that skipped a stage and those that sat longest."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
-from sqlalchemy import ColumnElement, Subquery, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from config.rules import Rules
@@ -17,6 +17,7 @@ from storage.scopes import Scope
 from storage.sqltime import epoch_seconds, instant
 
 DAY = 86400.0
+SKIPS_WITHIN = timedelta(days=90)
 
 
 @dataclass(frozen=True)
@@ -69,16 +70,11 @@ class Pipeline:
         return sum(s.weighted for s in self.open_stages)
 
 
-def _entered_stage(scope: Scope, rules: Rules) -> tuple[Subquery, ColumnElement[datetime]]:
-    """Per open lead in the scope, when it entered its current stage: its latest stage change, else its creation."""
-    latest = (
-        select(StageChange.lead_id, func.max(StageChange.created_at).label("at"))
-        .join(Lead, Lead.id == StageChange.lead_id)
-        .where(scope.where_owner(Lead.owner_id), Lead.stage.not_in(rules.closed_stages))
-        .group_by(StageChange.lead_id)
-        .subquery()
-    )
-    return latest, func.coalesce(latest.c.at, Lead.created_at)
+def _entered_stage() -> ColumnElement[datetime]:
+    """SQL: when each lead entered its current stage: its latest stage change, else its creation (one index
+    lookup per lead on stage_changes (lead_id, created_at))."""
+    latest = select(func.max(StageChange.created_at)).where(StageChange.lead_id == Lead.id).scalar_subquery()
+    return func.coalesce(latest, Lead.created_at)
 
 
 def _stage_index(column: ColumnElement[str], rules: Rules) -> ColumnElement[int]:
@@ -95,13 +91,11 @@ def pipeline(session: Session, scope: Scope, now: datetime, tz: tzinfo, rules: R
             .group_by(Lead.stage)
         )
     }
-    latest, entered = _entered_stage(scope, rules)
-    age_days = (epoch_seconds(instant(now)) - epoch_seconds(entered)) / DAY
+    age_days = (epoch_seconds(instant(now)) - epoch_seconds(_entered_stage())) / DAY
     ages = {
         stage: age
         for stage, age in session.execute(
             select(Lead.stage, func.avg(age_days))
-            .outerjoin(latest, latest.c.lead_id == Lead.id)
             .where(in_scope, Lead.stage.not_in(rules.closed_stages))
             .group_by(Lead.stage)
         )
@@ -139,7 +133,7 @@ def skips(from_stage: str, to_stage: str, rules: Rules) -> tuple[str, ...]:
 
 
 def _skipped(session: Session, scope: Scope, now: datetime, rules: Rules, limit: int) -> tuple[StageJump, ...]:
-    """The latest stage changes in the scope that jumped over an open stage, newest first."""
+    """The latest moves (of the last 90 days) by the scope's people that jumped over an open stage, newest first."""
     open_ids = [i for i, s in enumerate(rules.stages) if not s.closed]
     last_open = max(open_ids)
     src, dst = _stage_index(StageChange.from_stage, rules), _stage_index(StageChange.to_stage, rules)
@@ -150,7 +144,12 @@ def _skipped(session: Session, scope: Scope, now: datetime, rules: Rules, limit:
     changes = session.execute(
         select(StageChange, Lead)
         .join(Lead, Lead.id == StageChange.lead_id)
-        .where(scope.where_owner(Lead.owner_id), jumped)
+        .where(
+            # Moves made by the scope's people: a range of stage_changes (actor_id, created_at) each.
+            scope.where_owner(StageChange.actor_id),
+            StageChange.created_at >= now - SKIPS_WITHIN,
+            jumped,
+        )
         .options(joinedload(Lead.owner))
         .order_by(StageChange.created_at.desc(), StageChange.id.desc())
         .limit(limit)
@@ -170,10 +169,9 @@ def _skipped(session: Session, scope: Scope, now: datetime, rules: Rules, limit:
 
 def _longest(session: Session, scope: Scope, now: datetime, rules: Rules, limit: int) -> tuple[SatLong, ...]:
     """The scope's open leads that have sat longest in their current stage."""
-    latest, entered = _entered_stage(scope, rules)
+    entered = _entered_stage()
     rows = session.execute(
         select(Lead, entered.label("entered"))
-        .outerjoin(latest, latest.c.lead_id == Lead.id)
         .where(scope.where_owner(Lead.owner_id), Lead.stage.not_in(rules.closed_stages))
         .options(joinedload(Lead.owner))
         .order_by(entered, Lead.id)

@@ -1,5 +1,6 @@
 """What customers raise: tag counts per week and their trend, the notes behind a tag or a term, and the notes
-whose terms nlp.keywords ranks (storage may not import nlp: the page joins the two)."""
+whose terms nlp.keywords ranks (storage may not import nlp: the page joins the two). The notes are those the
+scope's people wrote, as in the heat map."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from storage.models import Activity, Lead, activity_tags
 from storage.people import InvalidInput
 from storage.scopes import Scope
 from storage.sqltime import bucket, local_midnight
+
+NOTES_COUNTED = 1000  # a click-through counts its notes up to this many ("1000+")
 
 
 @dataclass(frozen=True)
@@ -60,11 +63,10 @@ def week_starts(now: datetime, tz: tzinfo, weeks: int) -> tuple[date, ...]:
 
 
 def _in_scope(scope: Scope, since: datetime, now: datetime) -> Select[tuple[Activity]]:
-    """The notes on the scope's leads in [since, now]."""
-    return (
-        select(Activity)
-        .join(Lead, Lead.id == Activity.lead_id)
-        .where(scope.where_owner(Lead.owner_id), Activity.created_at >= since, Activity.created_at <= now)
+    """The notes the scope's people wrote in [since, now] (one range of activities (author_id, created_at) per
+    person)."""
+    return select(Activity).where(
+        scope.where_owner(Activity.author_id), Activity.created_at >= since, Activity.created_at <= now
     )
 
 
@@ -106,7 +108,8 @@ def notes(
     page: int = 1,
     per_page: int = 20,
 ) -> Page[NoteLine]:
-    """The notes behind a tag or a term (the click-through of the topics page), newest first."""
+    """The notes behind a tag or a term (the click-through of the topics page), newest first; counted up to
+    NOTES_COUNTED (Page.capped says there are more)."""
     if tag is not None and tag not in rules.tag_labels:
         raise InvalidInput(f"unknown tag {tag!r}")
     since = local_midnight(week_starts(now, tz, weeks)[0], tz)
@@ -120,7 +123,7 @@ def notes(
     if term:
         query = query.where(Activity.text.contains(term, autoescape=True))
     page = max(page, 1)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    total = session.scalar(select(func.count()).select_from(query.limit(NOTES_COUNTED + 1).subquery())) or 0
     rows = session.scalars(
         query.options(joinedload(Activity.author), joinedload(Activity.lead), selectinload(Activity.tags))
         .order_by(Activity.created_at.desc(), Activity.id.desc())
@@ -140,7 +143,7 @@ def notes(
         )
         for a in rows
     )
-    return Page(lines, total, page, per_page)
+    return Page(lines, min(total, NOTES_COUNTED), page, per_page, capped=total > NOTES_COUNTED)
 
 
 def corpus(
@@ -150,6 +153,7 @@ def corpus(
     since = local_midnight(week_starts(now, tz, weeks)[0], tz)
     rows = session.execute(
         _in_scope(scope, since, now)
+        .join(Lead, Lead.id == Activity.lead_id)
         .with_only_columns(Activity.text, Lead.company, Lead.contact_name)
         .order_by(Activity.created_at.desc(), Activity.id.desc())
         .limit(limit)

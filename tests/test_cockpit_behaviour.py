@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -87,3 +88,14 @@ def test_an_admin_can_narrow_the_map_to_one_team_and_a_manager_only_to_their_own
             world.session, scope_of(world.session, world.user("wecom:boss1")), NOW, TZ, world.rules, team_id=south
         )
     assert refused.value.why == Why.TEAM_NOT_IN_SCOPE
+
+
+def test_days_stay_local_across_a_dst_change(world: World) -> None:
+    new_york = ZoneInfo("America/New_York")  # DST ends 2026-11-01: that day has 25 hours
+    now = datetime(2026, 11, 10, 12, 0, tzinfo=new_york)
+    lead = world.lead("wecom:zhangwei", "甲", created=at("2026-10-01T09:00"))
+    world.note(lead, datetime(2026, 11, 1, 23, 30, tzinfo=new_york))
+    world.note(lead, datetime(2026, 11, 2, 0, 30, tzinfo=new_york))
+    result = behaviour(world.session, scope_of(world.session, world.user("wecom:boss1")), now, new_york, world.rules)
+    per_day = dict(zip(result.days, row(result, "张伟").per_day, strict=True))
+    assert (per_day[date(2026, 11, 1)], per_day[date(2026, 11, 2)]) == (1, 1)

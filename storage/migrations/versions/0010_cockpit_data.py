@@ -20,6 +20,14 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Measured with bench/console.py on the 1M-lead data set (see docs/cockpit-figures.md).
+INDEXES = (
+    ("ix_leads_owner_id_created_at", "leads", ["owner_id", "created_at"]),
+    ("ix_activities_created_at_author_id_type", "activities", ["created_at", "author_id", "type"]),
+    ("ix_stage_changes_lead_id_created_at", "stage_changes", ["lead_id", "created_at"]),
+)
+
+
 def upgrade() -> None:
     op.create_table(
         "targets",
@@ -38,7 +46,11 @@ def upgrade() -> None:
         sa.UniqueConstraint("team_id", "month", name=op.f("uq_targets_team_id_month")),
         sa.UniqueConstraint("user_id", "month", name=op.f("uq_targets_user_id_month")),
     )
+    for name, table, columns in INDEXES:
+        op.create_index(name, table, columns)
 
 
 def downgrade() -> None:
+    for name, table, _ in INDEXES:
+        op.drop_index(name, table_name=table)
     op.drop_table("targets")
