@@ -31,16 +31,18 @@ WHO = {
 }
 
 
+TEAM_MANAGERS = {"华东一组": "wecom:boss1", "华南二组": "wecom:boss2"}
+
+
 def add_people(rt: Runtime, now: datetime) -> dict[str, int]:
     """tests.cockpit_world's company; returns each person's user id by the names of WHO."""
     with rt.transaction() as db:
-        for key, name, role, _ in PEOPLE:
-            add_user(db, key, name=name, role=role, team=None, now=now)
-        add_team(db, "华东一组", manager_key="wecom:boss1", now=now)
-        add_team(db, "华南二组", manager_key="wecom:boss2", now=now)
-        for key, name, role, team in PEOPLE:
-            if team:
-                add_user(db, key, name=name, role=role, team=team, now=now)
+        teams: set[str] = set()
+        for key, name, role, team in sorted(PEOPLE, key=lambda person: person[3] is not None):  # managers first
+            if team is not None and team not in teams:
+                add_team(db, team, manager_key=TEAM_MANAGERS[team], now=now)
+                teams.add(team)
+            add_user(db, key, name=name, role=role, team=team, now=now)
         return {who: find_user(db, key).id for who, key in WHO.items()}  # type: ignore[union-attr]
 
 
