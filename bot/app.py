@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from bot.console import register_console
 from bot.platforms import register_webhooks
 from bot.runtime import Runtime, build_runtime
 from bot.webhook import register_error_handlers
@@ -60,4 +61,5 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Flask:
 
     register_error_handlers(app)
     register_webhooks(app, settings)
+    register_console(app, rt)
     return app

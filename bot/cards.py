@@ -19,12 +19,18 @@ class Field:
 
 @dataclass(frozen=True)
 class Button:
-    """A button. `action` names a card action the handler knows; `value` carries its ids."""
+    """A button. `action` names a card action the handler knows; `value` carries its ids. A button with a `url`
+    opens that page in the platform's client instead of calling back (the 看板 button)."""
 
     label: str
     action: str
     value: dict[str, Any] = field(default_factory=dict)
     style: str = "default"  # default | primary | danger
+    url: str = ""
+
+    @classmethod
+    def link(cls, label: str, url: str) -> Button:
+        return cls(label, "open_url", url=url)
 
 
 @dataclass(frozen=True)

@@ -748,3 +748,28 @@ def export_command(what: str, out: Path, fmt: str | None, owner: str | None, tea
         team_id = find_team(session, team).id if team else None
         export(session, what, out, tz=settings.tz, rules=rt.rules, owner=user, team_id=team_id)
     click.echo(f"exported {what} to {out}")
+
+
+# ---------------------------------------------------------------- the cockpit
+
+
+@main.group("console")
+def console_group() -> None:
+    """The manager's cockpit (看板)."""
+
+
+@console_group.command("link")
+@click.option("--as", "identity", required=True, type=IDENTITY, help="Whose link, e.g. wecom:zhangwei")
+@_user_errors
+def console_link(identity: str) -> None:
+    """Print a one-time link (valid 10 minutes) into the cockpit, built on SALESBOT_PUBLIC_URL."""
+    from bot.console import console_secret, new_link
+    from storage.people import InvalidInput, find_user
+
+    settings = _settings()
+    with _runtime(settings) as rt, rt.transaction() as session:
+        user = find_user(session, identity)
+        if user is None:
+            raise InvalidInput(f"no user {identity}; add them first with `salesbot users add`")
+        secret = console_secret(rt, session)
+        click.echo(new_link(session, user, secret=secret, public_url=settings.public_url, now=datetime.now(UTC)))

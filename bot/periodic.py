@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import notices, runtime, tasks, texts
+from bot.console.doors import with_console_button
 from bot.org_sync import DirectoryUnreadable, directory_platforms, sync_platform
 from bot.tasks import parse_now
 from config.rules import Rules
@@ -97,7 +98,9 @@ def _push_alert_cards(
         more = len(alerts) - len(shown) if start + ALERTS_PER_CARD >= len(shown) else 0
         episode = ",".join(f"{a.id}@{a.snoozed_until.isoformat() if a.snoozed_until else ''}" for a in batch)
         key = f"alert:m{manager.id}:{hashlib.sha1(episode.encode()).hexdigest()[:20]}"
-        card = notices.alert_card(session, batch, moment, tz, rules, more=more)
+        card = with_console_button(
+            notices.alert_card(session, batch, moment, tz, rules, more=more), runtime.current().settings, manager
+        )
         cards += notices.push(session, manager, card, kind="alert", dedup_key=key)
     return cards
 
@@ -115,7 +118,7 @@ def digest(now: str | None = None) -> dict[str, int]:
         for manager in managers(session):
             figures = digest_for(session, manager, moment, tz, rt.rules)
             if figures is not None:
-                card = notices.digest_card(manager, figures, moment, tz)
+                card = with_console_button(notices.digest_card(manager, figures, moment, tz), rt.settings, manager)
                 digests += notices.push(session, manager, card, kind="digest", dedup_key=f"digest:{manager.id}:{day}")
         for rep in reps(session):
             pressing = pressing_leads(session, rep, moment, tz, rt.rules)

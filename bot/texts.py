@@ -115,6 +115,7 @@ def help_lines(rules: Rules, *, manages: bool) -> tuple[str, ...]:
     ]
     if manages:
         commands.append("· 分配 客户 给 销售 —— 把线索交给团队里的销售")
+    commands.append("· 看板 —— 打开销售看板（漏斗、红黄绿灯、预测）的一次性链接")
     commands.append("· 帮助 —— 显示本说明")
     return (
         "拜访或通话后，直接发一句话（打字或语音都行），我来建线索、记跟进、打标签、定提醒。",
@@ -744,6 +745,8 @@ def digest_left_behind(n: int) -> str:
 
 def digest_left_behind_line(lead: str, owner: str) -> str:
     return f"  · {lead}（原负责人{owner}）"
+
+
 # ---------------------------------------------------------------- ledger import (salesbot import leads)
 
 IMPORT_PROBLEMS = {
@@ -788,3 +791,23 @@ def import_tags_line(words: tuple[str, ...]) -> str:
 
 def import_lead_ref(lead_id: int) -> str:
     return f"#{lead_id}"
+
+
+# ---------------------------------------------------------------- the cockpit (看板)
+
+CONSOLE_BUTTON = "看板"
+CONSOLE_TITLE = "销售看板"
+CONSOLE_OPEN = "打开看板"
+CONSOLE_ERRORS = {
+    400: "请求无效，请返回重试。",
+    401: "请从企业微信或飞书里的“看板”按钮进入，或给销售助手发送“看板”获取新链接。",
+    403: "链接无效、已过期或已被使用，或你无权查看这一页。请给销售助手发送“看板”获取新链接。",
+    404: "没有这一页。",
+    500: "看板出错了，请稍后再试。",
+}
+CONSOLE_ACTED = {"take": "已接手跟进", "nudge": "已提醒销售", "reassign": "已改派", "snooze": "已暂缓"}
+SIGNED_OUT = "你已退出看板。需要时在聊天里发送“看板”即可重新进入。"
+
+
+def console_link(url: str) -> str:
+    return f"打开看板（10分钟内有效，仅可使用一次）：\n{url}"

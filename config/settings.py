@@ -19,6 +19,7 @@ PREFIX = "SALESBOT_"
 DEFAULT_DATABASE_URL = "sqlite:///salesbot.db"
 DEFAULT_WECOM_API_BASE = "https://qyapi.weixin.qq.com/cgi-bin/"
 DEFAULT_FEISHU_API_BASE = "https://open.feishu.cn"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 class ConfigError(Exception):
@@ -76,6 +77,10 @@ class Settings:
     data_dir: Path = Path(".")
     # Which directory departments are sales (ids or names; their sub-departments too). Empty: all of them.
     org_roots: tuple[str, ...] = ()
+    # The cockpit: the base of its links, and the key that signs links and session cookies (None: one is made
+    # once and kept in the database, so every web process and restart agrees).
+    public_url: str = DEFAULT_PUBLIC_URL
+    secret_key: str | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -222,4 +227,6 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         llm=llm,
         data_dir=Path(_env(values, "DATA_DIR") or "."),
         org_roots=tuple(root.strip() for root in (_env(values, "ORG_ROOTS") or "").split(",") if root.strip()),
+        public_url=_url(values, "PUBLIC_URL", DEFAULT_PUBLIC_URL, ("http", "https")).rstrip("/"),
+        secret_key=_env(values, "SECRET_KEY"),
     )

@@ -393,3 +393,28 @@ class Target(Base):
 
     def __repr__(self) -> str:
         return f"<Target {self.id} team={self.team_id} user={self.user_id} {self.month} {self.amount}>"
+
+
+class ConsoleLink(Base):
+    """A one-time link into the cockpit: `jti` is the random id its signed token carries; `used_at` is set
+    when it opens a session, so a second use finds it spent."""
+
+    __tablename__ = "console_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jti: Mapped[str] = mapped_column(String(32), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
+
+
+class ConsoleSecret(Base):
+    """A secret the web processes share (the key that signs links and session cookies when none is set)."""
+
+    __tablename__ = "console_secrets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    value: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]

@@ -103,6 +103,9 @@ class FakeFeishu:
     failures: list[Failure] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
     sent: dict[str, str] = field(default_factory=dict)  # create uuid -> message id
+    # Web-app login: codes the authorize page would hand back, and the open_id each signs in.
+    login_codes: dict[str, str] = field(default_factory=dict)
+    user_tokens: dict[str, str] = field(default_factory=dict)  # user_access_token -> open_id
     url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -185,6 +188,10 @@ class _Server(ThreadingHTTPServer):
             token = self._next("t-fake")
             fake.tokens.add(token)
             return 200, {"code": 0, "msg": "ok", "tenant_access_token": token, "expire": 7200}, json_type
+        if r.path == "/open-apis/auth/v3/app_access_token/internal":
+            return self._app_token(r)
+        if r.path.startswith("/open-apis/authen/v1/"):
+            return self._login(r)
         if r.path.startswith("/open-apis/bot/v2/hook/"):
             return self._hook(r)
         if r.headers.get("Authorization", "").removeprefix("Bearer ") not in fake.tokens:
@@ -225,6 +232,36 @@ class _Server(ThreadingHTTPServer):
         if end < len(items):
             data["page_token"] = str(end)
         return 200, {"code": 0, "msg": "success", "data": data}, "application/json"
+
+    # ------------------------------------------------------------ web-app login (authen/v1)
+
+    def _app_token(self, r: Recorded) -> tuple[int, dict[str, Any], str]:
+        body = r.json
+        if (body.get("app_id"), body.get("app_secret")) != (APP_ID, APP_SECRET):
+            return 400, {"code": 10014, "msg": "app secret invalid"}, "application/json"
+        token = self._next("a-fake")
+        self.fake.tokens.add(token)
+        return 200, {"code": 0, "msg": "ok", "app_access_token": token, "expire": 7200}, "application/json"
+
+    def _login(self, r: Recorded) -> tuple[int, dict[str, Any], str]:
+        fake, bearer = self.fake, r.headers.get("Authorization", "").removeprefix("Bearer ")
+        if r.path == "/open-apis/authen/v1/oidc/access_token" and r.method == "POST":
+            if bearer not in fake.tokens:
+                return 400, {"code": 99991663, "msg": "Invalid access token for authorization"}, "application/json"
+            open_id = fake.login_codes.pop(r.json.get("code", ""), None)
+            if r.json.get("grant_type") != "authorization_code" or open_id is None:
+                return 400, {"code": 20003, "msg": "invalid code"}, "application/json"
+            token = self._next("u-fake")
+            fake.user_tokens[token] = open_id
+            data = {"access_token": token, "token_type": "Bearer", "expires_in": 6900, "scope": ""}
+            return 200, {"code": 0, "msg": "success", "data": data}, "application/json"
+        if r.path == "/open-apis/authen/v1/user_info" and r.method == "GET":
+            open_id = fake.user_tokens.get(bearer)
+            if open_id is None:
+                return 401, {"code": 99991668, "msg": "Invalid access token"}, "application/json"
+            data = {"name": fake.users.get(open_id, ""), "open_id": open_id, "union_id": "on_fake", "tenant_key": "t"}
+            return 200, {"code": 0, "msg": "success", "data": data}, "application/json"
+        return 404, {"code": 404, "msg": f"fake feishu has no {r.method} {r.path}"}, "application/json"
 
     def _recognize(self, r: Recorded) -> tuple[int, dict[str, Any], str]:
         body = r.json

@@ -67,6 +67,8 @@ class FakeWecom(Served):
     staff: list[dict[str, Any]] = field(default_factory=list)
     recorded: list[Recorded] = field(default_factory=list)
     token: str = ""
+    # Web-page OAuth codes (snsapi_base) and the member each names; a code works once, as WeCom's do.
+    oauth_codes: dict[str, str] = field(default_factory=dict)
     _failures: dict[str, list[Failure]] = field(default_factory=dict)
     _counter: itertools.count = field(default_factory=lambda: itertools.count(1))
     _server: ThreadingHTTPServer | None = None
@@ -138,6 +140,7 @@ class FakeWecom(Served):
             "user/get": lambda: self._user_get(query.get("userid", "")),
             "department/list": lambda: {"errcode": 0, "errmsg": "ok", "department": self.departments},
             "user/list": lambda: self._user_list(query.get("department_id", "")),
+            "auth/getuserinfo": lambda: self._oauth_user(query.get("code", "")),
         }.get(endpoint)
         if answer is None:
             return reply_json(handler, {"errcode": 404, "errmsg": f"can not find fake endpoint {endpoint}"}, 404)
@@ -167,6 +170,14 @@ class FakeWecom(Served):
             return {"errcode": 60123, "errmsg": "invalid party id"}
         members = [u for u in self.staff if int(department_id) in u["department"]]
         return {"errcode": 0, "errmsg": "ok", "userlist": members}
+
+    # ------------------------------------------------------------ web-page OAuth (document 91023)
+
+    def _oauth_user(self, code: str) -> dict[str, Any]:
+        user_id = self.oauth_codes.pop(code, None)
+        if user_id is None:
+            return {"errcode": 40029, "errmsg": "invalid code"}
+        return {"errcode": 0, "errmsg": "ok", "userid": user_id, "user_ticket": f"TICKET_{code}"}
 
     def _media(self, handler: BaseHTTPRequestHandler, media_id: str) -> None:
         if media_id not in self.media:

@@ -247,6 +247,7 @@ MY_LEADS = "我的线索"
 TODAY = "今日待办"
 UNDO = "撤销"
 HELP = "帮助"
+CONSOLE = "看板"
 
 
 def first_line(text: str) -> str:
@@ -262,6 +263,7 @@ COMMAND_MATRIX: dict[str, tuple[datetime, tuple[str, ...]]] = {
         ("已撤销对「杭州华力机械」的上一条记录，这条记录新建的线索也已删除。", *["10分钟内没有可撤销的记录。"] * 4),
     ),
     HELP: (NOW, ("【销售助手 · 使用说明】",) * 5),
+    CONSOLE: (NOW, ("【销售看板】",) * 5),  # a link that opens each speaker's own scope (tests/test_console_*.py)
 }
 
 
@@ -280,7 +282,7 @@ def test_each_command_shows_and_changes_only_the_speakers_own_leads(
     text = Chat(world.rt, world.sent, actor).say(command, COMMAND_MATRIX[command][0])
     assert first_line(text) == expected
     names_a_lead = any(company in text.replace(EXAMPLE, "") for company in ("杭州华力机械", "上海申通包装"))
-    assert names_a_lead is (actor == OWNER and command != HELP)
+    assert names_a_lead is (actor == OWNER and command not in (HELP, CONSOLE))
     assert (world.snapshot(actor) == before) is not (actor == OWNER and command == UNDO)
 
 

@@ -95,7 +95,9 @@ def _alert_take(turn: Turn, value: dict) -> Card:
 
 def _alert_nudge(turn: Turn, value: dict) -> Card:
     alerts = _alerts(turn, value)
-    for alert in alerts:
+    # One nudge per lead, though a lead may have two alerts (untouched and red) on the card.
+    first_alert = {alert.lead_id: alert for alert in reversed(alerts)}
+    for alert in sorted(first_alert.values(), key=lambda a: a.id):
         notices.push(
             turn.session,
             alert.lead.owner,

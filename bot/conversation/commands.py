@@ -199,6 +199,12 @@ def _assign(turn: Turn, request: str) -> Card:
     return Card.text(texts.assigned(lead_name(lead), person_name(rep), untouched))
 
 
+def _console(turn: Turn) -> Card:
+    from bot.console.doors import console_card
+
+    return console_card(turn.session, turn.actor, turn.now)
+
+
 COMMANDS: dict[str, Callable[[Turn], Card]] = {
     "帮助": _help,
     "help": _help,
@@ -212,4 +218,7 @@ COMMANDS: dict[str, Callable[[Turn], Card]] = {
     "撤销": _undo,
     "撤回": _undo,
     "undo": _undo,
+    "看板": _console,
+    "驾驶舱": _console,
+    "指挥舱": _console,
 }

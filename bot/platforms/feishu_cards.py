@@ -25,11 +25,15 @@ def _text(content: str, **style: str) -> dict[str, Any]:
 
 
 def _button(button: Button) -> dict[str, Any]:
+    if button.url:
+        behaviour = {"type": "open_url", "default_url": button.url}
+    else:
+        behaviour = {"type": "callback", "value": {"action": button.action, "value": button.value}}
     return {
         "tag": "button",
         "text": {"tag": "plain_text", "content": button.label},
         "type": button.style if button.style in ("primary", "danger") else "default",
-        "behaviors": [{"type": "callback", "value": {"action": button.action, "value": button.value}}],
+        "behaviors": [behaviour],
     }
 
 

@@ -73,7 +73,8 @@ class RedisTokenCache(ICache):
             self.connection.delete(key)
 
 
-def build_client(settings: FeishuSettings, cache: ICache | None = None) -> lark.Client:
+def build_client(settings: FeishuSettings, cache: ICache | None = None, *, user_tokens: bool = False) -> lark.Client:
+    """`user_tokens`: calls may carry a user_access_token in their RequestOption (the cockpit's login)."""
     builder = (
         lark.Client.builder()
         .app_id(settings.app_id)
@@ -84,6 +85,8 @@ def build_client(settings: FeishuSettings, cache: ICache | None = None) -> lark.
     )
     if cache is not None:
         builder = builder.cache(cache)
+    if user_tokens:
+        builder = builder.enable_set_token(True)
     return builder.build()
 
 

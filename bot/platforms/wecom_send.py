@@ -101,6 +101,14 @@ def render_markdown(card: Card, limit: int) -> str:
     return trim("\n".join(head), limit - len(tail.encode())) + tail
 
 
+def _button(button: Button) -> dict[str, Any]:
+    """A callback button (type 0, its key comes back as EventKey), or one that opens `url` (type 1)."""
+    shown = {"text": trim(button.label, 40), "style": BUTTON_STYLES.get(button.style, 1)}
+    if button.url:
+        return {"type": 1, **shown, "url": button.url}
+    return {"type": 0, **shown, "key": button_key(button)}
+
+
 def render_template_card(card: Card, task: str) -> dict[str, Any]:
     """A `button_interaction` template card: title, lines and overflow fields as the subtitle, up to six
     fields side by side, up to six buttons."""
@@ -115,10 +123,7 @@ def render_template_card(card: Card, task: str) -> dict[str, Any]:
         "source": {"desc": SOURCE, "desc_color": LEVEL_COLORS.get(card.level, 0)},
         "main_title": {"title": trim(title, 128)},
         "task_id": task,
-        "button_list": [
-            {"type": 0, "text": trim(b.label, 40), "style": BUTTON_STYLES.get(b.style, 1), "key": button_key(b)}
-            for b in card.buttons[:MAX_BUTTONS]
-        ],
+        "button_list": [_button(b) for b in card.buttons[:MAX_BUTTONS]],
     }
     if lines:
         template["sub_title_text"] = trim("\n".join(lines), TEXT_LIMIT)
