@@ -99,6 +99,8 @@ class FakeFeishu:
     tokens: set[str] = field(default_factory=set)
     sent: dict[str, str] = field(default_factory=dict)  # create uuid -> message id
     url: str = ""
+    # The long-connection server `POST /callback/ws/endpoint` sends lark.ws.Client to (tests/fake_feishu_ws.py).
+    ws: Any = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def fail(self, path: str, *, status: int = 500, code: int = 0, times: int = 1) -> None:
@@ -177,6 +179,11 @@ class _Server(ThreadingHTTPServer):
             token = self._next("t-fake")
             fake.tokens.add(token)
             return 200, {"code": 0, "msg": "ok", "tenant_access_token": token, "expire": 7200}, json_type
+        if r.path == "/callback/ws/endpoint":
+            body = r.json
+            if (body.get("AppID"), body.get("AppSecret")) != (APP_ID, APP_SECRET) or fake.ws is None:
+                return 200, {"code": 1000040345, "msg": "app secret invalid"}, json_type
+            return 200, {"code": 0, "msg": "ok", "data": fake.ws.endpoint()}, json_type
         if r.path.startswith("/open-apis/bot/v2/hook/"):
             return self._hook(r)
         if r.headers.get("Authorization", "").removeprefix("Bearer ") not in fake.tokens:
