@@ -174,6 +174,7 @@ class Keeper:
             except Exception as exc:  # any failure to connect is retried; it shows in /healthz meanwhile
                 error = f"{type(exc).__name__}: {exc}"[:300]
                 log.warning("%s: connecting failed (attempt %s): %s", self.link.platform, attempts, error)
+                await self.link.close()  # whatever half of it was opened
                 if not await self._leased(asyncio.sleep(self.backoff.delay(attempts))):
                     return
                 continue

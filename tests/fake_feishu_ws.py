@@ -15,7 +15,6 @@ import asyncio
 import base64
 import itertools
 import json
-import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -25,8 +24,10 @@ from typing import Any
 from lark_oapi.ws.const import HEADER_MESSAGE_ID, HEADER_SEQ, HEADER_SUM, HEADER_TRACE_ID, HEADER_TYPE
 from lark_oapi.ws.enum import FrameType, MessageType
 from lark_oapi.ws.pb.pbbp2_pb2 import Frame
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
+
+from tests.loopback import OneClient, websocket_server
 
 SERVICE_ID = 7
 
@@ -46,7 +47,7 @@ def data_frame(message_id: str, payload: dict[str, Any], kind: MessageType = Mes
 
 
 @dataclass
-class FakeFeishuWs:
+class FakeFeishuWs(OneClient):
     """State behind the server: tests `push` events and read `acks` (message id → the ack's decoded data,
     None when it had none), `pushes` (how often each was sent) and `connections`."""
 
@@ -57,10 +58,7 @@ class FakeFeishuWs:
     pings: int = 0
     url: str = ""
     _drop_after: int | None = None
-    _live: ServerConnection | None = None
-    _loop: asyncio.AbstractEventLoop | None = None
     _ids: Iterator[int] = field(default_factory=itertools.count)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def endpoint(self) -> dict[str, Any]:
         """The data of a successful `/callback/ws/endpoint` answer."""
@@ -72,24 +70,17 @@ class FakeFeishuWs:
         message_id = f"fake-msg-{next(self._ids)}"
         with self.lock:
             self.pending[message_id] = payload
-            live = self._live
-        if live is not None and self._loop is not None:
-            asyncio.run_coroutine_threadsafe(self._send(live, message_id, payload), self._loop)
+            live = self.live
+        if live is not None and self.loop is not None:
+            asyncio.run_coroutine_threadsafe(self._send(live, message_id, payload), self.loop)
         return message_id
 
     def drop_after(self, frames: int) -> None:
         self._drop_after = frames
 
-    def drop(self) -> None:
-        """Abort the live connection now."""
-        with self.lock:
-            live = self._live
-        if live is not None and self._loop is not None:
-            self._loop.call_soon_threadsafe(live.transport.abort)
-
     @property
     def connected(self) -> bool:
-        return self._live is not None
+        return self.live is not None
 
     async def _send(self, ws: ServerConnection, message_id: str, payload: dict[str, Any]) -> None:
         self.pushes[message_id] += 1
@@ -98,7 +89,7 @@ class FakeFeishuWs:
     async def _serve(self, ws: ServerConnection) -> None:
         with self.lock:
             self.connections += 1
-            self._live = ws
+            self.live = ws
             backlog = list(self.pending.items())
         acks_left, self._drop_after = self._drop_after, None
         try:
@@ -114,9 +105,7 @@ class FakeFeishuWs:
         except ConnectionClosed:
             pass
         finally:
-            with self.lock:
-                if self._live is ws:
-                    self._live = None
+            self.forget(ws)
 
     async def _receive(self, ws: ServerConnection, message: str | bytes, *, lose: bool) -> bool:
         """Answer a ping, or take an ack (unless it is to be lost); whether it was an ack."""
@@ -145,22 +134,5 @@ class FakeFeishuWs:
 def serve_fake() -> Iterator[FakeFeishuWs]:
     """Run the fake on a free loopback port for the duration of a fixture."""
     fake = FakeFeishuWs()
-    loop = asyncio.new_event_loop()
-    started, stopping = threading.Event(), asyncio.Event()
-
-    async def main() -> None:
-        async with serve(fake._serve, "127.0.0.1", 0, ping_interval=None) as server:
-            port = next(iter(server.sockets)).getsockname()[1]
-            fake.url, fake._loop = f"ws://127.0.0.1:{port}", loop
-            started.set()
-            await stopping.wait()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
-    thread.start()
-    started.wait(10)
-    try:
+    with websocket_server(fake._serve) as (fake.url, fake.loop):
         yield fake
-    finally:
-        loop.call_soon_threadsafe(stopping.set)
-        thread.join(10)
-        loop.close()

@@ -72,11 +72,12 @@ def build_senders(settings: Settings, connection: redis.Redis) -> dict[str, Send
 
 def build_preparers(settings: Settings, connection: redis.Redis) -> dict[str, Preparer]:
     """Preparers (voice download and transcription, directory look-ups) keyed by inbound channel."""
-    return {
+    preparers = {
         adapter.name: adapter.preparer(settings, connection)
         for adapter in ADAPTERS
         if adapter.preparer is not None and adapter.configured(settings)
     }
+    return {name: preparer for name, preparer in preparers.items() if preparer is not None}
 
 
 def register_webhooks(app: Flask, settings: Settings) -> None:

@@ -52,7 +52,7 @@ class PlatformAdapter:
     # (None when the platform is configured to receive over a long connection instead).
     webhook: Callable[[Settings], Blueprint | None] | None = None
     # The worker-side work on a message before the conversation sees it (voice, display name).
-    preparer: Callable[[Settings, redis.Redis], Preparer] | None = None
+    preparer: Callable[[Settings, redis.Redis], Preparer | None] | None = None
     group_channels: tuple[GroupChannel, ...] = ()
     # Whether `settings` have the platform receive over a long connection out (no public URL), and that
     # connection, which the worker holding its lease keeps open (bot/longconn.py).
