@@ -4,8 +4,12 @@ endpoint (HTTP, tests/fake_feishu.py) and its WebSocket server (tests/fake_feish
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -152,3 +156,28 @@ def test_in_ws_mode_there_is_no_webhook_to_post_events_to(rt: runtime.Runtime) -
     body, headers = fake_feishu.event_request(feishu_message("om_forged"), key="")
     assert client.post("/feishu/events", data=json.dumps(json.loads(body)), headers=headers).status_code == 404
     assert stored(rt) == 0
+
+
+def test_salesbot_worker_holds_the_connection_and_its_jobs_answer(
+    sqlite_url: str, redis_url: str, fake: FakeFeishu, ws: FakeFeishuWs, tmp_path: Path
+) -> None:
+    """The process a deployment runs, end to end (on one database: the storage path is the tests' above)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SALESBOT_")} | {
+        "SALESBOT_DATABASE_URL": sqlite_url,
+        "SALESBOT_REDIS_URL": redis_url,
+        "SALESBOT_FEISHU_APP_ID": fake_feishu.APP_ID,
+        "SALESBOT_FEISHU_APP_SECRET": fake_feishu.APP_SECRET,
+        "SALESBOT_FEISHU_MODE": "ws",
+        "SALESBOT_FEISHU_API_BASE": fake.url,
+    }
+    command = [sys.executable, "-c", "from bot.cli import main; main()", "worker"]
+    worker = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_until(lambda: ws.connected, "the worker's connection", timeout=60)
+        pushed = ws.push(feishu_message("om_ws_worker"))
+        wait_until(lambda: pushed in ws.acks, "the ack")
+        wait_until(lambda: fake.messages, "the reply the worker's job sent")
+    finally:
+        worker.terminate()
+        _, errors = worker.communicate(timeout=30)
+    assert len(fake.messages) == 1, errors.decode()[-2000:]

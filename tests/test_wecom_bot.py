@@ -163,3 +163,12 @@ def test_entering_the_chat_is_a_chat_opened_event(rt: runtime.Runtime, ws: FakeW
     ws.push(fixture("aibot_event_callback__enter_chat"))
     wait_until(lambda: stored(rt), "the stored event")
     assert stored(rt) == [("chat_opened:CAIQrcjMjQYY/NGagIOAgAMgh4KM0AI=", "chat_opened", "wecom:zhangwei")]
+
+
+def test_in_ws_mode_there_is_no_callback_endpoint_and_healthz_shows_the_connection_down(
+    rt: runtime.Runtime,
+) -> None:
+    client = create_app(rt.settings, rt).test_client()
+    assert client.get("/wecom/callback").status_code == 404
+    body = client.get("/healthz").get_json()
+    assert (body["status"], body["platforms"], body["connections"]["wecom"]["state"]) == ("degraded", ["wecom"], "down")
