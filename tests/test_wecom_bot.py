@@ -172,3 +172,17 @@ def test_in_ws_mode_there_is_no_callback_endpoint_and_healthz_shows_the_connecti
     assert client.get("/wecom/callback").status_code == 404
     body = client.get("/healthz").get_json()
     assert (body["status"], body["platforms"], body["connections"]["wecom"]["state"]) == ("degraded", ["wecom"], "down")
+
+
+def test_a_group_message_that_ats_the_bot_is_answered_in_the_group(
+    rt: runtime.Runtime, ws: FakeWecomWs, keeper: Keeper
+) -> None:
+    frame = text_frame("msg-group", text=f"@销售助手 {NOTE}")
+    frame["body"].update(chattype="group", chatid="wrkSFfCgAAxxxxHS5gchFU0w")
+    ws.push(frame)
+    wait_until(lambda: stored(rt), "the stored message")
+    rt.queue.drain()
+    [sent] = ws.sends
+    assert sent["chatid"] == "wrkSFfCgAAxxxxHS5gchFU0w"
+    with rt.transaction() as s:
+        assert s.scalars(select(Activity.text)).all() == [NOTE]

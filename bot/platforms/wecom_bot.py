@@ -39,8 +39,8 @@ SEND_MARGIN = 6
 MARKDOWN_LIMIT = 4096
 # @mentions of the bot in a group message ("@销售助手 今天拜访…").
 MENTION = re.compile(r"^@\S+\s*")
-# errcodes worth retrying: system busy, frequency limits.
-TRANSIENT = frozenset({-1, 45009, 45033, 846607})
+# errcodes worth retrying: system busy (and our own -1: a timeout, a lost socket), frequency limits.
+TRANSIENT = frozenset({-1, 45009, 45033})
 
 
 # ---------------------------------------------------------------- inbound
