@@ -8,9 +8,9 @@ card. The client writes that frame only after our handler returns, and the handl
 event row is committed: an event whose ack is lost with the connection is redelivered and stored once.
 
 The SDK's own reconnecting (a fixed interval the server sets) is replaced by the Keeper's (`bot.longconn`):
-`_reconnect` only reports the loss. `_connect`, `_disconnect`, `_ping_loop`, the module's `loop` and the
-event handler's `_do_without_validation` hook are lark-oapi internals: the version is pinned in pyproject
-and tests/test_feishu_ws.py runs the real client against a fake speaking its frames.
+`_reconnect` only reports the loss. `_connect`, `_get_conn_url`, `_disconnect`, `_ping_loop`, the module's
+`loop` and the event handler's `_do_without_validation` hook are lark-oapi internals: the version is pinned
+in pyproject and tests/test_feishu_ws.py runs the real client against a fake speaking its frames.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ from bot.runtime import Runtime
 from bot.webhook import Ignored, Malformed, take
 
 log = logging.getLogger(__name__)
+
+# How long `POST /callback/ws/endpoint` may take before the attempt counts as failed.
+ENDPOINT_TIMEOUT = 15.0
 
 
 def receive_event(rt: Runtime, app_id: str, payload: bytes) -> dict[str, Any] | None:
@@ -65,9 +68,18 @@ class _Events:
 
 
 class _Client(lark_ws.Client):
-    """lark.ws.Client whose reconnecting is the Keeper's: a lost connection only sets `lost`."""
+    """lark.ws.Client whose reconnecting is the Keeper's: a lost connection only sets `lost`. The endpoint
+    look-up (a `requests.post` without a timeout) is made beforehand in a thread, so a Feishu that does not
+    answer cannot stall the event loop that renews the lease."""
 
     lost: asyncio.Event | None = None
+    endpoint: str = ""
+
+    def _get_conn_url(self) -> str:
+        return self.endpoint
+
+    def fetch_endpoint(self) -> str:
+        return super()._get_conn_url()
 
     async def _reconnect(self) -> None:
         if self.lost is not None:
@@ -94,6 +106,8 @@ class FeishuLink:
 
     async def open(self) -> None:
         self.client.lost = asyncio.Event()
+        fetch = asyncio.to_thread(self.client.fetch_endpoint)
+        self.client.endpoint = await asyncio.wait_for(fetch, ENDPOINT_TIMEOUT)
         await self.client._connect()
         self._ping = asyncio.ensure_future(self.client._ping_loop())
 
