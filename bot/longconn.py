@@ -7,8 +7,8 @@ every platform:
   `salesbot worker` runs a keeper but only the one holding the lease (a Redis lock with a TTL, renewed while
   held) connects; the others stand by and take over when the lease lapses. Embedded, the lease is in the
   in-process fakeredis and the one process always holds it.
-- **Reconnects with backoff**: exponential with jitter, capped (`Backoff`), attempts counted from the last
-  success.
+- **Reconnects with backoff**: exponential with jitter, capped (`Backoff`); a connection lost young counts
+  as a failed attempt, so a flapping platform is not hammered.
 - **State in the queue's Redis** (`salesbot:link:PLATFORM`, expiring with the lease) for `/healthz` to read
   in any process: connected | connecting | down, since when, attempts, the last error, which worker.
 
@@ -25,6 +25,7 @@ import os
 import random
 import socket
 import threading
+import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 KEY = "salesbot:link:{platform}"
 LEASE_KEY = "salesbot:link:{platform}:lease"
 LEASE_SECONDS = 30.0
+# A connection that lived this long was a success: the next loss reconnects at once.
+STABLE_SECONDS = 60.0
 
 
 class LinkState(StrEnum):
@@ -108,8 +111,10 @@ class Keeper:
         lease_seconds: float = LEASE_SECONDS,
         backoff: Backoff | None = None,
         holder: str | None = None,
+        stable_seconds: float = STABLE_SECONDS,
     ) -> None:
         self.link = link
+        self.stable_seconds = stable_seconds
         self.connection = connection
         self.lease_seconds = lease_seconds
         self.backoff = backoff or Backoff()
@@ -135,10 +140,6 @@ class Keeper:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    @property
-    def holding(self) -> bool:
-        return self._state.get("holder") == self.holder and self._state.get("state") != LinkState.DOWN
-
     def _run(self) -> None:
         loop = self.link.loop
         asyncio.set_event_loop(loop)
@@ -158,34 +159,43 @@ class Keeper:
                 try:
                     await self._hold()
                 finally:
-                    await self.link.close()
+                    await self._close()
                     self._release()
             await self._pause(self.lease_seconds / 3)
 
     async def _hold(self) -> None:
-        """Connect, reconnecting with backoff, as long as the lease is ours."""
-        attempts, error = 0, ""
+        """Connect, reconnecting with backoff, as long as the lease is ours. Failed attempts and connections
+        lost before they were `stable_seconds` old count towards the backoff; a stable one resets it, so the
+        first reconnection after a long-lived connection is immediate and a flapping one slows down."""
+        failures, error = 0, ""
         while not self._stopping.is_set():
-            attempts += 1
-            self._report(LinkState.CONNECTING, attempts=attempts, last_error=error)
+            if failures and not await self._leased(asyncio.sleep(self.backoff.delay(failures))):
+                return
+            self._report(LinkState.CONNECTING, attempts=failures + 1, last_error=error)
             try:
                 if not await self._leased(self.link.open()):
                     return
             except Exception as exc:  # any failure to connect is retried; it shows in /healthz meanwhile
+                failures += 1
                 error = f"{type(exc).__name__}: {exc}"[:300]
-                log.warning("%s: connecting failed (attempt %s): %s", self.link.platform, attempts, error)
-                await self.link.close()  # whatever half of it was opened
-                if not await self._leased(asyncio.sleep(self.backoff.delay(attempts))):
-                    return
+                log.warning("%s: connecting failed (attempt %s): %s", self.link.platform, failures, error)
+                await self._close()  # whatever half of it was opened
                 continue
             log.info("%s: long connection open", self.link.platform)
-            attempts = 0
             self._report(LinkState.CONNECTED, attempts=0, last_error=error)
+            opened = time.monotonic()
             lost = asyncio.ensure_future(self.link.lost())
             if not await self._leased(lost):
                 return
             error = f"connection lost: {lost.result()}"[:300]
+            failures = 0 if time.monotonic() - opened >= self.stable_seconds else failures + 1
             log.warning("%s: %s; reconnecting", self.link.platform, error)
+
+    async def _close(self) -> None:
+        try:
+            await self.link.close()
+        except Exception:  # closing is best effort: the socket goes with the link either way
+            log.exception("%s: closing the long connection failed", self.link.platform)
 
     async def _leased(self, step: Awaitable[Any]) -> bool:
         """Run `step` while renewing the lease; False (the step cancelled) when the lease was lost or the

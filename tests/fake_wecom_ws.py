@@ -82,6 +82,7 @@ class FakeWecomWs(OneClient):
     updates: list[dict[str, Any]] = field(default_factory=list)
     subscriptions: int = 0
     send_errcodes: list[int] = field(default_factory=list)  # the next sends' errcodes, one each
+    flap: bool = False  # abort every connection right after its subscription succeeds
     url: str = ""
     cert_pem: bytes = b""
     _waiting: list[dict[str, Any]] = field(default_factory=list)
@@ -132,6 +133,10 @@ class FakeWecomWs(OneClient):
                 self.subscriptions += 1
                 self.live = ws
                 waiting, self._waiting = self._waiting, []
+            if self.flap:
+                self._waiting = waiting
+                ws.transport.abort()
+                return
             for pushed in waiting:
                 await ws.send(json.dumps(pushed, ensure_ascii=False))
         elif cmd == "ping":

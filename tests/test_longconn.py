@@ -76,6 +76,31 @@ def test_a_worker_that_loses_its_lease_lets_the_connection_go(rt: runtime.Runtim
         kept.stop()
 
 
+def test_a_connection_that_keeps_dropping_young_backs_off_like_a_failed_attempt(
+    rt: runtime.Runtime, ws: FakeWecomWs
+) -> None:
+    ws.flap = True
+    kept = Keeper(WecomBotLink(rt), rt.queue.connection, backoff=FAST, stable_seconds=60).start()
+    try:
+        state = wait_until(
+            lambda: (s := read_state(rt.queue.connection, "wecom")).get("attempts", 0) >= 3 and s, "backoff"
+        )
+    finally:
+        kept.stop()
+    assert state["state"] == "connecting" and state["last_error"].startswith("connection lost")
+    assert ws.subscriptions >= 2
+
+
+def test_after_a_stable_connection_the_first_reconnection_is_not_delayed(rt: runtime.Runtime, ws: FakeWecomWs) -> None:
+    kept = Keeper(WecomBotLink(rt), rt.queue.connection, backoff=Backoff(base=600, cap=600), stable_seconds=0).start()
+    try:
+        wait_until(lambda: ws.subscribed, "a subscription")
+        ws.drop()
+        wait_until(lambda: ws.subscriptions == 2, "the immediate reconnection")  # not after a 300-600 s backoff
+    finally:
+        kept.stop()
+
+
 @pytest.mark.parametrize("attempt", [1, 2, 5, 30, 1000])
 def test_backoff_grows_exponentially_with_jitter_up_to_its_cap(attempt: int) -> None:
     backoff = Backoff(base=1, cap=60)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot import runtime
 from bot.app import create_app
 from bot.cards import Card
-from bot.longconn import Backoff, Keeper
+from bot.longconn import Backoff, Keeper, start_keepers, stop_keepers
 from bot.platforms.base import SendError
 from bot.platforms.wecom_bot import BotSender
 from bot.platforms.wecom_bot_link import WecomBotLink
@@ -186,3 +186,13 @@ def test_a_group_message_that_ats_the_bot_is_answered_in_the_group(
     assert sent["chatid"] == "wrkSFfCgAAxxxxHS5gchFU0w"
     with rt.transaction() as s:
         assert s.scalars(select(Activity.text)).all() == [NOTE]
+
+
+def test_the_process_starts_a_keeper_for_each_platform_in_ws_mode(rt: runtime.Runtime, ws: FakeWecomWs) -> None:
+    keepers = start_keepers(rt)
+    try:
+        assert [keeper.link.platform for keeper in keepers] == ["wecom"]
+        wait_until(lambda: ws.subscribed, "the subscription")
+    finally:
+        stop_keepers(keepers)
+    wait_until(lambda: not ws.subscribed, "the connection closed on stop")
