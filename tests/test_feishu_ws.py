@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from sqlalchemy import func, select
 
 from bot import runtime
@@ -158,26 +160,42 @@ def test_in_ws_mode_there_is_no_webhook_to_post_events_to(rt: runtime.Runtime) -
     assert stored(rt) == 0
 
 
-def test_salesbot_worker_holds_the_connection_and_its_jobs_answer(
-    sqlite_url: str, redis_url: str, fake: FakeFeishu, ws: FakeFeishuWs, tmp_path: Path
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("command", ["worker", "serve"])
+def test_the_process_a_deployment_runs_holds_the_connection_and_answers(
+    command: str, sqlite_url: str, request: pytest.FixtureRequest, fake: FakeFeishu, ws: FakeFeishuWs, tmp_path: Path
 ) -> None:
-    """The process a deployment runs, end to end (on one database: the storage path is the tests' above)."""
+    """`salesbot worker` (on Redis) and `salesbot serve` (embedded queue), end to end; on one database, since
+    the storage path is the tests' above."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SALESBOT_")} | {
         "SALESBOT_DATABASE_URL": sqlite_url,
-        "SALESBOT_REDIS_URL": redis_url,
         "SALESBOT_FEISHU_APP_ID": fake_feishu.APP_ID,
         "SALESBOT_FEISHU_APP_SECRET": fake_feishu.APP_SECRET,
         "SALESBOT_FEISHU_MODE": "ws",
         "SALESBOT_FEISHU_API_BASE": fake.url,
     }
-    command = [sys.executable, "-c", "from bot.cli import main; main()", "worker"]
-    worker = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    port = free_port()
+    if command == "worker":
+        env["SALESBOT_REDIS_URL"] = request.getfixturevalue("redis_url")
+        args = ["worker"]
+    else:
+        args = ["serve", "--port", str(port)]
+    main = [sys.executable, "-c", "from bot.cli import main; main()"]
+    process = subprocess.Popen(main + args, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        wait_until(lambda: ws.connected, "the worker's connection", timeout=60)
-        pushed = ws.push(feishu_message("om_ws_worker"))
+        wait_until(lambda: ws.connected, "the process's connection", timeout=60)
+        pushed = ws.push(feishu_message("om_ws_process"))
         wait_until(lambda: pushed in ws.acks, "the ack")
-        wait_until(lambda: fake.messages, "the reply the worker's job sent")
+        wait_until(lambda: fake.messages, "the reply its job sent")
+        if command == "serve":
+            health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()
+            assert health["connections"]["feishu"]["state"] == "connected"
     finally:
-        worker.terminate()
-        _, errors = worker.communicate(timeout=30)
+        process.terminate()
+        _, errors = process.communicate(timeout=30)
     assert len(fake.messages) == 1, errors.decode()[-2000:]
