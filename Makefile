@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/callback.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/e2e.py
+	$(BIN)/python bench/longconn.py
 	$(BIN)/python bench/generate.py --scale $(if $(filter full,$(SCALE)),1,$(or $(SCALE),0.1))
 	$(BIN)/python bench/scale.py --drop
 

@@ -11,7 +11,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from bot.console import register_console
-from bot.platforms import register_webhooks
+from bot.longconn import LinkState, read_state
+from bot.platforms import connecting_platforms, register_webhooks
 from bot.runtime import Runtime, build_runtime
 from bot.webhook import register_error_handlers
 from config.settings import Settings
@@ -45,11 +46,15 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Flask:
             database_ok = False
         waiting = rt.queue.waiting()  # grows when no worker runs
         queue_ok = waiting is not None
+        # Long connections, as the worker holding each writes its state (bot/longconn.py).
+        links = {name: read_state(rt.queue.connection, name) for name in connecting_platforms(settings)}
+        links_ok = all(link["state"] == LinkState.CONNECTED for link in links.values())
         body = {
-            "status": "ok" if database_ok and queue_ok else "degraded",
+            "status": "ok" if database_ok and queue_ok and links_ok else "degraded",
             "database": {"ok": database_ok, "kind": "sqlite" if is_sqlite(settings.database_url) else "postgresql"},
             "queue": {"ok": queue_ok, "kind": "embedded" if rt.queue.embedded else "redis", "waiting": waiting},
             "platforms": settings.platforms,
+            "connections": links,
             "timezone": settings.timezone,
             "calendar": default_calendar().status(datetime.now(settings.tz).date()),
         }

@@ -142,6 +142,7 @@ def serve(host: str, port: int, threads: int) -> None:
     import waitress
 
     from bot.app import create_app
+    from bot.longconn import start_keepers, stop_keepers
     from bot.periodic import tick
     from bot.platforms.chat import TerminalSender
 
@@ -150,8 +151,10 @@ def serve(host: str, port: int, threads: int) -> None:
         # Messages for platforms that are not configured are printed here (try it with `salesbot chat`).
         rt.senders.setdefault("chat", TerminalSender(sys.stdout))
         app = create_app(settings, rt)
+        keepers = []
         if rt.queue.embedded:
             rt.queue.start(tick=lambda now: tick(rt, now))
+            keepers = start_keepers(rt)  # long connections: with Redis, `salesbot worker` keeps them
         log.info(
             "salesbot serving on http://%s:%s (database %s, %s queue, platforms: %s)",
             host,
@@ -160,13 +163,17 @@ def serve(host: str, port: int, threads: int) -> None:
             "embedded" if rt.queue.embedded else "redis",
             ", ".join(settings.platforms) or "none (try `salesbot chat`)",
         )
-        waitress.serve(app, host=host, port=port, threads=threads, ident="salesbot")
+        try:
+            waitress.serve(app, host=host, port=port, threads=threads, ident="salesbot")
+        finally:
+            stop_keepers(keepers)
 
 
 @main.command()
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
 def worker(burst: bool) -> None:
     """Run an RQ worker with the scheduler and the inbox feeder (production; start as many as needed)."""
+    from bot.longconn import start_keepers, stop_keepers
     from bot.periodic import tick
 
     settings = _settings()
@@ -181,10 +188,12 @@ def worker(burst: bool) -> None:
 
         threading.Thread(target=ticker, name="salesbot-ticker", daemon=True).start()
         feeder = threading.Thread(target=rt.queue.feed, args=(stop,), name="salesbot-feeder", daemon=True)
+        keepers = []
         if burst:
             rt.queue.drain_inbox()
         else:
             feeder.start()
+            keepers = start_keepers(rt)  # one worker of the deployment holds each long connection
         try:
             # Jobs run in this process (no fork per job): they are short, and the database pool and the
             # platform clients stay warm. Start more `salesbot worker` processes to scale out.
@@ -193,6 +202,7 @@ def worker(burst: bool) -> None:
             )
         finally:
             stop.set()
+            stop_keepers(keepers)
             if feeder.is_alive():
                 feeder.join(timeout=5)  # it finishes the id in hand: nothing popped is dropped on a stop
 

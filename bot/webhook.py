@@ -29,6 +29,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from bot.cards import Card
 from bot.inbound import accept, answer_click
 from bot.platforms.base import CardAction, InboundMessage
+from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -124,16 +125,25 @@ def receive(endpoint: Endpoint[Any]) -> Response:
     if isinstance(outcome, Ignored):
         log.info("%s: ignored %s", endpoint.platform, outcome.what)
         return endpoint.acknowledge(True)
-    rt = current_app.extensions["salesbot"]
-    store = {"platform": endpoint.platform, "dedup_key": outcome.dedup_key, "raw": outcome.raw}
-    if endpoint.answer_click is not None and isinstance(outcome.item, CardAction):
+    clicked = endpoint.answer_click is not None and isinstance(outcome.item, CardAction)
+    card = take(current_app.extensions["salesbot"], endpoint.platform, outcome, answer_clicks=clicked)
+    if endpoint.answer_click is not None and clicked:
+        return endpoint.answer_click(card)
+    return endpoint.acknowledge(False)
+
+
+def take(rt: Runtime, platform: str, outcome: Delivery, *, answer_clicks: bool) -> Card | None:
+    """Store a delivery and queue it, or with `answer_clicks` handle a card click now and return the card
+    that answers it (None for a click already handled). A webhook and a long connection both end here."""
+    store = {"platform": platform, "dedup_key": outcome.dedup_key, "raw": outcome.raw}
+    if answer_clicks and isinstance(outcome.item, CardAction):
         card = answer_click(rt, outcome.item, **store)
         if card is None:
-            log.info("%s: click %s already handled", endpoint.platform, outcome.dedup_key)
-        return endpoint.answer_click(card)
+            log.info("%s: click %s already handled", platform, outcome.dedup_key)
+        return card
     if accept(rt, outcome.item, **store) is None:
-        log.info("%s: repeat delivery %s", endpoint.platform, outcome.dedup_key)
-    return endpoint.acknowledge(False)
+        log.info("%s: repeat delivery %s", platform, outcome.dedup_key)
+    return None
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -20,6 +20,10 @@ DEFAULT_DATABASE_URL = "sqlite:///salesbot.db"
 DEFAULT_WECOM_API_BASE = "https://qyapi.weixin.qq.com/cgi-bin/"
 DEFAULT_FEISHU_API_BASE = "https://open.feishu.cn"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+DEFAULT_WECOM_WS_URL = "wss://openws.work.weixin.qq.com"
+# How events arrive: `webhook` (Feishu/WeCom call our public URL) or `ws` (we hold a long connection out).
+FEISHU_MODES = ("webhook", "ws")
+WECOM_MODES = ("app", "ws")
 
 
 class ConfigError(Exception):
@@ -45,6 +49,21 @@ class FeishuSettings:
     verification_token: str
     encrypt_key: str
     api_base: str = DEFAULT_FEISHU_API_BASE
+    # `ws`: events and card callbacks arrive over lark-oapi's long connection, held by a worker.
+    mode: str = "webhook"
+
+    @property
+    def long_connection(self) -> bool:
+        return self.mode == "ws"
+
+
+@dataclass(frozen=True)
+class WecomBotSettings:
+    """The WeCom 智能机器人 (AI bot) in long-connection mode: its Bot ID and Secret, no public URL."""
+
+    bot_id: str
+    secret: str
+    ws_url: str = DEFAULT_WECOM_WS_URL
 
 
 @dataclass(frozen=True)
@@ -71,6 +90,8 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     wecom: WecomSettings | None = None
     feishu: FeishuSettings | None = None
+    # SALESBOT_WECOM_MODE=ws: the AI bot's long connection is the `wecom` channel instead of the app.
+    wecom_bot: WecomBotSettings | None = None
     asr: AsrSettings | None = None
     llm: LlmSettings | None = None
     # Where the deployment keeps files of its own, such as the reader model trained on its corrections.
@@ -89,7 +110,8 @@ class Settings:
     @property
     def platforms(self) -> list[str]:
         """Names of the chat platforms whose credentials are set."""
-        return [name for name in ("wecom", "feishu") if getattr(self, name) is not None]
+        enabled = {"wecom": self.wecom is not None or self.wecom_bot is not None, "feishu": self.feishu is not None}
+        return [name for name, on in enabled.items() if on]
 
 
 def _env(values: Mapping[str, str], name: str) -> str | None:
@@ -138,6 +160,26 @@ def _seconds(values: Mapping[str, str], name: str, default: int) -> int:
     if not value.isdigit() or int(value) == 0:
         raise ConfigError(f"{PREFIX}{name} must be a whole number of seconds, got {value!r}")
     return int(value)
+
+
+def _choice(values: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = (_env(values, name) or default).lower()
+    if value not in choices:
+        raise ConfigError(f"{PREFIX}{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _wecom_bot(values: Mapping[str, str]) -> WecomBotSettings | None:
+    group = _group(values, ["WECOM_BOT_ID", "WECOM_BOT_SECRET"])
+    if group is None:
+        if _env(values, "WECOM_MODE") == "ws":
+            raise ConfigError(f"{PREFIX}WECOM_MODE=ws needs {PREFIX}WECOM_BOT_ID and {PREFIX}WECOM_BOT_SECRET")
+        return None
+    return WecomBotSettings(
+        bot_id=group["WECOM_BOT_ID"],
+        secret=group["WECOM_BOT_SECRET"],
+        ws_url=_url(values, "WECOM_WS_URL", DEFAULT_WECOM_WS_URL, ("ws", "wss")),
+    )
 
 
 def _database_url(values: Mapping[str, str]) -> str:
@@ -189,15 +231,25 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
             max_clock_skew=_seconds(values, "WECOM_MAX_CLOCK_SKEW", 300),
         )
 
+    wecom_bot = _wecom_bot(values)
+    if wecom_bot is not None and _choice(values, "WECOM_MODE", WECOM_MODES, "app" if wecom else "ws") == "ws":
+        wecom = None  # the AI bot answers on the `wecom` channel; the app's variables are not used
+    else:
+        wecom_bot = None
+
     feishu = None
-    group = _group(values, ["FEISHU_APP_ID", "FEISHU_APP_SECRET", "FEISHU_VERIFICATION_TOKEN"])
+    mode = _choice(values, "FEISHU_MODE", FEISHU_MODES, "webhook")
+    # Over the long connection nothing is signed with the verification token: the app id and secret suffice.
+    names = ["FEISHU_APP_ID", "FEISHU_APP_SECRET"] + (["FEISHU_VERIFICATION_TOKEN"] if mode == "webhook" else [])
+    group = _group(values, names)
     if group:
         feishu = FeishuSettings(
             app_id=group["FEISHU_APP_ID"],
             app_secret=group["FEISHU_APP_SECRET"],
-            verification_token=group["FEISHU_VERIFICATION_TOKEN"],
+            verification_token=_env(values, "FEISHU_VERIFICATION_TOKEN") or "",
             encrypt_key=_env(values, "FEISHU_ENCRYPT_KEY") or "",
             api_base=_url(values, "FEISHU_API_BASE", DEFAULT_FEISHU_API_BASE, ("http", "https")),
+            mode=mode,
         )
 
     asr = None
@@ -223,6 +275,7 @@ def load(environ: Mapping[str, str] | None = None, env_file: str | Path | None =
         timezone=timezone,
         wecom=wecom,
         feishu=feishu,
+        wecom_bot=wecom_bot,
         asr=asr,
         llm=llm,
         data_dir=Path(_env(values, "DATA_DIR") or "."),

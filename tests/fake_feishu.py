@@ -107,6 +107,8 @@ class FakeFeishu:
     login_codes: dict[str, str] = field(default_factory=dict)
     user_tokens: dict[str, str] = field(default_factory=dict)  # user_access_token -> open_id
     url: str = ""
+    # The long-connection server `POST /callback/ws/endpoint` sends lark.ws.Client to (tests/fake_feishu_ws.py).
+    ws: Any = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def fail(self, path: str, *, status: int = 500, code: int = 0, times: int = 1, after: int = 0) -> None:
@@ -192,6 +194,11 @@ class _Server(ThreadingHTTPServer):
             return self._app_token(r)
         if r.path.startswith("/open-apis/authen/v1/"):
             return self._login(r)
+        if r.path == "/callback/ws/endpoint":
+            body = r.json
+            if (body.get("AppID"), body.get("AppSecret")) != (APP_ID, APP_SECRET) or fake.ws is None:
+                return 200, {"code": 1000040345, "msg": "app secret invalid"}, json_type
+            return 200, {"code": 0, "msg": "ok", "data": fake.ws.endpoint()}, json_type
         if r.path.startswith("/open-apis/bot/v2/hook/"):
             return self._hook(r)
         if r.headers.get("Authorization", "").removeprefix("Bearer ") not in fake.tokens:

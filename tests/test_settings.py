@@ -75,3 +75,48 @@ def test_the_wecom_clock_skew_window_is_configurable_and_validated() -> None:
     assert load({**WECOM, "SALESBOT_WECOM_MAX_CLOCK_SKEW": "120"}, env_file=None).wecom.max_clock_skew == 120  # type: ignore[union-attr]
     with pytest.raises(ConfigError, match="SALESBOT_WECOM_MAX_CLOCK_SKEW"):
         load({**WECOM, "SALESBOT_WECOM_MAX_CLOCK_SKEW": "5m"}, env_file=None)
+
+
+# ---------------------------------------------------------------- long-connection modes
+
+FEISHU_APP = {"SALESBOT_FEISHU_APP_ID": "cli_a5f1c2d3e4b5c6d7", "SALESBOT_FEISHU_APP_SECRET": "s3cret"}
+WECOM_BOT = {"SALESBOT_WECOM_BOT_ID": "aib-Qm3x9", "SALESBOT_WECOM_BOT_SECRET": "s3cret"}
+
+
+def test_feishu_ws_mode_needs_only_the_app_id_and_secret() -> None:
+    settings = load({**FEISHU_APP, "SALESBOT_FEISHU_MODE": "ws"}, env_file=None)
+    assert settings.feishu is not None
+    assert (settings.feishu.mode, settings.feishu.long_connection, settings.platforms) == ("ws", True, ["feishu"])
+
+
+def test_feishu_webhook_mode_is_the_default_and_still_needs_the_verification_token() -> None:
+    with pytest.raises(ConfigError, match="SALESBOT_FEISHU_VERIFICATION_TOKEN is missing"):
+        load(FEISHU_APP, env_file=None)
+
+
+def test_an_unknown_feishu_mode_is_rejected_by_name() -> None:
+    with pytest.raises(ConfigError, match="SALESBOT_FEISHU_MODE must be one of webhook, ws, got 'socket'"):
+        load({**FEISHU_APP, "SALESBOT_FEISHU_MODE": "socket"}, env_file=None)
+
+
+def test_the_wecom_ai_bot_alone_is_the_wecom_platform_over_the_default_endpoint() -> None:
+    settings = load(WECOM_BOT, env_file=None)
+    assert (settings.wecom, settings.platforms) == (None, ["wecom"])
+    assert settings.wecom_bot is not None
+    assert (settings.wecom_bot.bot_id, settings.wecom_bot.ws_url) == ("aib-Qm3x9", "wss://openws.work.weixin.qq.com")
+
+
+def test_with_both_wecom_credential_sets_the_mode_chooses_and_app_is_the_default() -> None:
+    assert load({**WECOM, **WECOM_BOT}, env_file=None).wecom_bot is None
+    settings = load({**WECOM, **WECOM_BOT, "SALESBOT_WECOM_MODE": "ws"}, env_file=None)
+    assert (settings.wecom, settings.wecom_bot is not None) == (None, True)
+
+
+def test_wecom_ws_mode_without_the_bot_credentials_names_them() -> None:
+    with pytest.raises(ConfigError, match="SALESBOT_WECOM_MODE=ws needs SALESBOT_WECOM_BOT_ID"):
+        load({**WECOM, "SALESBOT_WECOM_MODE": "ws"}, env_file=None)
+
+
+def test_half_configured_wecom_bot_names_the_missing_variable() -> None:
+    with pytest.raises(ConfigError, match="SALESBOT_WECOM_BOT_SECRET is missing"):
+        load({"SALESBOT_WECOM_BOT_ID": "aib-Qm3x9"}, env_file=None)

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     import redis
     from flask import Flask
 
+    from bot.longconn import Link
+    from bot.runtime import Runtime
+
 _QUERY_SECRET = re.compile(r"\b((?:corpsecret|access_token|secret|key)=)[^&\s\"']+")
 
 
@@ -69,15 +72,32 @@ def build_senders(settings: Settings, connection: redis.Redis) -> dict[str, Send
 
 def build_preparers(settings: Settings, connection: redis.Redis) -> dict[str, Preparer]:
     """Preparers (voice download and transcription, directory look-ups) keyed by inbound channel."""
-    return {
+    preparers = {
         adapter.name: adapter.preparer(settings, connection)
         for adapter in ADAPTERS
         if adapter.preparer is not None and adapter.configured(settings)
     }
+    return {name: preparer for name, preparer in preparers.items() if preparer is not None}
 
 
 def register_webhooks(app: Flask, settings: Settings) -> None:
     """Mount the inbound endpoint of every configured platform (GET|POST /wecom/callback, …)."""
     for adapter in ADAPTERS:
         if adapter.webhook is not None and adapter.configured(settings):
-            app.register_blueprint(adapter.webhook(settings))
+            blueprint = adapter.webhook(settings)
+            if blueprint is not None:
+                app.register_blueprint(blueprint)
+
+
+def connecting_platforms(settings: Settings) -> list[str]:
+    """Platforms that receive over a long connection out rather than a webhook."""
+    return [adapter.name for adapter in ADAPTERS if adapter.configured(settings) and adapter.connects(settings)]
+
+
+def build_links(rt: Runtime) -> list[Link]:
+    """The long connection of every platform configured to receive over one."""
+    return [
+        adapter.long_connection(rt)
+        for adapter in ADAPTERS
+        if adapter.long_connection is not None and adapter.name in connecting_platforms(rt.settings)
+    ]

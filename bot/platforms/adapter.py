@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     import redis
     from flask import Blueprint
 
+    from bot.longconn import Link
+    from bot.runtime import Runtime
+
 
 @dataclass(frozen=True)
 class GroupChannel:
@@ -49,13 +52,18 @@ class PlatformAdapter:
     name: str
     configured: Callable[[Settings], bool]
     senders: Callable[[Settings, redis.Redis], dict[str, Sender]]
-    # The Flask blueprint of the inbound endpoint: verification and translation, ending in bot.webhook.receive.
-    webhook: Callable[[Settings], Blueprint] | None = None
+    # The Flask blueprint of the inbound endpoint: verification and translation, ending in bot.webhook.receive
+    # (None when the platform is configured to receive over a long connection instead).
+    webhook: Callable[[Settings], Blueprint | None] | None = None
     # The worker-side work on a message before the conversation sees it (voice, display name).
-    preparer: Callable[[Settings, redis.Redis], Preparer] | None = None
+    preparer: Callable[[Settings, redis.Redis], Preparer | None] | None = None
     group_channels: tuple[GroupChannel, ...] = ()
     # Reads the whole company directory (departments, leaders, members) for `salesbot org sync`.
     directory: Callable[[Settings, redis.Redis], DirectoryReader] | None = None
+    # Whether `settings` have the platform receive over a long connection out (no public URL), and that
+    # connection, which the worker holding its lease keeps open (bot/longconn.py).
+    connects: Callable[[Settings], bool] = lambda settings: False
+    long_connection: Callable[[Runtime], Link] | None = None
 
     @property
     def identity_prefix(self) -> str:

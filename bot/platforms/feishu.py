@@ -15,6 +15,7 @@ from config.settings import Settings
 
 if TYPE_CHECKING:
     import redis
+    from flask import Blueprint
 
 
 def feishu_senders(settings: Settings, connection: redis.Redis) -> dict[str, Sender]:
@@ -30,15 +31,28 @@ def feishu_senders(settings: Settings, connection: redis.Redis) -> dict[str, Sen
     return senders
 
 
+def feishu_webhook(settings: Settings) -> Blueprint | None:
+    """`POST /feishu/events`, unless events arrive over the long connection (then nothing listens: an endpoint
+    without the verification token to check would take anyone's events)."""
+    assert settings.feishu is not None
+    if settings.feishu.long_connection:
+        return None
+    from bot.platforms.feishu_events import feishu_blueprint
+
+    return feishu_blueprint(settings)
+
+
 ADAPTER = PlatformAdapter(
     name="feishu",
     configured=lambda settings: settings.feishu is not None,
     senders=feishu_senders,
-    webhook=imported_when_called("bot.platforms.feishu_events", "feishu_blueprint"),
+    webhook=feishu_webhook,
     preparer=imported_when_called("bot.platforms.feishu_client", "feishu_preparer"),
     group_channels=(
         GroupChannel("feishu_chat", "Feishu chat_id the app bot is in"),
         GroupChannel("feishu_webhook", "Feishu custom bot webhook URL (its signing secret with --secret)"),
     ),
     directory=imported_when_called("bot.platforms.feishu_directory", "feishu_directory"),
+    connects=lambda settings: settings.feishu is not None and settings.feishu.long_connection,
+    long_connection=imported_when_called("bot.platforms.feishu_ws", "FeishuLink"),
 )

@@ -208,14 +208,19 @@ def _event_id(header: dict[str, Any]) -> str:
     return _str(header.get("event_id"), "header.event_id")
 
 
-def answer_click(card: Card | None) -> Response:
-    """The answer to a card callback: a toast, and the card that replaces the clicked one unless it must stay."""
+def click_answer(card: Card | None) -> dict[str, Any]:
+    """The answer to a card callback (over HTTP or the long connection): a toast, and the card that replaces
+    the clicked one unless it must stay."""
     if card is None:
-        return jsonify({"toast": {"type": "info", "content": texts.CLICK_REPEATED}})
+        return {"toast": {"type": "info", "content": texts.CLICK_REPEATED}}
     answer: dict[str, Any] = {"toast": _toast(card)}
     if replaces_card(card):
         answer["card"] = {"type": "raw", "data": render_card(card)}
-    return jsonify(answer)
+    return answer
+
+
+def answer_click(card: Card | None) -> Response:
+    return jsonify(click_answer(card))
 
 
 def _toast(card: Card) -> dict[str, str]:
@@ -322,9 +327,14 @@ def _event_type(payload: dict[str, Any]) -> str:
 
 def translate(payload: dict[str, Any]) -> Delivery | Ignored | Response:
     """The delivery for one verified payload; the challenge for a URL verification; Ignored for the rest."""
-    event_type = _event_type(payload)
-    if event_type == URL_VERIFICATION:
+    if _event_type(payload) == URL_VERIFICATION:
         return jsonify({"challenge": payload.get("challenge")})
+    return translate_event(payload)
+
+
+def translate_event(payload: dict[str, Any]) -> Delivery | Ignored:
+    """The delivery for one genuine v2.0 event or card callback (from the webhook or the long connection)."""
+    event_type = _event_type(payload)
     handler = EVENT_HANDLERS.get(event_type)
     if handler is None:
         return Ignored(f"event {event_type} ({'ignored' if event_type in IGNORED_EVENTS else 'unknown'})")
