@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from storage.leads import can_act
-from storage.models import Team
 from storage.refusals import Refusal, Why
 from storage.scopes import ScopeKind, lead_in_scope, scope_of, team_in_scope, user_in_scope, visible_people
 from tests.cockpit_world import World, at, build_world
@@ -98,7 +97,6 @@ def test_each_role_gets_its_kind_of_scope(world: World) -> None:
     assert kinds == [ScopeKind.OWN, ScopeKind.TEAMS, ScopeKind.ALL]
 
 
-@pytest.mark.skipif(not hasattr(Team, "parent_id"), reason="team nesting (teams.parent_id) lands with issue14-org")
 def test_the_manager_of_a_parent_team_sees_the_sub_teams_leads(world: World) -> None:
     parent = world.team("华东一组")
     child = world.team("华南二组")
