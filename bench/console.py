@@ -67,6 +67,10 @@ def pages(tz: Any, rules: Any, calendar: Any, team_id: int) -> list[tuple[str, C
         h = behaviour(s, scope, now, tz, rules)
         return f"{len(h.rows)} rows, {sum(r.total for r in h.rows):,} activities, {len(h.quiet)} quiet"
 
+    def heatmap_of_a_team(s: Any, scope: Any, now: datetime) -> str:
+        h = behaviour(s, scope, now, tz, rules, team_id=team_id)
+        return f"{len(h.rows)} rows, {sum(r.total for r in h.rows):,} activities"
+
     def topics_page(s: Any, scope: Any, now: datetime) -> str:
         t = topics(s, scope, now, tz, rules)
         c = corpus(s, scope, now, tz, rules)
@@ -93,6 +97,7 @@ def pages(tz: Any, rules: Any, calendar: Any, team_id: int) -> list[tuple[str, C
         ("lights", lights_page),
         ("lights, one rep's red 初访", lights_red_of_a_rep),
         ("behaviour heat map", heatmap),
+        ("behaviour heat map, one team", heatmap_of_a_team),
         ("topics + keywords", topics_page),
         ("notes of a term", notes_of_a_term),
         ("leaderboard history (8 weeks)", history),
