@@ -292,7 +292,7 @@ def _renumbered(a: str, b: str) -> bool:
 def _by_company(mention: Mention, scored: list[_Scored]) -> Resolution:
     named = [s for s in scored if s.name == "exact" or (s.name == "partial" and s.contact != Same.NO)]
     exact = [s for s in named if s.name == "exact"]
-    if len(exact) == 1 and not any(s.support >= exact[0].support for s in named if s.name == "partial"):
+    if len(exact) == 1 and not any(s.support > exact[0].support or _inside(exact[0], s) for s in named):
         return _match(exact[0], "the same name")
     if len(named) == 1:
         return _match(named[0], "a short form of the name")
@@ -307,6 +307,15 @@ def _by_company(mention: Mention, scored: list[_Scored]) -> Resolution:
     if near:
         return _ask(near, "a near name and nothing else agrees")
     return Resolution(Outcome.NEW, evidence=f"no lead is {mention.company or 'named'}")
+
+
+def _inside(exact: _Scored, other: _Scored) -> bool:
+    """`other`, named in part, has as much support as `exact` and a longer 字号 that starts or ends with the exact
+    one's (中瑞 for 天津中瑞精密 and 北京中瑞恒达): a colleague could not tell which is meant."""
+    if other is exact or other.name != "partial" or other.support < exact.support:
+        return False
+    mine, theirs = (company_name(s.candidate.company or "").core for s in (exact, other))
+    return len(theirs) > len(mine) >= 2 and (theirs.startswith(mine) or theirs.endswith(mine))
 
 
 def _by_contact(scored: list[_Scored]) -> Resolution:
