@@ -334,15 +334,15 @@ def logged_activity(client: FlaskClient, rt: runtime.Runtime) -> int:
         return s.scalars(select(Activity.id)).one()
 
 
-def test_a_card_click_is_answered_at_once_with_a_toast_and_the_updated_card(
+def test_a_card_click_is_answered_in_the_request_with_a_toast_and_the_updated_card(
     client: FlaskClient, rt: runtime.Runtime
 ) -> None:
+    """Answered in the callback's own response, before any queue runs (Feishu allows 3 s; how fast is
+    bench/callback.py's business, not a timed test's)."""
     activity_id = logged_activity(client, rt)
-    started = time.perf_counter()
     response = post(client, undo_click(activity_id))
-    elapsed = time.perf_counter() - started
     body = response.get_json()
-    assert response.status_code == 200 and elapsed < 1
+    assert response.status_code == 200
     assert body["toast"] == {
         "type": "info",
         "content": "已撤销对「杭州华力机械」的上一条记录，这条记录新建的线索也已删除。",
