@@ -97,10 +97,8 @@ def test_the_signature_helper_matches_the_documented_algorithm() -> None:
 
 
 def test_plain_url_verification_is_answered_with_the_challenge(client: FlaskClient) -> None:
-    started = time.perf_counter()
     response = client.post("/feishu/events", json=fixture("url_verification__plain"))
     assert (response.status_code, response.get_json()) == (200, {"challenge": "ajls384kdjx98XX"})
-    assert time.perf_counter() - started < 1
 
 
 def test_encrypted_url_verification_is_answered_without_signature_headers(client: FlaskClient) -> None:
