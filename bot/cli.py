@@ -76,12 +76,13 @@ def _user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """Turn business refusals and bad input from storage into click errors (exit code 1)."""
     import functools
 
-    from storage.identity import InvalidIdentity
-    from storage.leads import Refusal
-    from storage.people import InvalidInput
-
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # Imported at call time: `salesbot parse` never touches storage and should not pay for SQLAlchemy.
+        from storage.identity import InvalidIdentity
+        from storage.leads import Refusal
+        from storage.people import InvalidInput
+
         try:
             return func(*args, **kwargs)
         except (InvalidInput, InvalidIdentity, Refusal) as exc:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import math
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,10 +57,12 @@ class ReaderModel:
     path: Path | None = None
 
     def predict(self, features: list[str]) -> Prediction:
-        index = [self.features[f] for f in features if f in self.features]
+        known = self.features
+        index = [i for i in map(known.get, features) if i is not None]
         scores = self.bias + self.weights[index].sum(axis=0) if index else self.bias.copy()
         t, a = len(self.tags), len(self.activities)
-        tag_probability = {tag: 1 / (1 + math.exp(-float(s))) for tag, s in zip(self.tags, scores[:t], strict=True)}
+        probabilities = (1 / (1 + np.exp(-scores[:t].astype(np.float64)))).tolist()
+        tag_probability = dict(zip(self.tags, probabilities, strict=True))
         activity = self.activities[int(np.argmax(scores[t : t + a]))]
         stage = self.stages[int(np.argmax(scores[t + a :]))]
         return Prediction(tag_probability, activity, None if stage == NO_SIGNAL else stage)

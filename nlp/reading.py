@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from nlp import lexicon as lx
 from nlp.company import choose_company, find_company, find_company_fallback, find_header_company, find_place_company
@@ -23,8 +24,16 @@ class Reading:
     company: Span | None
     contact: Span | None
     phone: Span | None
-    evidence: dict[str, TagEvidence]
-    activity: str
+
+    # Read on first use: a piece of a note read only for its company (nlp/parts.py) never needs them.
+    @cached_property
+    def evidence(self) -> dict[str, TagEvidence]:
+        company = self.company
+        return tag_evidence(self.scan, self.lexicon, (company.start, company.end) if company else None)
+
+    @cached_property
+    def activity(self) -> str:
+        return find_activity(self.scan, self.lexicon, self.company)
 
     @property
     def whole(self) -> tuple[int, int]:
@@ -72,6 +81,4 @@ def read(text: str, lexicon: lx.Lexicon) -> Reading:
         company=company,
         contact=contact,
         phone=phone,
-        evidence=tag_evidence(scan, lexicon, (company.start, company.end) if company else None),
-        activity=find_activity(scan, lexicon, company),
     )

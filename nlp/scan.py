@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
 from itertools import accumulate
+from typing import NamedTuple
 
 from nlp import lexicon as lx
 
@@ -22,8 +22,9 @@ _MASKED_BY = {
 }
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
+    """One lexicon word found in the note (a named tuple: a note makes hundreds of them)."""
+
     start: int
     end: int
     word: str

@@ -109,6 +109,34 @@ def test_parse_prints_one_contract_object_per_line(run) -> None:
     assert (second["follow_up_at"], second["follow_up_has_time"]) == ("2026-12-02T10:00:00+08:00", False)
 
 
+def test_parse_runs_without_loading_the_database_layer(tmp_path) -> None:
+    """`salesbot parse` reads notes and nothing else: SQLAlchemy, Alembic and Flask stay out of its memory."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        "try:\n"
+        "    main(['parse', '--now', sys.argv[1]])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'alembic', 'flask'))\n"
+        "print(loaded, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, NOW],
+        input=NOTE + "\n",
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "SALESBOT_DATA_DIR": str(tmp_path)},
+    )
+    assert json.loads(done.stdout)["tags"], done.stdout
+    assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
 def test_users_and_teams_are_added_and_listed(run) -> None:
     assert run("users", "add", "wecom:boss", "--name", "王经理", "--role", "manager").exit_code == 0
     assert run("teams", "add", "华东一组", "--manager", "wecom:boss").exit_code == 0

@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from bot.platforms.base import Preparer, Sender
 from config.settings import Settings
-from storage.org import Directory
 
 # Reads a directory to its last page; raises SendError when the platform fails on any of them.
-DirectoryReader = Callable[[], Directory]
+DirectoryReader = Callable[[], "Directory"]
 
 if TYPE_CHECKING:
     import redis
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
 
     from bot.longconn import Link
     from bot.runtime import Runtime
+    from storage.org import Directory
 
 
 @dataclass(frozen=True)
