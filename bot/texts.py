@@ -542,6 +542,10 @@ def won_part(won: int, amount: str) -> str:
     return f"，成交{won}单 {amount}"
 
 
+def lost_last_week(total: int, reasons: str) -> str:
+    return f"📉 上周丢单 {total} 单：{reasons}"
+
+
 def leaderboard_note(total: int) -> str:
     return f"全组上周共记录跟进 {total} 条。积分 = 跟进 + 新线索×2 + 推进×3 + 成交×10。"
 
