@@ -100,6 +100,13 @@ def test_a_tag_button_of_an_undone_note_is_refused(rt: Runtime, sent: RecordingS
     assert corrections(rt) == []
 
 
+def test_a_forged_tag_button_is_refused_as_stale(rt: Runtime, sent: RecordingSender) -> None:
+    chat = logged(rt, sent)
+    for value in ({"tag": "big_client", "on": False}, {"tag": ["price_sensitive"], "on": False}, {"tag": "lost"}):
+        assert chat.click("note_tag", {"activity_id": 1, **value}, LATER) == "这个按钮已失效，请重新发送指令。"
+    assert corrections(rt) == []
+
+
 def test_a_context_note_keeps_its_not_this_one_button_after_its_tag_buttons(rt: Runtime, sent: RecordingSender) -> None:
     chat = logged(rt, sent)
     chat.say("他说要样机，下周再谈", NOW + timedelta(minutes=5))

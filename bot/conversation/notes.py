@@ -332,7 +332,7 @@ def note_tag_button(turn: Turn, value: dict) -> Card:
         raise Refusal(Why.ACTIVITY_GONE)
     lead = lead_for_actor(turn.session, turn.actor, activity.lead_id)
     tag, on = value.get("tag"), value.get("on")
-    if tag not in turn.rules.tag_labels or not isinstance(on, bool):
+    if not isinstance(tag, str) or tag not in turn.rules.tag_labels or not isinstance(on, bool):
         raise Refusal(Why.STALE_BUTTON)
     target = corrections.Target(lead, activity)
     if on:
