@@ -8,6 +8,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# The most buttons a card carries: WeCom's template card shows six and drops the rest (Feishu shows more).
+# Cards the conversation builds stay within it; what does not fit is said in words instead.
+MAX_BUTTONS = 6
+
 
 @dataclass(frozen=True)
 class Field:

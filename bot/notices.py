@@ -17,6 +17,7 @@ from storage.forecast import Forecast
 from storage.models import Alert, Lead, Reminder, User
 from storage.outbox import notify_user
 from storage.reports import Digest, Pressing, Ranked, RepWeek
+from storage.states import LostReason
 
 
 def push(session: Session, user: User, card: Card, *, kind: str, dedup_key: str) -> bool:
@@ -218,12 +219,24 @@ def _won(row: RepWeek) -> str:
     return texts.won_count(row.won, money(row.won_amount) if row.won else None)
 
 
-def leaderboard_card(team_name: str, week_label: str, ranked: list[Ranked], total: int, rules: Rules) -> Card:
-    """The group post: the top reps by score (ties share a rank and a medal); `total` activities of the team."""
+def _lost_line(lost: dict[LostReason, int]) -> tuple[str, ...]:
+    """上周丢单 3 单：价格 2、竞品 1 (most frequent reason first), or nothing for a week without losses."""
+    counted = sorted(((n, reason) for reason, n in lost.items() if n), key=lambda pair: -pair[0])
+    if not counted:
+        return ()
+    reasons = "、".join(f"{texts.LOST_REASONS[reason]} {n}" for n, reason in counted)
+    return (texts.lost_last_week(sum(lost.values()), reasons),)
+
+
+def leaderboard_card(
+    team_name: str, week_label: str, ranked: list[Ranked], total: int, lost: dict[LostReason, int], rules: Rules
+) -> Card:
+    """The group post: the top reps by score (ties share a rank and a medal), the deals lost by reason; `total`
+    activities of the team."""
     title = texts.leaderboard_title(team_name, week_label)
     top = ranked[: rules.leaderboard_top]
     if not top:
-        return Card(title=title, lines=(texts.LEADERBOARD_EMPTY,))
+        return Card(title=title, lines=(texts.LEADERBOARD_EMPTY, *_lost_line(lost)))
     lines = [texts.stars("、".join(person_name(r.row.rep) for r in top if r.rank == 1))]
     for entry in top:
         row = entry.row
@@ -240,7 +253,7 @@ def leaderboard_card(team_name: str, week_label: str, ranked: list[Ranked], tota
                 rules=rules,
             )
         )
-    return Card(title=title, lines=tuple(lines), note=texts.leaderboard_note(total), level="success")
+    return Card(title=title, lines=(*lines, *_lost_line(lost)), note=texts.leaderboard_note(total), level="success")
 
 
 def private_rank_card(week_label: str, entry: Ranked, ranked_count: int, rules: Rules) -> Card:

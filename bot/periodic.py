@@ -25,6 +25,7 @@ from jobs import schedule
 from storage.alerts import alerts_to_notify, mark_notified, open_alerts, red_leads, untouched_leads
 from storage.models import Alert, GroupTarget, Lead, Team, User
 from storage.outbox import add_message
+from storage.outcomes import lost_reasons
 from storage.people import InvalidInput
 from storage.reminders import drop_if_moot, due_reminders, mark_sent
 from storage.reports import digest_for, leaderboard_due, pressing_leads, ranking
@@ -147,7 +148,8 @@ def leaderboard(now: str | None = None) -> dict[str, int]:
             if not rows:
                 continue
             ranked = ranking(rows)
-            card = notices.leaderboard_card(team.name, label, ranked, sum(r.activities for r in rows), rules)
+            lost = lost_reasons(session, team.id, week.start, week.end, rules)
+            card = notices.leaderboard_card(team.name, label, ranked, sum(r.activities for r in rows), lost, rules)
             for target in targets:
                 posts += (
                     add_message(

@@ -175,6 +175,14 @@ NO_FOLLOW_UP = "未设置（可补一句，如「下周三再约」）"
 VAGUE_FOLLOW_UP = "还没定具体哪天，回复一个日子（如「周三」「12月5日下午」）我来定提醒"
 
 
+def tag_off_button(tag: str) -> str:
+    return f"去掉 {tag}"
+
+
+def tag_back_button(tag: str) -> str:
+    return f"加回 {tag}"
+
+
 def undo_note(rules: Rules) -> str:
     return (
         "识别有误？直接回复更正，如「去掉 价格敏感」「联系人 王建国」「下次跟进 周五下午3点」「阶段 报价」；"
@@ -237,10 +245,19 @@ NO_ACTIVITY_YET = "还没有跟进记录。"
 NOTE_ON_BUTTON = "记一笔"
 WON_BUTTON = "赢单"
 LOST_BUTTON = "输单"
+STAGE_BUTTON = "改阶段"
 
 
 def lead_card_note(lead_id: int) -> str:
-    return f"改阶段、改信息：回复「#{lead_id} 阶段 报价」「#{lead_id} 联系人 王建国」这样的一句话。"
+    return f"改联系人、电话等信息：回复「#{lead_id} 联系人 王建国」「#{lead_id} 电话 13912345678」这样的一句话。"
+
+
+def stage_menu_title(lead: str) -> str:
+    return f"改阶段：{lead}"
+
+
+def stage_menu_line(stage: str, lead_id: int, example: str) -> str:
+    return f"现在是「{stage}」。点一下要改成的阶段，也可以回复「#{lead_id} 阶段 {example}」。"
 
 
 NOTE_ON_PROMPT = "好的，直接发这次跟进的情况，我记到这家客户上。"
@@ -540,6 +557,10 @@ def leaderboard_line(
 
 def won_part(won: int, amount: str) -> str:
     return f"，成交{won}单 {amount}"
+
+
+def lost_last_week(total: int, reasons: str) -> str:
+    return f"📉 上周丢单 {total} 单：{reasons}"
 
 
 def leaderboard_note(total: int) -> str:

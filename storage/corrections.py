@@ -78,6 +78,19 @@ def remove_tag(session: Session, actor: User, target: Target, tag_id: str, now: 
     return bool(tagged)
 
 
+def tags_as_read(session: Session, activity: Activity) -> list[str]:
+    """The tag ids the note had before anyone corrected them: the first tag correction's `before`, or its tags."""
+    before = session.scalar(
+        select(Correction.before)
+        .where(Correction.activity_id == activity.id, Correction.field == CorrectionField.TAGS)
+        .order_by(Correction.id)
+        .limit(1)
+    )
+    if before is None:
+        return [t.id for t in activity.tags]
+    return [tag for tag in before.split(",") if tag]
+
+
 def add_tag(session: Session, actor: User, target: Target, tag_id: str, now: datetime, rules: Rules) -> bool:
     """Put tag `tag_id` on the note (or the lead's latest note); False when it is there already."""
     activity = _note_of(session, target)

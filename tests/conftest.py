@@ -5,6 +5,7 @@ With CI=true a missing PostgreSQL or Redis fails the run instead of skipping its
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import uuid
@@ -198,7 +199,8 @@ class Chat:
     def click(self, action: str, value: dict, at: datetime | None = None) -> str:
         self.n += 1
         click = CardAction(channel="chat", actor=self.who, action=action, value=value, received_at=at or self.now)
-        return self._answer(click, f"click-{self.who}-{self.n}")
+        # Named by what was clicked too, so that two Chats of one person clicking different buttons are two clicks.
+        return self._answer(click, f"click-{self.who}-{self.n}-{action}-{json.dumps(value, sort_keys=True)}")
 
     def _answer(self, delivery: InboundMessage | CardAction, dedup_key: str) -> str:
         """Deliver, run the queue, and return what the bot sent meanwhile."""

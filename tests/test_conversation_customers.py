@@ -164,7 +164,7 @@ def test_a_look_up_shows_the_lead_card_and_logs_nothing(rt: Runtime, sent: Recor
     reply = chat.say("查 华力")
     assert reply.splitlines()[0] == "【杭州华力机械（#1）】"
     assert "标签：价格敏感、需要样机" in reply and "负责人：你" in reply
-    assert [b.label for b in buttons(sent)] == ["记一笔", "赢单", "输单"]
+    assert [b.label for b in buttons(sent)] == ["记一笔", "赢单", "输单", "改阶段"]
     assert counts(rt) == (1, 1)
 
 

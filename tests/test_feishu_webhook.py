@@ -351,6 +351,25 @@ def test_a_card_click_is_answered_in_the_request_with_a_toast_and_the_updated_ca
     assert (count(rt, Activity), count(rt, Lead)) == (0, 0)
 
 
+def test_a_tag_button_is_answered_with_the_note_card_offering_to_put_the_tag_back(
+    client: FlaskClient, rt: runtime.Runtime
+) -> None:
+    activity_id = logged_activity(client, rt)
+    click = undo_click(activity_id)
+    click["event"]["action"]["value"] = {
+        "action": "note_tag",
+        "value": {"activity_id": activity_id, "tag": "price_sensitive", "on": False},
+    }
+    card = post(client, click).get_json()["card"]["data"]
+    [row] = [e for e in card["body"]["elements"] if e["tag"] == "column_set"]
+    buttons = [c["elements"][0] for c in row["columns"]]
+    assert [b["text"]["content"] for b in buttons] == ["撤销", "加回 价格敏感", "去掉 需要样机"]
+    put_back = {"activity_id": activity_id, "tag": "price_sensitive", "on": True}
+    assert buttons[1]["behaviors"] == [{"type": "callback", "value": {"action": "note_tag", "value": put_back}}]
+    with rt.transaction() as s:
+        assert [t.id for t in s.get(Activity, activity_id).tags] == ["needs_sample"]  # type: ignore[union-attr]
+
+
 def test_a_repeated_card_callback_does_not_act_twice(client: FlaskClient, rt: runtime.Runtime) -> None:
     activity_id = logged_activity(client, rt)
     post(client, undo_click(activity_id))

@@ -13,7 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from bot.cards import Card, render_text
 from bot.periodic import digest, escalate, leaderboard, reminders
+from bot.platforms.feishu_cards import WEBHOOK_BODY_BYTES, render_card
+from bot.platforms.wecom_send import ROBOT_MARKDOWN_LIMIT, render_markdown
 from bot.runtime import Runtime
 from storage.leads import add_assigned_lead
 from storage.models import Alert, GroupTarget, Lead, Reminder
@@ -46,8 +49,6 @@ def run(rt: Runtime, job, when: datetime) -> dict[str, int]:
 
 def received(sent: RecordingSender, start: int = 0) -> list[tuple[str, str]]:
     """(recipient, first line) of each message sent since `start`."""
-    from bot.cards import render_text
-
     return [(who, render_text(card).splitlines()[0]) for who, card in sent.sent[start:]]
 
 
@@ -386,6 +387,47 @@ def test_the_leaderboard_posts_last_week_to_each_group_once(rt: Runtime, sent: R
     assert "团队排名：第1名 / 共1人" in sent.texts[start + 1]
     with rt.transaction() as s:
         assert s.scalars(select(GroupTarget.id)).all() == [1]
+
+
+def group_post(rt: Runtime, sent: RecordingSender) -> Card:
+    """Last week's leaderboard as posted to 华东一组's group (recorded), run on Monday 11-30."""
+    with rt.transaction() as s:
+        add_group_target(
+            s, "华东一组", channel="wecom_webhook", address="http://127.0.0.1:9/hook?key=x", secret=None, now=NOW
+        )
+        rt.senders["wecom_webhook"] = rt.senders["chat"]
+    start = len(sent.sent)
+    run(rt, leaderboard, at("2026-11-30T09:30"))
+    return sent.sent[start][1]
+
+
+@pytest.mark.usefixtures("team")
+def test_the_leaderboard_counts_last_weeks_lost_deals_by_reason(rt: Runtime, sent: RecordingSender) -> None:
+    chat = Chat(rt, sent)
+    chat.say(NOTE)
+    chat.say("拜访苏州恒通自动化李工 要样机")
+    chat.say("电话回访宁波海天塑料机械李工 13800001111 有竞品在比")
+    chat.say("#1 输单 太贵", at("2026-11-26T10:00"))
+    chat.say("#2 输单 价格没谈拢", at("2026-11-26T10:00"))
+    chat.say("#3 输单", at("2026-11-26T10:00"))
+    assert render_text(group_post(rt, sent)).splitlines()[3] == "📉 上周丢单 3 单：价格 2、竞品 1"
+
+
+@pytest.mark.usefixtures("team")
+def test_a_week_without_lost_deals_says_nothing_of_them(rt: Runtime, sent: RecordingSender) -> None:
+    Chat(rt, sent).say(NOTE)
+    assert "丢单" not in render_text(group_post(rt, sent))
+
+
+@pytest.mark.usefixtures("team")
+def test_the_lost_deals_line_is_in_the_wecom_and_feishu_group_posts(rt: Runtime, sent: RecordingSender) -> None:
+    chat = Chat(rt, sent)
+    chat.say(NOTE)
+    chat.say("#1 输单 客户今年没预算了", at("2026-11-26T10:00"))
+    card = group_post(rt, sent)
+    assert "📉 上周丢单 1 单：没预算 1" in render_markdown(card, ROBOT_MARKDOWN_LIMIT).splitlines()
+    [lines, *_] = render_card(card, buttons=False, limit=WEBHOOK_BODY_BYTES)["body"]["elements"]
+    assert lines["text"]["content"].splitlines()[-1] == "📉 上周丢单 1 单：没预算 1"
 
 
 @pytest.mark.usefixtures("team")

@@ -111,6 +111,7 @@ def world(sqlite_url: str) -> Iterator[World]:
         buttons["which_lead"] = next(b.value for b in sent.sent[-1][1].buttons if "lead_id" in b.value)
         buttons |= {
             "lead_card": {"lead_id": 1},
+            "stage_menu": {"lead_id": 1},
             "note_on": {"lead_id": 1},
             "move_note": {"activity_id": 1},
             "move_note_to": {"activity_id": 1, "lead_id": 2},
@@ -146,7 +147,7 @@ PRESSED_AT = {
     "alert": at("2026-12-01T11:05"),
     "which": at("2026-12-01T12:05"),
     "note": at("2026-12-01T12:05"),
-    **dict.fromkeys(("correct", "lead", "lost", "merge", "handover"), NOW + timedelta(minutes=2)),
+    **dict.fromkeys(("correct", "lead", "lost", "merge", "handover", "stage"), NOW + timedelta(minutes=2)),
 }
 # Buttons that only a card the owner asked for carries: what the owner says first (a minute after the note).
 PREPARED_BY_OWNER = {"lost_reason": "#1 输单", "merge_undo": "合并 #2 到 #1"}
@@ -165,6 +166,8 @@ ACTION_MATRIX: dict[str, tuple[str | None, ...]] = {
     "alert_snooze": (MANAGERS_CARD, MANAGERS_CARD, MANAGERS_CARD, ALLOWED, ALLOWED),
     "which_lead": (ALLOWED, STALE, STALE, STALE, STALE),
     "lead_card": (ALLOWED, NOT_YOUR_LEAD, NOT_YOUR_LEAD, ALLOWED, ALLOWED),
+    "stage_menu": (ALLOWED, NOT_YOUR_LEAD, NOT_YOUR_LEAD, ALLOWED, ALLOWED),
+    "note_tag": OWNER_ONLY_AND_MANAGERS,
     "note_on": (ALLOWED, NOT_YOUR_LEAD, NOT_YOUR_LEAD, ALLOWED, ALLOWED),
     "move_note": (ALLOWED, NOT_AUTHOR, NOT_AUTHOR, NOT_AUTHOR, NOT_AUTHOR),
     "move_note_to": (ALLOWED, NOT_AUTHOR, NOT_AUTHOR, NOT_AUTHOR, NOT_AUTHOR),
@@ -182,7 +185,7 @@ ACTION_MATRIX: dict[str, tuple[str | None, ...]] = {
     ),
 }
 # These only show something (choices, a lead card): they change no row, so "allowed" shows as a card.
-CHANGES_NOTHING_WHEN_ALLOWED = {"alert_reassign", "lead_card", "move_note"}
+CHANGES_NOTHING_WHEN_ALLOWED = {"alert_reassign", "lead_card", "move_note", "stage_menu"}
 
 
 def test_every_card_action_has_a_row_in_the_permission_matrix() -> None:
@@ -204,6 +207,32 @@ def test_each_button_is_honoured_only_for_those_allowed(
     if action in PREPARED_BY_OWNER:
         Chat(world.rt, world.sent, OWNER).say(PREPARED_BY_OWNER[action], NOW + timedelta(minutes=1))
         value = next(b.value for b in world.sent.sent[-1][1].buttons if b.action == action)
+    assert value is not None
+    press(world, action, value, actor, refusal)
+
+
+# The 改阶段 card's buttons are `correct` buttons carrying a stage; a lost stage opens the 输单 flow.
+STAGE_BUTTONS = ("谈判", "成交", "丢单")
+
+
+@pytest.mark.parametrize(
+    ("stage", "actor", "refusal"),
+    [
+        (stage, actor, answer)
+        for stage in STAGE_BUTTONS
+        for actor, answer in zip(ACTORS, OWNER_ONLY_AND_MANAGERS, strict=True)
+    ],
+)
+def test_each_stage_button_is_honoured_only_for_those_allowed(
+    world: World, stage: str, actor: str, refusal: str | None
+) -> None:
+    Chat(world.rt, world.sent, OWNER).click("stage_menu", {"lead_id": 1}, PRESSED_AT["stage"])
+    [button] = [b for b in world.sent.sent[-1][1].buttons if b.label == stage]
+    press(world, button.action, button.value, actor, refusal)
+
+
+def press(world: World, action: str, value: dict[str, Any], actor: str, refusal: str | None) -> None:
+    """`actor` presses the button: refused (the card stays and nothing changes) or carried out."""
     before = world.snapshot(actor)
     start = len(world.sent.sent)
     when = PRESSED_AT[action.split("_")[0]]

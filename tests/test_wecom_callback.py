@@ -135,8 +135,11 @@ def test_a_text_note_becomes_a_lead_an_activity_and_a_card_sent_to_the_rep(app: 
     card = sent["template_card"]
     assert (sent["touser"], sent["agentid"], sent["msgtype"]) == ("zhangwei", 218, "template_card")
     assert card["main_title"] == {"title": "已记录：杭州华力机械"}
+    tag_off = 'note_tag:{{"activity_id":{},"on":false,"tag":"{}"}}'
     assert card["button_list"] == [
-        {"type": 0, "text": "撤销", "style": 3, "key": f'undo:{{"activity_id":{activity.id}}}'}
+        {"type": 0, "text": "撤销", "style": 3, "key": f'undo:{{"activity_id":{activity.id}}}'},
+        {"type": 0, "text": "去掉 价格敏感", "style": 2, "key": tag_off.format(activity.id, "price_sensitive")},
+        {"type": 0, "text": "去掉 需要样机", "style": 2, "key": tag_off.format(activity.id, "needs_sample")},
     ]
     assert {"keyname": "标签", "value": "价格敏感、需要样机"} in card["horizontal_content_list"]
 

@@ -1,4 +1,4 @@
-"""Card buttons: undo on a logged note, the reminder buttons (reps) and the alert buttons (managers).
+"""Card buttons: undo and tags on a logged note, the reminder buttons (reps) and the alert buttons (managers).
 
 Each handler returns the card that replaces the clicked one, or raises Refusal (the card stays as it was).
 """
@@ -13,7 +13,13 @@ from bot.conversation.commands import undone_card
 from bot.conversation.corrections import BUTTONS as CORRECTION_BUTTONS
 from bot.conversation.handover import move_lead
 from bot.conversation.lookup import show_lead
-from bot.conversation.notes import move_note_button, move_note_to_button, note_on_button, which_button
+from bot.conversation.notes import (
+    move_note_button,
+    move_note_to_button,
+    note_on_button,
+    note_tag_button,
+    which_button,
+)
 from bot.conversation.turn import Turn, ids, one_id
 from bot.format import lead_name, person_name
 from storage.activities import NoteFacts, log_activity, undo_activity, undoable
@@ -165,5 +171,6 @@ ACTIONS: dict[str, Callable[[Turn, dict], Card]] = {
     "move_note": move_note_button,
     "move_note_to": move_note_to_button,
     "lead_card": show_lead,
+    "note_tag": note_tag_button,
     **CORRECTION_BUTTONS,
 }

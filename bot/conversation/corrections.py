@@ -13,10 +13,11 @@ from collections.abc import Callable
 from datetime import datetime, time
 
 from bot import texts
-from bot.cards import Button, Card, Field
+from bot.cards import MAX_BUTTONS, Button, Card, Field
 from bot.conversation.resolving import resolve_name
 from bot.conversation.turn import Turn, one_id
 from bot.format import lead_name, person_name
+from config.rules import Stage
 from nlp import parse_note
 from nlp.intents import Command, Intent, read_command
 from storage import corrections, outcomes
@@ -205,16 +206,18 @@ def _stage_id(turn: Turn, value: str) -> str | None:
 
 
 def _set_stage(turn: Turn, target: corrections.Target, value: str) -> Card:
+    """An open stage through a recorded stage change; 成交 and 丢单 as outcomes. The stage the lead is in already
+    changes nothing (so a second tap on a 改阶段 or 输单 button keeps a reason set right since)."""
     stage = _stage_id(turn, value)
     if stage is None:
         return Card.text(texts.unknown_stage(value, [s.label for s in turn.rules.stages]))
+    lead, label = target.lead, turn.rules.stage(stage).label
+    if lead.stage == stage:
+        return Card.text(texts.stage_unchanged(label, lead_name(lead)))
     if stage in turn.rules.won_stages:
         return _won(turn, target, "")
     if stage in turn.rules.closed_stages:
         return _lost(turn, target, "")
-    lead, label = target.lead, turn.rules.stage(stage).label
-    if lead.stage == stage:
-        return Card.text(texts.stage_unchanged(label, lead_name(lead)))
     corrections.set_stage(turn.session, turn.actor, target, stage, turn.now)
     return Card.text(texts.stage_set(label, lead_name(lead)))
 
@@ -299,7 +302,8 @@ def _undo_merge(turn: Turn, merge_id: int) -> Card:
 
 
 def _correct_button(turn: Turn, value: dict) -> Card:
-    """A lead chosen on the 哪一家？ card: the correction, on that lead."""
+    """A correction carried by a button, on its lead: a lead chosen on the 哪一家？ card, a stage on the 改阶段
+    card."""
     intent, text = value.get("intent"), value.get("value")
     if intent not in {i.value for i in HANDLERS} or not isinstance(text, str):
         raise Refusal(Why.STALE_BUTTON)
@@ -309,12 +313,47 @@ def _correct_button(turn: Turn, value: dict) -> Card:
 
 def _won_button(turn: Turn, value: dict) -> Card:
     lead = lead_for_actor(turn.session, turn.actor, one_id(value, "lead_id"))
-    return _won(turn, corrections.Target(lead, None), "")
+    return _set_stage(turn, corrections.Target(lead, None), outcomes.won_stage(turn.rules))
 
 
 def _lost_button(turn: Turn, value: dict) -> Card:
     lead = lead_for_actor(turn.session, turn.actor, one_id(value, "lead_id"))
-    return _lost(turn, corrections.Target(lead, None), "")
+    return _set_stage(turn, corrections.Target(lead, None), outcomes.lost_stage(turn.rules))
+
+
+def _stage_choices(stages: tuple[Stage, ...], here: int) -> list[Stage]:
+    """Every stage but the one at `here`, in pipeline order. A pipeline too long for one card keeps the closed
+    stages and the open ones nearest `here`, those ahead of it first."""
+    others = [i for i in range(len(stages)) if i != here]
+    if len(others) > MAX_BUTTONS:
+        closed = [i for i in others if stages[i].closed]
+        nearest = sorted((i for i in others if not stages[i].closed), key=lambda i: (abs(i - here), i < here))
+        others = sorted([*closed, *nearest[: MAX_BUTTONS - len(closed)]])
+    return [stages[i] for i in others]
+
+
+def _stage_menu_button(turn: Turn, value: dict) -> Card:
+    """改阶段 on the lead card: one button per stage the lead can go to; a tap is the 阶段 command."""
+    lead = lead_for_actor(turn.session, turn.actor, one_id(value, "lead_id"))
+    stages = turn.rules.stages
+    here = [s.id for s in stages].index(lead.stage)
+    choices = _stage_choices(stages, here)
+    nearby = [*stages[here + 1 :], *reversed(stages[:here])]  # the example: the next open stage, or the one before
+    example = next((s.label for s in nearby if not s.closed), choices[0].label)
+    lost = outcomes.lost_stage(turn.rules)
+    return Card(
+        title=texts.stage_menu_title(lead_name(lead)),
+        lines=(texts.stage_menu_line(turn.rules.stage(lead.stage).label, lead.id, example),),
+        buttons=tuple(
+            Button(
+                stage.label,
+                "correct",
+                {"lead_id": lead.id, "intent": Intent.SET_STAGE.value, "value": stage.id},
+                style="danger" if stage.id == lost else "default",
+            )
+            for stage in choices
+        ),
+    )
 
 
 def _lost_reason_button(turn: Turn, value: dict) -> Card:
@@ -331,6 +370,7 @@ BUTTONS: dict[str, Callable[[Turn, dict], Card]] = {
     "correct": _correct_button,
     "lead_won": _won_button,
     "lead_lost": _lost_button,
+    "stage_menu": _stage_menu_button,
     "lost_reason": _lost_reason_button,
     "merge_undo": _merge_undo_button,
 }

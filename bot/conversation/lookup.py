@@ -32,7 +32,8 @@ def lookup(turn: Turn, name: str) -> Card:
 
 
 def lead_card(turn: Turn, lead: Lead) -> Card:
-    """Stage, light, amount, tags, owner, next follow-up and the last notes; a colleague's lead only by owner."""
+    """Stage, light, amount, tags, owner, next follow-up and the last notes, with 记一笔, 赢单/输单 (open leads) and
+    改阶段; a colleague's lead only by owner."""
     if not may_log(turn, lead):
         return Card.text(*texts.owned_by_other_lookup(lead_name(lead), known_name(lead.owner)))
     rules = turn.rules
@@ -67,6 +68,7 @@ def lead_card(turn: Turn, lead: Lead) -> Card:
             Button(texts.WON_BUTTON, "lead_won", {"lead_id": lead.id}),
             Button(texts.LOST_BUTTON, "lead_lost", {"lead_id": lead.id}, style="danger"),
         ]
+    buttons.append(Button(texts.STAGE_BUTTON, "stage_menu", {"lead_id": lead.id}))
     return Card(
         title=texts.lead_card_title(lead_name(lead), lead.id),
         lines=tuple(timeline) or (texts.NO_ACTIVITY_YET,),

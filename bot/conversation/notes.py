@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot import texts
-from bot.cards import Button, Card, Field
+from bot.cards import MAX_BUTTONS, Button, Card, Field
 from bot.conversation.lookup import lookup
 from bot.conversation.resolving import Resolved, may_log, resolve_part
 from bot.conversation.turn import Turn, one_id
@@ -16,6 +16,7 @@ from nlp import ParsedNote, parse_note
 from nlp.intents import bare_name
 from nlp.lexicon import default_lexicon
 from nlp.resolve import MAX_CHOICES, Outcome
+from storage import corrections
 from storage.activities import NoteFacts, log_activity, set_follow_up, undo_activity, undoable
 from storage.awaiting import Question, ask, held_note, hold_note, release_note, take_awaited
 from storage.leads import lead_for_actor, match_or_create_lead
@@ -57,14 +58,11 @@ def _one(turn: Turn, text: str, parsed: ParsedNote) -> Card:
     if not may_log(turn, lead):
         return _owned_by_other(lead)
     activity = _log(turn, lead, text, parsed, created=created, event_id=turn.event_id)
-    card = _logged_card(turn, lead, activity, parsed, text, created=created)
-    if resolved.resolution.evidence.endswith("right after a note"):
-        card = replace(
-            card,
-            lines=(texts.context_line(lead_name(lead)), *card.lines),
-            buttons=(*card.buttons, Button(texts.NOT_THIS_ONE, "move_note", {"activity_id": activity.id})),
-        )
-    return card
+    if not resolved.resolution.evidence.endswith("right after a note"):
+        return _logged_card(turn, lead, activity, parsed, text, created=created)
+    not_this_one = Button(texts.NOT_THIS_ONE, "move_note", {"activity_id": activity.id})
+    card = _logged_card(turn, lead, activity, parsed, text, created=created, more=(not_this_one,))
+    return replace(card, lines=(texts.context_line(lead_name(lead)), *card.lines))
 
 
 def _several(turn: Turn, parsed: ParsedNote, parts: tuple[ParsedNote, ...]) -> list[Card]:
@@ -266,7 +264,19 @@ def move_note_to_button(turn: Turn, value: dict) -> Card:
     return log_on(turn, lead, text)
 
 
-def _logged_card(turn: Turn, lead: Lead, activity: Activity, parsed: ParsedNote, text: str, *, created: bool) -> Card:
+def _logged_card(
+    turn: Turn,
+    lead: Lead,
+    activity: Activity,
+    parsed: ParsedNote,
+    text: str,
+    *,
+    created: bool,
+    more: tuple[Button, ...] = (),
+    read_tags: tuple[str, ...] | None = None,
+) -> Card:
+    """What was logged, with 撤销, a button per tag to take it off (or put back one taken off: `read_tags` are
+    those the note was read with) as far as the card has room, then `more` buttons."""
     fields = [Field(texts.CUSTOMER, texts.logged_customer(lead_name(lead), lead.id, created=created))]
     if lead.contact_name:
         fields.append(Field(texts.CONTACT, lead.contact_name))
@@ -291,9 +301,55 @@ def _logged_card(turn: Turn, lead: Lead, activity: Activity, parsed: ParsedNote,
         title=texts.logged_title(lead_name(lead)),
         lines=tuple(lines),
         fields=tuple(fields),
-        buttons=(Button(texts.UNDO_BUTTON, "undo", {"activity_id": activity.id}, style="danger"),),
+        buttons=(
+            Button(texts.UNDO_BUTTON, "undo", {"activity_id": activity.id}, style="danger"),
+            *_tag_buttons(turn, activity, parsed.tags, read_tags or parsed.tags)[: MAX_BUTTONS - 1 - len(more)],
+            *more,
+        ),
         level="success",
         note=texts.undo_note(turn.rules),
+    )
+
+
+def _tag_buttons(turn: Turn, activity: Activity, tags: tuple[str, ...], read_tags: tuple[str, ...]) -> list[Button]:
+    """去掉 TAG for each tag the note has, 加回 TAG for each it was read with and no longer has (taxonomy order)."""
+    return [
+        Button(
+            (texts.tag_off_button if tag in tags else texts.tag_back_button)(turn.rules.tag_label(tag)),
+            "note_tag",
+            {"activity_id": activity.id, "tag": tag, "on": tag not in tags},
+        )
+        for tag in turn.rules.sort_tags(list({*tags, *read_tags}))
+    ]
+
+
+def note_tag_button(turn: Turn, value: dict) -> Card:
+    """去掉/加回 TAG on a logged note's card: the tag taken off or put back as a stored correction (as the typed
+    去掉/加 would), answered with the card as it now is. A repeated tap finds the tag as wanted and changes
+    nothing."""
+    activity = turn.session.get(Activity, one_id(value, "activity_id"))
+    if activity is None:
+        raise Refusal(Why.ACTIVITY_GONE)
+    lead = lead_for_actor(turn.session, turn.actor, activity.lead_id)
+    tag, on = value.get("tag"), value.get("on")
+    if not isinstance(tag, str) or tag not in turn.rules.tag_labels or not isinstance(on, bool):
+        raise Refusal(Why.STALE_BUTTON)
+    target = corrections.Target(lead, activity)
+    if on:
+        corrections.add_tag(turn.session, turn.actor, target, tag, turn.now, turn.rules)
+    else:
+        corrections.remove_tag(turn.session, turn.actor, target, tag, turn.now)
+    turn.session.flush()
+    read = turn.read(activity.text, activity.created_at.astimezone(turn.now.tzinfo))
+    tags = tuple(turn.rules.sort_tags([t.id for t in activity.tags]))
+    return _logged_card(
+        turn,
+        lead,
+        activity,
+        replace(read, tags=tags),
+        activity.text,
+        created=activity.created_lead,
+        read_tags=tuple(corrections.tags_as_read(turn.session, activity)),
     )
 
 

@@ -45,7 +45,8 @@ def _card_json(card: Card, *, buttons: bool) -> dict[str, Any]:
         elements.append(_text("\n".join(f"{f.label}：{f.value}" for f in card.fields)))
     if buttons and card.buttons:
         columns = [{"tag": "column", "width": "auto", "elements": [_button(b)]} for b in card.buttons]
-        elements.append({"tag": "column_set", "columns": columns})
+        # flow: buttons that do not fit the width (a phone, six stages) wrap to the next row instead of shrinking.
+        elements.append({"tag": "column_set", "flex_mode": "flow", "columns": columns})
     if card.note:
         elements.append(_text(card.note, text_size="notation", text_color="grey"))
     summary = card.title or next((line for line in card.lines if line), "")
