@@ -33,12 +33,12 @@ TARGETS = {"manager": 0.3, "admin": 1.0}
 def pages(tz: Any, rules: Any, calendar: Any, team_id: int) -> list[tuple[str, Callable[[Any, Any, datetime], str]]]:
     """(page, function of session, scope, now → a short description of what it found)."""
     from nlp.keywords import top_terms
-    from storage.behaviour import behaviour
+    from storage.behaviour import behaviour, company_activity
     from storage.cockpit_home import follow_ups_today, high_risk, home
     from storage.cockpit_reps import leaderboard_history, rep_page
     from storage.lights import LightFilter, lights
     from storage.pipeline import pipeline
-    from storage.scopes import visible_people
+    from storage.scopes import ScopeKind, visible_people, visible_teams
     from storage.topics import corpus, notes, topics
 
     def home_page(s: Any, scope: Any, now: datetime) -> str:
@@ -71,6 +71,14 @@ def pages(tz: Any, rules: Any, calendar: Any, team_id: int) -> list[tuple[str, C
         h = behaviour(s, scope, now, tz, rules, team_id=team_id)
         return f"{len(h.rows)} rows, {sum(r.total for r in h.rows):,} activities"
 
+    def heatmap_landing(s: Any, scope: Any, now: datetime) -> str:
+        """What /console/behaviour computes: an admin gets the first team's map and the company summary."""
+        if scope.kind != ScopeKind.ALL:
+            return heatmap(s, scope, now)
+        h = behaviour(s, scope, now, tz, rules, team_id=visible_teams(s, scope)[0].id)
+        c = company_activity(s, scope, now, tz, rules)
+        return f"{len(h.rows)} rows; {len(c.teams)} teams, {len(c.silent)} silent 7 days, {len(c.quiet)} quiet"
+
     def topics_page(s: Any, scope: Any, now: datetime) -> str:
         t = topics(s, scope, now, tz, rules)
         c = corpus(s, scope, now, tz, rules)
@@ -98,6 +106,7 @@ def pages(tz: Any, rules: Any, calendar: Any, team_id: int) -> list[tuple[str, C
         ("lights, one rep's red 初访", lights_red_of_a_rep),
         ("behaviour heat map", heatmap),
         ("behaviour heat map, one team", heatmap_of_a_team),
+        ("behaviour page as landed on", heatmap_landing),
         ("topics + keywords", topics_page),
         ("notes of a term", notes_of_a_term),
         ("leaderboard history (8 weeks)", history),

@@ -157,21 +157,27 @@ def generate(url: str, *, leads: int, activities: int, reps: int, teams: int, no
                    WHEN age_days <= 60 AND r_stage < 0.10 THEN 'lost'
                    ELSE (ARRAY['lead','contacted','qualified','proposal','negotiation'])[1 + floor(r_open * 5)::int]
                  END AS stage, %(now)s - age_days * interval '1 day' AS created FROM aged
+               ), timed AS (
+                 SELECT *, CASE WHEN untouched THEN NULL
+                                WHEN stage IN ('won', 'lost')
+                                THEN created + least(age_days, 90) * r_idle * interval '1 day'
+                                ELSE %(now)s - age_days * r_idle ^ 3 * interval '1 day' END AS last_at
+                 FROM staged
                )
-               INSERT INTO leads (id, company, company_key, contact_name, phone, owner_id, stage, amount, source,
-                                  created_at, last_activity_at, next_follow_up_at, next_follow_up_has_time)
+               INSERT INTO leads (id, company, company_key, contact_name, phone, owner_id, stage, stage_entered_at,
+                                  amount, source, created_at, last_activity_at, next_follow_up_at,
+                                  next_follow_up_has_time)
                SELECT g, '样例' || g || '机械有限公司', 'bench-' || g, '联系人' || (g %% 997),
                       '1' || lpad(g::text, 10, '0'),
                       1 + floor(r_owner * %(reps)s)::int, stage,
+                      -- the time of its one stage change (below), else its creation
+                      CASE WHEN stage <> 'lead' AND last_at IS NOT NULL THEN last_at ELSE created END,
                       CASE WHEN r_amount < 0.3 THEN (r_amount * 3000000)::int END,
-                      CASE WHEN untouched THEN 'assigned' ELSE 'note' END, created,
-                      CASE WHEN untouched THEN NULL
-                           WHEN stage IN ('won', 'lost') THEN created + least(age_days, 90) * r_idle * interval '1 day'
-                           ELSE %(now)s - age_days * r_idle ^ 3 * interval '1 day' END,
+                      CASE WHEN untouched THEN 'assigned' ELSE 'note' END, created, last_at,
                       CASE WHEN NOT untouched AND stage NOT IN ('won', 'lost')
                            THEN %(now)s + (r_follow * 21 - 7) * interval '1 day' END,
                       false
-               FROM staged""",
+               FROM timed""",
             p,
         )
         step(

@@ -13,7 +13,7 @@ from config.rules import Rules
 from storage.db import insert_once
 from storage.models import Activity, Alert, Lead, Reminder, StageChange, Tag, User, activity_tags
 from storage.refusals import Refusal, Why
-from storage.stages import move_stage, stage_implied
+from storage.stages import move_stage, refresh_stage_entered, stage_implied
 from storage.states import AlertStatus, ReminderStatus
 
 
@@ -268,6 +268,8 @@ def undo_activity(session: Session, activity: Activity) -> Undone:
     if change is not None:
         lead.stage = change.from_stage
         session.delete(change)
+        session.flush()
+        refresh_stage_entered(session, lead)
     session.execute(delete(activity_tags).where(activity_tags.c.activity_id == activity.id))
     session.execute(delete(Reminder).where(Reminder.activity_id == activity.id))
     session.delete(activity)

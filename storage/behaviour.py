@@ -1,5 +1,6 @@
 """The behaviour heat map: activities per rep × local day × activity type over the last weeks, how fast newly
-assigned leads were first touched, and reps with 连续两周无新增客户 (no new lead in 14 days)."""
+assigned leads were first touched, and reps with 连续两周无新增客户 (no new lead in 14 days); and, for a whole
+company, a summary per team that is cheap to count (the map itself is drawn a team at a time)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from sqlalchemy.orm import Session, joinedload
 from config.rules import Rules
 from storage.cockpit_values import LeadLine, lead_lines
 from storage.models import Activity, Lead, User
-from storage.scopes import Scope, team_scope, visible_people
+from storage.scopes import Scope, team_scope, visible_people, visible_teams
 from storage.sqltime import bucket, local_days, local_midnight
 from storage.states import LeadSource, Role
 
 QUIET_DAYS = 14
+SILENT_DAYS = 7  # the company summary's "stopped logging"
 SLOWEST = 3
 
 
@@ -57,6 +59,49 @@ class Heatmap:
     @property
     def quiet(self) -> tuple[HeatRow, ...]:
         return tuple(r for r in self.rows if r.quiet_two_weeks)
+
+
+@dataclass(frozen=True)
+class RepActivity:
+    """A rep of the company summary who needs a look."""
+
+    rep_id: int
+    rep_name: str
+    team_id: int | None
+    team_name: str | None
+    last_logged_at: datetime | None  # their latest note; None: never
+    silent: bool  # nothing logged in the last SILENT_DAYS (here that long at least)
+    quiet_two_weeks: bool  # 连续两周无新增客户
+
+
+@dataclass(frozen=True)
+class TeamActivity:
+    """One team's line of the company summary."""
+
+    team_id: int
+    team_name: str
+    reps: int
+    silent: int
+    quiet: int
+
+
+@dataclass(frozen=True)
+class CompanyActivity:
+    teams: tuple[TeamActivity, ...]  # by name
+    flagged: tuple[RepActivity, ...]  # silent or quiet reps, the longest silent first
+
+    @property
+    def silent(self) -> tuple[RepActivity, ...]:
+        return tuple(r for r in self.flagged if r.silent)
+
+    @property
+    def quiet(self) -> tuple[RepActivity, ...]:
+        return tuple(r for r in self.flagged if r.quiet_two_weeks)
+
+
+def _quiet(person: User, gained: bool, now: datetime) -> bool:
+    """连续两周无新增客户: here for QUIET_DAYS at least, and no lead gained in them."""
+    return not gained and person.created_at <= now - timedelta(days=QUIET_DAYS)
 
 
 def behaviour(
@@ -104,8 +149,56 @@ def behaviour(
         by_type = {kind: tuple(counts[(person.id, kind)]) for kind in types if (person.id, kind) in counts}
         per_day = tuple(sum(series[i] for series in by_type.values()) for i in range(len(days)))
         fresh = new_leads.get(person.id, 0)
-        rows.append(HeatRow(person.id, person.name, per_day, by_type, fresh, fresh == 0 and person.created_at <= since))
+        rows.append(HeatRow(person.id, person.name, per_day, by_type, fresh, _quiet(person, fresh > 0, now)))
     return Heatmap(days, types, tuple(rows), _first_touch(session, scope, people, starts[0], now, rules))
+
+
+def company_activity(session: Session, scope: Scope, now: datetime, tz: tzinfo, rules: Rules) -> CompanyActivity:
+    """Who has stopped logging, over a whole company: per team of the scope its reps, how many logged nothing
+    in the last SILENT_DAYS and how many are 连续两周无新增客户; and those reps. Two index probes per rep (their
+    latest note, whether they gained a lead), not a scan of the weeks' notes."""
+    last_logged = (
+        select(func.max(Activity.created_at))
+        .where(Activity.author_id == User.id, Activity.created_at <= now)
+        .scalar_subquery()
+    )
+    gained = (
+        select(Lead.id)
+        .where(Lead.owner_id == User.id, Lead.created_at >= now - timedelta(days=QUIET_DAYS), Lead.created_at <= now)
+        .exists()
+    )
+    teams = visible_teams(session, scope)
+    names = {team.id: team.name for team in teams}
+    silent_since = now - timedelta(days=SILENT_DAYS)
+    reps = []
+    for person, logged_at, fresh in session.execute(
+        select(User, last_logged, gained)
+        .where(scope.where_owner(User.id), User.role == Role.REP)
+        .order_by(User.name, User.id)
+    ):
+        silent = (logged_at is None or logged_at < silent_since) and person.created_at <= silent_since
+        reps.append(
+            RepActivity(
+                person.id,
+                person.name,
+                person.team_id,
+                names.get(person.team_id),
+                logged_at,
+                silent,
+                _quiet(person, fresh, now),
+            )
+        )
+    flagged = [r for r in reps if r.silent or r.quiet_two_weeks]
+    flagged.sort(key=lambda r: (r.last_logged_at is not None, r.last_logged_at or now))
+    by_team: dict[int | None, list[RepActivity]] = {}
+    for rep in reps:
+        by_team.setdefault(rep.team_id, []).append(rep)
+    lines = []
+    for team in teams:
+        members = by_team.get(team.id, [])
+        silent_n, quiet_n = sum(r.silent for r in members), sum(r.quiet_two_weeks for r in members)
+        lines.append(TeamActivity(team.id, team.name, len(members), silent_n, quiet_n))
+    return CompanyActivity(tuple(lines), tuple(flagged))
 
 
 def _first_touch(

@@ -124,6 +124,7 @@ def _new_lead(
         phone=phone,
         owner_id=owner.id,
         stage=rules.first_stage,
+        stage_entered_at=now,
         source=source,
         created_at=now,
     )

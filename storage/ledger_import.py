@@ -90,6 +90,7 @@ def create_leads(session: Session, leads: list[LeadDetails], *, now: datetime, r
             "phone": d.phone,
             "owner_id": d.owner_id,
             "stage": d.stage or rules.first_stage,
+            "stage_entered_at": now,
             "amount": d.amount,
             "source": LeadSource.IMPORT,
             "created_at": now,
@@ -106,10 +107,11 @@ def create_leads(session: Session, leads: list[LeadDetails], *, now: datetime, r
     return ids
 
 
-def fill_lead(session: Session, lead_id: int, details: LeadDetails, *, rules: Rules) -> list[str]:
+def fill_lead(session: Session, lead_id: int, details: LeadDetails, *, now: datetime, rules: Rules) -> list[str]:
     """Give an existing lead what a row adds: the details it lacks (unless another lead holds them), a later
-    stage, the later last contact and follow-up. Returns the fields filled. The row's notes are added with
-    `add_notes(..., existing=True)`, a batch of merged rows at a time."""
+    stage (entered `now`, as the ledger says it is there), the later last contact and follow-up. Returns the
+    fields filled. The row's notes are added with `add_notes(..., existing=True)`, a batch of merged rows at a
+    time."""
     lead = session.get(Lead, lead_id)
     assert lead is not None
     filled = []
@@ -125,7 +127,7 @@ def fill_lead(session: Session, lead_id: int, details: LeadDetails, *, rules: Ru
             setattr(lead, name, getattr(details, name))
             filled.append(name)
     if details.stage and lead.stage not in rules.closed_stages and rules.is_advance(lead.stage, details.stage):
-        lead.stage = details.stage
+        lead.stage, lead.stage_entered_at = details.stage, now
         filled.append("stage")
     lead.last_activity_at = _latest(lead.last_activity_at, details.last_contact_at)
     if details.follow_up_at and (lead.next_follow_up_at is None or lead.next_follow_up_at < details.follow_up_at):

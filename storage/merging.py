@@ -108,8 +108,9 @@ def merge_leads(session: Session, actor: User, from_id: int, into_id: int, *, no
             setattr(into, column, getattr(source, column))
     # The surviving lead goes as far as the duplicate had got (a closed lead stays as it is).
     if into.stage not in rules.closed_stages and rules.is_advance(into.stage, source.stage):
-        moved["stage"] = {"before": into.stage, "after": source.stage}
-        into.stage = source.stage
+        moved["stage"] = {"before": into.stage, "after": source.stage, "entered": into.stage_entered_at.isoformat()}
+        # It is as far as the duplicate got since the duplicate got there.
+        into.stage, into.stage_entered_at = source.stage, source.stage_entered_at
     refresh_last_activity(session, into)
     refresh_follow_up(session, into)
     merge = Merge(actor_id=actor.id, from_lead_id=source.id, into_lead_id=into.id, moved=moved, created_at=now)
@@ -150,7 +151,7 @@ def undo_merge(session: Session, merge: Merge, now: datetime) -> Lead:
         setattr(into, column, None)
     stage = moved.get("stage")
     if stage and into.stage == stage["after"]:
-        into.stage = stage["before"]
+        into.stage, into.stage_entered_at = stage["before"], datetime.fromisoformat(stage["entered"])
     session.flush()
     restored = _from_row(Lead, moved["lead"])
     if session.get(Lead, restored.id) is not None:  # SQLite hands a freed highest id out again

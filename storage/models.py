@@ -143,6 +143,8 @@ class Lead(Base):
         Index("ix_leads_stage_idle_since", "stage", text("coalesce(last_activity_at, created_at)")),
         # A rep's new leads in a week (leaderboard, cockpit).
         Index("ix_leads_owner_id_created_at", "owner_id", "created_at"),
+        # The pipeline's leads that sat longest: walked oldest first until enough open ones are found.
+        Index("ix_leads_stage_entered_at", "stage_entered_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -152,6 +154,8 @@ class Lead(Base):
     phone: Mapped[str | None] = mapped_column(String(20), unique=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     stage: Mapped[str] = mapped_column(String(32))
+    # When the lead entered `stage` (the pipeline's age in stage): every path that sets `stage` sets it too.
+    stage_entered_at: Mapped[datetime]
     amount: Mapped[int | None]
     source: Mapped[LeadSource] = mapped_column(state_type(LeadSource, "source", 32))
     created_at: Mapped[datetime]

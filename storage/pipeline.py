@@ -70,50 +70,32 @@ class Pipeline:
         return sum(s.weighted for s in self.open_stages)
 
 
-def _entered_stage() -> ColumnElement[datetime]:
-    """SQL: when each lead entered its current stage: its latest stage change, else its creation (one index
-    lookup per lead on stage_changes (lead_id, created_at))."""
-    latest = select(func.max(StageChange.created_at)).where(StageChange.lead_id == Lead.id).scalar_subquery()
-    return func.coalesce(latest, Lead.created_at)
-
-
 def _stage_index(column: ColumnElement[str], rules: Rules) -> ColumnElement[int]:
     return case({s.id: i for i, s in enumerate(rules.stages)}, value=column, else_=-1)
 
 
 def pipeline(session: Session, scope: Scope, now: datetime, tz: tzinfo, rules: Rules, *, limit: int = 10) -> Pipeline:
     in_scope = scope.where_owner(Lead.owner_id)
+    age_days = (epoch_seconds(instant(now)) - epoch_seconds(Lead.stage_entered_at)) / DAY
+    # One pass over the scope's leads (ages are read for the open stages only).
     totals = {
-        stage: (count, int(amount or 0), round(int(weighted or 0) / 100))
-        for stage, count, amount, weighted in session.execute(
-            select(Lead.stage, func.count(), func.sum(Lead.amount), func.sum(weighted_percent(rules)))
+        stage: (count, int(amount or 0), round(int(weighted or 0) / 100), age)
+        for stage, count, amount, weighted, age in session.execute(
+            select(
+                Lead.stage, func.count(), func.sum(Lead.amount), func.sum(weighted_percent(rules)), func.avg(age_days)
+            )
             .where(in_scope)
             .group_by(Lead.stage)
         )
     }
-    age_days = (epoch_seconds(instant(now)) - epoch_seconds(_entered_stage())) / DAY
-    ages = {
-        stage: age
-        for stage, age in session.execute(
-            select(Lead.stage, func.avg(age_days))
-            .where(in_scope, Lead.stage.not_in(rules.closed_stages))
-            .group_by(Lead.stage)
-        )
-    }
-    stages = tuple(
-        StageFigures(
-            stage=s.id,
-            label=s.label,
-            probability=s.probability,
-            closed=s.closed,
-            count=totals.get(s.id, (0, 0, 0))[0],
-            amount=totals.get(s.id, (0, 0, 0))[1],
-            weighted=totals.get(s.id, (0, 0, 0))[2],
-            avg_age_days=None if ages.get(s.id) is None else round(float(ages[s.id]), 1),
-        )
-        for s in rules.stages
+    stages = []
+    for s in rules.stages:
+        count, amount, weighted, age = totals.get(s.id, (0, 0, 0, None))
+        avg_age = None if s.closed or age is None else round(float(age), 1)
+        stages.append(StageFigures(s.id, s.label, s.probability, s.closed, count, amount, weighted, avg_age))
+    return Pipeline(
+        tuple(stages), _skipped(session, scope, now, rules, limit), _longest(session, scope, now, rules, limit)
     )
-    return Pipeline(stages, _skipped(session, scope, now, rules, limit), _longest(session, scope, now, rules, limit))
 
 
 def skips(from_stage: str, to_stage: str, rules: Rules) -> tuple[str, ...]:
@@ -169,13 +151,12 @@ def _skipped(session: Session, scope: Scope, now: datetime, rules: Rules, limit:
 
 def _longest(session: Session, scope: Scope, now: datetime, rules: Rules, limit: int) -> tuple[SatLong, ...]:
     """The scope's open leads that have sat longest in their current stage."""
-    entered = _entered_stage()
-    rows = session.execute(
-        select(Lead, entered.label("entered"))
+    leads = session.scalars(
+        select(Lead)
         .where(scope.where_owner(Lead.owner_id), Lead.stage.not_in(rules.closed_stages))
         .options(joinedload(Lead.owner))
-        .order_by(entered, Lead.id)
+        .order_by(Lead.stage_entered_at, Lead.id)
         .limit(limit)
     ).all()
-    lines = lead_lines(session, [lead for lead, _ in rows], now, rules)
-    return tuple(SatLong(line, (now - at).days) for (_, at), line in zip(rows, lines, strict=True))
+    lines = lead_lines(session, list(leads), now, rules)
+    return tuple(SatLong(line, (now - lead.stage_entered_at).days) for lead, line in zip(leads, lines, strict=True))

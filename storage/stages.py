@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.rules import Rules, Stage
@@ -48,5 +49,12 @@ def move_stage(
         created_at=now,
     )
     session.add(change)
-    lead.stage = to_stage
+    lead.stage, lead.stage_entered_at = to_stage, now
     return change
+
+
+def refresh_stage_entered(session: Session, lead: Lead) -> None:
+    """When the lead entered its stage, from its stage changes: the latest one, else its creation (after a
+    change was taken back)."""
+    latest = session.scalar(select(func.max(StageChange.created_at)).where(StageChange.lead_id == lead.id))
+    lead.stage_entered_at = latest or lead.created_at

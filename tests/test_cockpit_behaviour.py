@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from storage.behaviour import behaviour
+from storage.behaviour import behaviour, company_activity
 from storage.refusals import Refusal, Why
 from storage.scopes import scope_of
 from tests.cockpit_world import TZ, World, at, build_world
@@ -99,3 +99,41 @@ def test_days_stay_local_across_a_dst_change(world: World) -> None:
     result = behaviour(world.session, scope_of(world.session, world.user("wecom:boss1")), now, new_york, world.rules)
     per_day = dict(zip(result.days, row(result, "张伟").per_day, strict=True))
     assert (per_day[date(2026, 11, 1)], per_day[date(2026, 11, 2)]) == (1, 1)
+
+
+# ---------------------------------------------------------------- the whole company's summary
+
+
+def summary(world: World, viewer: str = "wecom:admin"):
+    return company_activity(world.session, scope_of(world.session, world.user(viewer)), NOW, TZ, world.rules)
+
+
+def test_the_company_summary_names_who_has_logged_nothing_for_a_week_longest_silent_first(world: World) -> None:
+    lead = world.lead("wecom:zhangwei", "甲", created=NOW - timedelta(days=3))
+    world.note(lead, NOW - timedelta(days=6, hours=23))  # 张伟: within the week
+    other = world.lead("wecom:wangwu", "乙", created=NOW - timedelta(days=3))
+    world.note(other, NOW - timedelta(days=7, minutes=1))  # 王五: a week and a minute ago; 李四: never
+    result = summary(world)
+    assert [(r.rep_name, r.last_logged_at) for r in result.silent] == [
+        ("李四", None),
+        ("王五", NOW - timedelta(days=7, minutes=1)),
+    ]
+
+
+def test_the_company_summary_keeps_the_two_weeks_without_a_new_lead_flag(world: World) -> None:
+    world.lead("wecom:zhangwei", "新客户", created=NOW - timedelta(days=13, hours=23))
+    world.lead("wecom:lisi", "老客户", created=NOW - timedelta(days=14, minutes=1))
+    world.lead("wecom:wangwu", "华南新客户", created=NOW - timedelta(days=1))
+    assert [(r.rep_name, r.team_name) for r in summary(world).quiet] == [("李四", "华东一组")]
+
+
+def test_the_company_summary_counts_each_teams_reps_and_flags(world: World) -> None:
+    world.lead("wecom:zhangwei", "新客户", created=NOW - timedelta(days=1))
+    world.note(world.lead("wecom:wangwu", "乙", created=NOW - timedelta(days=1)), NOW - timedelta(hours=1))
+    lines = [(t.team_name, t.reps, t.silent, t.quiet) for t in summary(world).teams]
+    assert lines == [("华东一组", 2, 2, 1), ("华南二组", 1, 0, 0)]
+
+
+def test_a_managers_summary_covers_only_their_teams(world: World) -> None:
+    assert [t.team_name for t in summary(world, "wecom:boss1").teams] == ["华东一组"]
+    assert {r.rep_name for r in summary(world, "wecom:boss1").flagged} == {"张伟", "李四"}

@@ -118,3 +118,24 @@ def test_a_replayed_link_shows_nothing_in_the_browser(browser: Any, served) -> N
         answer = page.goto(link)
         assert answer is not None and answer.status == 403
         assert "杭州华力机械" not in page.content() and "王经理" not in page.content()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_an_admin_lands_on_one_teams_heat_map_and_picks_another(browser: Any, served) -> None:
+    site, _ = served
+    for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        with page_on(browser, site.rt.settings.public_url, viewport) as (page, outside):
+            _open(page, site.link("admin"))
+            _open(page, site.rt.settings.public_url + PAGES["behaviour"])
+            assert "全公司" in page.locator("#company").inner_text()
+            chart = page.locator("svg").first
+            assert "张伟" in chart.inner_html() and "王五" not in chart.inner_html()
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= viewport["width"], f"the admin's heat map is {width} px wide at {viewport['width']}"
+            screenshot(page, f"behaviour-admin-{name}")
+            page.select_option('select[name="team"]', label="华南二组")
+            with page.expect_navigation():
+                page.click('form.filters button[type="submit"]')
+            chart = page.locator("svg").first
+            assert "王五" in chart.inner_html() and "张伟" not in chart.inner_html()
+            assert outside.urls == []

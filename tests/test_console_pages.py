@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.runtime import Runtime
-from storage.models import Alert, Lead, OutboxMessage
+from storage.models import Alert, Lead, OutboxMessage, User
+from storage.people import find_team
 from tests.console_site import Seeded, Site, alert_ids, build_site, seed
 
 
@@ -232,6 +233,43 @@ def test_the_heat_map_is_an_svg_with_a_row_per_rep(site: Site) -> None:
     assert "张伟" in svg and "李四" in svg and "王五" not in svg
     assert site.client("manager").get("/console/behaviour?type=visit").status_code == 200
     assert site.client("manager").get("/console/behaviour?type=nonsense").status_code == 400
+
+
+def _team_id(site: Site, name: str) -> int:
+    with site.rt.transaction() as db:
+        return find_team(db, name).id
+
+
+@pytest.mark.usefixtures("leads")
+def test_an_admins_heat_map_opens_on_one_team_under_the_whole_companys_summary(site: Site) -> None:
+    html = site.client("admin").get("/console/behaviour").get_data(as_text=True)
+    assert "张伟" in _chart(html) and "王五" not in _chart(html)  # 华东一组, the first by name
+    assert "<h2>全公司</h2>" in html and "<h2>各团队</h2>" in html
+    assert f'<option value="{_team_id(site, "华南二组")}">华南二组</option>' in html
+
+
+@pytest.mark.usefixtures("leads")
+def test_an_admin_picks_the_team_the_heat_map_shows(site: Site) -> None:
+    html = site.client("admin").get(f"/console/behaviour?team={_team_id(site, '华南二组')}").get_data(as_text=True)
+    assert "王五" in _chart(html) and "张伟" not in _chart(html)
+    assert "<h2>全公司</h2>" in html
+
+
+@pytest.mark.usefixtures("leads")
+def test_the_admins_summary_names_who_has_stopped_logging_anywhere_in_the_company(site: Site) -> None:
+    with site.rt.transaction() as db:
+        db.execute(update(User).values(created_at=datetime.now(UTC) - timedelta(days=30)))  # all here a month
+    html = site.client("admin").get("/console/behaviour").get_data(as_text=True)
+    assert "王五（华南二组）：从没记录过，连续两周无新增客户" in html  # another team than the map's
+    assert "李四（华东一组）：从没记录过" in html and "李四（华东一组）：从没记录过，" not in html  # a lead this week
+    assert "张伟（华东一组）" not in html
+
+
+@pytest.mark.usefixtures("leads")
+def test_a_manager_sees_their_own_teams_map_without_the_company_summary(site: Site) -> None:
+    html = site.client("manager").get("/console/behaviour").get_data(as_text=True)
+    assert "全公司" not in html and "张伟" in _chart(html)
+    assert site.client("manager").get(f"/console/behaviour?team={_team_id(site, '华南二组')}").status_code == 403
 
 
 # ---------------------------------------------------------------- what customers raise

@@ -20,6 +20,7 @@ from config.rules import Rules
 from config.workdays import default_calendar
 from nlp.keywords import top_terms
 from storage.behaviour import behaviour as behaviour_figures
+from storage.behaviour import company_activity
 from storage.cockpit_home import follow_ups_today, high_risk
 from storage.cockpit_home import home as home_figures
 from storage.cockpit_reps import leaderboard_history, rep_page
@@ -167,7 +168,14 @@ def lights(view: View):
 @console.get("/behaviour")
 @viewed
 def behaviour(view: View):
-    figures = behaviour_figures(*view.args)
+    # An admin's map is one team at a time (a thousand reps' cells take seconds); the company summary above it
+    # answers who has gone quiet anywhere.
+    teams = visible_teams(view.db, view.scope)
+    team_id = _int_arg("team")
+    company = is_admin(view.viewer)
+    if team_id is None and company and teams:
+        team_id = teams[0].id
+    figures = behaviour_figures(*view.args, team_id=team_id)
     kind = request.args.get("type") or None
     if kind is not None and kind not in figures.types:
         abort(400)
@@ -182,7 +190,18 @@ def behaviour(view: View):
     ids = {r.rep_id for r in shown}
     touch = [t for t in figures.first_touch if t.rep_id in ids]
     return _render(
-        "behaviour.html", view, "behaviour", heat=figures, chart=chart, kind=kind, page=page, quiet=quiet, touch=touch
+        "behaviour.html",
+        view,
+        "behaviour",
+        heat=figures,
+        chart=chart,
+        kind=kind,
+        page=page,
+        quiet=quiet,
+        touch=touch,
+        teams=teams,
+        team_id=team_id,
+        company=company_activity(*view.args) if company else None,
     )
 
 

@@ -344,7 +344,7 @@ class _Import:
             filled = _filled(before, _known(into.details))
             company = into.details.company
         else:
-            filled = fill_lead(self.session, target, details, rules=self.rules)
+            filled = fill_lead(self.session, target, details, now=self.now, rules=self.rules)
             self.filled.append((target, details))
             company = self.index.get(target).company
         self.index.update(_candidate(target, self.index.get(target), details))

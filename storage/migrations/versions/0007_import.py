@@ -20,6 +20,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from storage.sqlite_schema import replace_in_table_sql
+
 revision: str = "0007_import"
 down_revision: str | Sequence[str] | None = "0006_org_sync"
 branch_labels: str | Sequence[str] | None = None
@@ -40,21 +42,9 @@ def _replace_check(old: tuple[str, ...], new: tuple[str, ...]) -> None:
         op.drop_constraint(op.f(CHECK), "leads", type_="check")
         op.create_check_constraint(op.f(CHECK), "leads", _condition(new))
         return
-    table_sql = bind.execute(sa.text("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'leads'")).scalar()
-    written = f"CONSTRAINT {CHECK} CHECK ({_condition(old)})"
-    if written not in table_sql:
-        raise RuntimeError(f"leads has no {written!r} to change")
-    version = bind.execute(sa.text("PRAGMA schema_version")).scalar()
-    bind.execute(sa.text("PRAGMA writable_schema = ON"))
-    bind.execute(
-        sa.text("UPDATE sqlite_schema SET sql = :sql WHERE type = 'table' AND name = 'leads'"),
-        {"sql": table_sql.replace(written, f"CONSTRAINT {CHECK} CHECK ({_condition(new)})")},
+    replace_in_table_sql(
+        bind, "leads", f"CONSTRAINT {CHECK} CHECK ({_condition(old)})", f"CONSTRAINT {CHECK} CHECK ({_condition(new)})"
     )
-    bind.execute(sa.text(f"PRAGMA schema_version = {int(version) + 1}"))
-    bind.execute(sa.text("PRAGMA writable_schema = OFF"))
-    problems = bind.execute(sa.text("PRAGMA integrity_check")).scalars().all()
-    if problems != ["ok"]:
-        raise RuntimeError(f"the schema change left the database inconsistent: {problems[:5]}")
 
 
 def upgrade() -> None:
