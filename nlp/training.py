@@ -9,6 +9,7 @@ become examples.
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from nlp import lexicon as lx
+from nlp.company_names import name_rules
 from nlp.lexicon import default_lexicon
 from nlp.model import ACTIVITIES, NO_SIGNAL, ReaderModel
 from nlp.parts import customer_parts
@@ -105,9 +107,86 @@ def renamed_examples(records: Sequence[dict]) -> list[Example]:
     return out
 
 
+# Characters common in a 字号 and the syllables of a Latin brand, for the names `synthetic_name` makes up.
+_ZIHAO_CHARS = (
+    "华力恒通瑞丰鑫达兴盛永泰宏远金源海天正大新安利民德信嘉和隆昌富康明辉光润宇航振中"
+    "合美佳益荣祥成顺鼎博创联腾飞龙山川江湖云星月"
+)
+_SYLLABLES = (
+    "ka",
+    "lo",
+    "vi",
+    "ta",
+    "ne",
+    "ro",
+    "mi",
+    "so",
+    "da",
+    "le",
+    "zen",
+    "bo",
+    "ra",
+    "fi",
+    "tor",
+    "lux",
+    "mo",
+    "ver",
+)
+
+
+def synthetic_name(seed: int) -> str:
+    """A made-up customer name in one of the shapes reps write (字号 and trade, with a place or a legal form,
+    a bare 字号, a Latin brand with or without a trade, letters or digits before a trade), the same for the
+    same seed. The words come from config/ (places, trades, legal forms), so a trade an operator adds is used."""
+    rng = random.Random(seed)
+    rules = name_rules()
+    trade = rng.choice(sorted(rules.trades.words))
+    zihao = "".join(rng.sample(_ZIHAO_CHARS, rng.choice((2, 2, 2, 3))))
+    brand = "".join(rng.choice(_SYLLABLES) for _ in range(rng.choice((2, 3))))
+    shape = seed % 8
+    if shape == 0:
+        return zihao + trade
+    if shape == 1:
+        place = rng.choice(sorted(p for p in rules.places if 2 <= len(p) <= 3))
+        return place + zihao + trade
+    if shape == 2:
+        return zihao + trade + rng.choice(("有限公司", "集团", "股份有限公司", "厂"))
+    if shape == 3:
+        return zihao
+    if shape == 4:
+        return brand.capitalize() + rng.choice(("", "", "'s"))
+    if shape == 5:
+        return brand.capitalize() + trade
+    if shape == 6:
+        return "".join(rng.sample("ABCDEFGHJKLMNPRSTWXYZ", rng.choice((2, 3)))) + trade
+    return str(rng.choice((rng.randint(1, 99), rng.randint(1900, 2020)))) + trade
+
+
+def synthetic_examples(records: Sequence[dict], offset: int = 0) -> list[Example]:
+    """Span-tagger examples of the single-customer notes with their customer replaced by a made-up name
+    (`synthetic_name`): a writer's own customers share a few shapes, and the tagger must also find the
+    Latin brands, bare 字号 and numbered names other writers' customers have."""
+    lexicon = default_lexicon()
+    out: list[Example] = []
+    for i, record in enumerate(records):
+        company, text = record.get("company"), record["text"][: lexicon.max_chars]
+        if not company or record.get("parts") or company not in text:
+            continue
+        other = synthetic_name(offset + i)
+        renamed = text.replace(company, other, 1)
+        reading = read(renamed, lexicon)
+        labels = gold_labels(renamed, [other], [record.get("contact_name")])
+        out.append(Example((), frozenset(), spans=(reading.span_features(), labels), spans_only=True))
+    return out
+
+
 def examples_from_records(records: Sequence[dict]) -> list[Example]:
     """Every example of the records, and their renamed copies for the span tagger."""
-    return [ex for r in records for ex in examples_from_record(r)] + renamed_examples(records)
+    return (
+        [ex for r in records for ex in examples_from_record(r)]
+        + renamed_examples(records)
+        + synthetic_examples(records)
+    )
 
 
 def train(examples: Sequence[Example], tags: Iterable[str], *, trained_at: str, sources: dict[str, int]) -> ReaderModel:

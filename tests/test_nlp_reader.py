@@ -14,7 +14,7 @@ import pytest
 from config import DATA_DIR
 from nlp import lexicon, parse_note
 from nlp.model import SHIPPED, ReaderModel, default_model
-from nlp.training import examples_from_record, renamed_examples, train
+from nlp.training import examples_from_record, renamed_examples, synthetic_examples, synthetic_name, train
 
 NOW = datetime(2026, 12, 1, 18, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -180,3 +180,19 @@ def test_renamed_copies_teach_the_span_tagger_only_with_the_borrowed_name() -> N
     company = "".join(f[0][2:] for f, label in zip(features, labels, strict=True) if label.endswith("-CO"))
     assert company == "恒通自动化"
     assert renamed[0].features == () and renamed[0].tags == frozenset()
+
+
+def test_made_up_names_come_in_the_shapes_reps_write_and_are_the_same_every_time() -> None:
+    names = [synthetic_name(seed) for seed in range(64)]
+    assert names == [synthetic_name(seed) for seed in range(64)]
+    assert any(name.isascii() and name[0].isupper() for name in names)  # a Latin brand (Woody's, Greenbox)
+    assert any(name[0].isdigit() for name in names)  # numbered (1927面包房, 88精密)
+    assert any(len(name) <= 3 and not name.isascii() for name in names)  # a bare 字号 (湘满楼)
+
+
+def test_made_up_copies_teach_the_span_tagger_only_with_the_made_up_name() -> None:
+    records = [{**record("那个华力机械的王工要报价", ["wants_quote"]), "company": "华力机械", "contact_name": "王工"}]
+    [copy] = synthetic_examples(records)
+    features, labels = copy.spans
+    company = "".join(f[0][2:] for f, label in zip(features, labels, strict=True) if label.endswith("-CO"))
+    assert copy.spans_only and company == synthetic_name(0).lower()
