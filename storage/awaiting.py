@@ -41,6 +41,8 @@ class HeldNote:
     text: str
     choices: tuple[int, ...]  # the leads offered, in the order shown
     event_id: int | None
+    # When the rep sent it: "明天" in a note answered the next morning is still the day after it was sent.
+    sent_at: datetime
 
 
 def ask(user: User, question: Question, target_id: int, now: datetime) -> None:
@@ -62,9 +64,9 @@ def take_awaited(user: User, now: datetime) -> Awaited | None:
 
 def hold_note(user: User, text: str, choices: list[int], event_id: int | None, now: datetime) -> HeldNote:
     """Keep `text` until the rep says which of `choices` (or a new customer) it is about."""
-    note = HeldNote(secrets.token_hex(4), text, tuple(choices), event_id)
+    note = HeldNote(secrets.token_hex(4), text, tuple(choices), event_id, now)
     kept = [n for n in _held(user).get(_NOTES, []) if datetime.fromisoformat(n["until"]) >= now]
-    entry = {"token": note.token, "text": text, "choices": choices, "event": event_id}
+    entry = {"token": note.token, "text": text, "choices": choices, "event": event_id, "sent": now.isoformat()}
     kept = [*kept, entry | {"until": (now + HOLD_NOTES_FOR).isoformat()}][-MAX_HELD_NOTES:]
     user.pending = {**(user.pending or {}), _NOTES: kept}
     return note
@@ -74,7 +76,11 @@ def held_note(user: User, now: datetime, token: str | None = None) -> HeldNote |
     """The held note `token` (or the latest one) if it is still held."""
     for entry in reversed(_held(user).get(_NOTES, [])):
         if (token is None or entry["token"] == token) and datetime.fromisoformat(entry["until"]) >= now:
-            return HeldNote(entry["token"], entry["text"], tuple(entry["choices"]), entry["event"])
+            # A note held before `sent` was kept reads as of the hold's start (it is held for HOLD_NOTES_FOR).
+            sent = entry.get("sent") or (datetime.fromisoformat(entry["until"]) - HOLD_NOTES_FOR).isoformat()
+            return HeldNote(
+                entry["token"], entry["text"], tuple(entry["choices"]), entry["event"], datetime.fromisoformat(sent)
+            )
     return None
 
 

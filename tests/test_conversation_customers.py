@@ -122,6 +122,15 @@ def test_the_rep_answers_a_question_with_a_button_even_after_another_message(rt:
     assert lead_of_last_activity(rt) == first.value["lead_id"]
 
 
+def test_a_question_answered_the_next_morning_reads_the_note_as_of_when_it_was_sent(
+    rt: Runtime, sent: RecordingSender
+):
+    chat = two_yongda(rt, sent)
+    assert "这条记到哪家客户" in chat.say("永达那边说明天下午三点再打给他")
+    reply = chat.say("1", NOW + timedelta(hours=23))
+    assert "下次跟进：今天 11月26日（周四） 15:00" in reply
+
+
 def test_new_customer_on_a_question_creates_a_lead(rt: Runtime, sent: RecordingSender):
     chat = two_yongda(rt, sent)
     assert "这条记到哪家客户" in chat.say("永达的冯工说要样机")

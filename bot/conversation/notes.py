@@ -197,7 +197,7 @@ def answer_which(turn: Turn, choice: str, token: str | None = None) -> list[Card
         if token is not None:
             raise Refusal(Why.STALE_BUTTON)
         return None
-    parsed = turn.read(held.text, turn.now)
+    parsed = turn.read(held.text, held.sent_at.astimezone(turn.now.tzinfo))
     if choice == "new":
         release_note(turn.actor, held.token)
         lead, created = _new_lead(turn, parsed)
