@@ -167,7 +167,10 @@ class NameRules:
         for m in re.finditer(re.escape(core), folded):
             start, end = m.span()
             before = folded[max(0, start - self.longest_place - 6) : start]
-            prefix = next((before[k:] for k in range(len(before)) if self._is_place(before[k:])), "")
+            # The places written before it, as many as there are (河北唐山迁安的昌盛, 广东佛山的金辉).
+            prefix, places = next(
+                ((before[k:], run) for k in range(len(before)) if (run := self._places_in(before[k:]))), ("", ())
+            )
             if not _opens(before[: len(before) - len(prefix)]):
                 continue  # the end of a longer name (佳味轩 holds 味轩, 龙江缘 江缘)
             rest = folded[end:]
@@ -183,7 +186,6 @@ class NameRules:
                 branch_text, rest = store, rest[len(store) :]
             if not trade and not branch_text:
                 trade = _shop_after(rest)
-            places = (self._place_prefix(prefix)[0],) if prefix else ()
             name = CompanyName(folded[start - len(prefix) : end], core, places, trade, branch_text, start - len(prefix))
             found.append((name, bool(trade or branch_text) or _stands_alone(rest)))
         return found
@@ -196,13 +198,19 @@ class NameRules:
 
     def only_places(self, text: str) -> bool:
         """`text` names places and nothing else (福州长乐, 浙江杭州)."""
-        text = _PUNCT.sub("", fold(text))
+        return bool(self._places_in(_PUNCT.sub("", fold(text))))
+
+    def _places_in(self, text: str) -> tuple[tuple[Place, ...], ...]:
+        """The places `text` names, when it names places and what may follow one and nothing else (河北唐山迁安的,
+        苏州工业园区); else none."""
+        found = []
         while text:
-            length = self._place_prefix(text)[1]
+            places, length = self._place_prefix(text)
             if not length:
-                return False
+                return ()
+            found.append(places)
             text = _AFTER_PLACE.sub("", text[length:], count=1)
-        return True
+        return tuple(found)
 
     def _strip_products(self, text: str) -> str:
         return self.products.strip(text, 2)
@@ -210,11 +218,6 @@ class NameRules:
     def _strip_trades(self, text: str) -> str:
         """`text` without the trade words at its end, keeping at least two characters (宏图塑料机械 → 宏图)."""
         return self.trades.strip(text, 2)
-
-    def _is_place(self, text: str) -> bool:
-        """`text` is a place and what may follow one (苏州, 苏州的, 苏州工业园区)."""
-        length = self._place_prefix(text)[1]
-        return bool(length) and not _AFTER_PLACE.sub("", text[length:], count=1)
 
     def _strip_legal(self, text: str) -> str:
         return self.legal_forms.strip(text, 1)
