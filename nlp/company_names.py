@@ -25,9 +25,11 @@ from nlp.segment import default_segmenter
 _PUNCT = re.compile(r"[\s\W_]+")
 _GENERIC_PLACE = re.compile(r"^(?:本|我)?(?:省|市|区|县|镇)?")
 _PAREN = re.compile(r"[(（]([^()（）]*)[)）]")
-# What may follow a place before the name itself: 苏州的力恒, 宁波市, 苏州工业园区美固.
+# What may follow a place before the name itself: 苏州的力恒, 宁波市, 苏州工业园区美固, 迁安那个宏达 (介个 is
+# Tianjin's 这个).
 _AFTER_PLACE = re.compile(
-    r"^(?:省|市|区|县)?(?:经济技术开发区|经济开发区|工业园区|高新技术开发区|高新区|高新|经开区|开发区|园区|新区)?的?"
+    r"^(?:省|市|区|县)?(?:经济技术开发区|经济开发区|工业园区|高新技术开发区|高新区|高新|经开区|开发区|园区|新区)?"
+    r"(?:的|那个|那家|这个|这家|介个)?"
 )
 
 
@@ -200,6 +202,10 @@ class NameRules:
         """`text` names places and nothing else (福州长乐, 浙江杭州)."""
         return bool(self._places_in(_PUNCT.sub("", fold(text))))
 
+    def places_at_start(self, text: str) -> tuple[Place, ...]:
+        """The divisions the place `text` starts with may mean (迁安分公司 → 迁安)."""
+        return self._place_prefix(text)[0]
+
     def _places_in(self, text: str) -> tuple[tuple[Place, ...], ...]:
         """The places `text` names, when it names places and what may follow one and nothing else (河北唐山迁安的,
         苏州工业园区); else none."""
@@ -237,20 +243,21 @@ class NameRules:
         return (), 0
 
 
-# What may follow a customer's name in a note without being part of a longer name.
+# What may follow a customer's name in a note without being part of a longer name (介边 is Tianjin's 这边).
 _FOLLOWERS = re.compile(
     r"^(?:$|[\W\d_a-z]|那|这|的|说|讲|又|也|在|和|跟|今|昨|明|上|下|刚|已|还|就|把|让|回|来|去|发|报|问|约|打|是|有|没|不|给|"
     r"要|想|嫌|觉|对|老|小|现|最|周|星|礼|月|号|话|嗰|嘅|咗|同|冇|畀|订|签|买|付|催|定|找|整|搞|弄|咋|"
-    r"那边|这边|那家|项目|设备|厂里|公司|工厂|方面|采购|老板|总|工|经理|负责)"
+    r"那边|这边|介边|那家|项目|设备|厂里|公司|工厂|方面|采购|老板|总|工|经理|负责)"
 )
 
 
 _NUMBERED = re.compile(r"^第?[一二三四五六七八九十\d]{1,3}(?:小|中|院|厂|号|店|所|局|处|校|医院|附院|分厂)")
 
 
-# What may come right before a customer's name: the start, a space or punctuation, or a word that is not a name.
+# What may come right before a customer's name: the start, a space or punctuation, or a word that is not a name
+# (介个 is Tianjin's 这个).
 _OPENERS = re.compile(
-    r"(?:^|[\W\d_]|老|小|那个|这个|那家|这家|跟|和|去|到|给|是|的|了|在|见|访|约|找|问|帮|对|同|与|把|被)$"
+    r"(?:^|[\W\d_]|老|小|那个|这个|介个|那家|这家|跟|和|去|到|给|是|的|了|在|见|访|约|找|问|帮|对|同|与|把|被)$"
 )
 
 

@@ -243,7 +243,15 @@ def _conflict(said: CompanyName, stored: CompanyName) -> bool:
     # that lead is: a message that names no branch still means it.
     where = stored.branch.startswith("(") or stored.branch.endswith("店")
     other_branch = said.branch != stored.branch and not (where and not said.branch)
+    if other_branch and not said.branch and _at_branch_place(said, stored):
+        other_branch = False  # 迁安那个宏达 for 宏达钢构迁安分公司: the branch, called by its place
     return said.trade_conflict(stored) or _unlisted_trade(said, stored) or said.place_conflict(stored) or other_branch
+
+
+def _at_branch_place(said: CompanyName, stored: CompanyName) -> bool:
+    """The message names the place of the stored branch, or one inside it (迁安 for 迁安分公司)."""
+    theirs = name_rules().places_at_start(stored.branch)
+    return any(b.contains(p) for b in theirs for alternatives in said.places for p in alternatives)
 
 
 def _unlisted_trade(a: CompanyName, b: CompanyName) -> bool:
