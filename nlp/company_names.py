@@ -127,7 +127,9 @@ class NameRules:
                 branch, text = (text[at:] + branch), text[:at]
                 # What precedes the branch word may be its place (华力机械苏州分公司).
                 places, end = self._place_suffix(text)
-                if places and end > 0:
+                if not (places and end > 0):
+                    end = self._qualifier_start(text)
+                if end > 0:
                     branch, text = text[end:] + branch, text[:end]
                 break
         if not branch and (store := _store(text, at_end=True)):
@@ -160,6 +162,19 @@ class NameRules:
             core = core[:-2]  # a shop of a kind the word lists do not know: 黔味坊, 万家福锅店
         trade, text = text[len(core) :], core
         return CompanyName(folded=folded, core=text or trade, places=tuple(places), trade=trade, branch=branch)
+
+    def _qualifier_start(self, text: str) -> int:
+        """Where the qualifier of a branch begins, after the company's own name has ended with its trade or legal
+        form (华美金属制品有限公司乐从 + 分公司, 华美金属乐从 + 分公司: 乐从, a town the list of places does not
+        have); 0 when there is none."""
+        if self.trades.ending(text) or self.legal_forms.ending(text):
+            return 0
+        for n in (2, 3, 4):
+            head = text[:-n]
+            word = self.legal_forms.ending(head, keep=2) or self.trades.ending(head, keep=2)
+            if word:
+                return len(head)
+        return 0
 
     def around(self, text: str, core: str) -> list[tuple[CompanyName, bool]]:
         """Each time `core` is written in `text`: the name read with the place before it and the trade and branch
