@@ -109,7 +109,8 @@ class NameRules:
     abbreviations: dict[str, str]
     places: dict[str, tuple[Place, ...]]
     longest_place: int
-    # After a name in a text: a place in parentheses, or a branch word (华力（苏州）, 华力苏州分公司, 华力新厂).
+    # After a name in a text: a place in parentheses, or a branch word a few characters on in the same clause
+    # (华力（苏州）, 华力苏州分公司, 华力新厂, 联丰钢铁新开了个顺德分公司).
     branch_after: re.Pattern[str]
 
     def parse(self, raw: str) -> CompanyName:
@@ -366,7 +367,9 @@ def load_name_rules(directory: Path = DATA_DIR) -> NameRules:
         places=places,
         longest_place=max(map(len, places)),
         branch_after=re.compile(
-            r"^\s*(?:[(（][^()（）]{2,8}[)）]|[^\W\d]{0,4}?(?:%s))".replace("%s", "|".join(map(re.escape, branch)))
+            r"^\s*(?:[(（][^()（）]{2,8}[)）]|(?:(?!说|讲|话|问|让|要|想|和|跟|给)[^\W\d]){0,6}?(?:%s))".replace(
+                "%s", "|".join(map(re.escape, branch))
+            )
         ),
     )
 
