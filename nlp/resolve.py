@@ -108,9 +108,14 @@ class _Scored:
 def _plausible_company(company: str | None, contact: str | None) -> str | None:
     """A company the reader found, unless it is plainly a piece of sentence (张工说风管尺寸要改, 罗哥说要得) or a
     place alone (福州长乐的闽发纺织 read as 福州长乐)."""
+    company = _HERE_THERE.sub("", company or "")
     if not company or (contact and contact in company) or _SPEECH.search(company) or _PERSON.fullmatch(company):
         return None
     return None if name_rules().only_places(company) else company
+
+
+# "There" after a name, kept by the reader (宏运五金介边: Tianjin's 这边).
+_HERE_THERE = re.compile(r"(?:那边|这边|介边|那家|这家|那个|这个)$")
 
 
 def resolve(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
@@ -136,6 +141,8 @@ def _resolve(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
     if _NEW_CUSTOMER.search(fold(mention.text)):
         return Resolution(Outcome.NEW, evidence="says it is a new customer")
     mention = replace(mention, company=_plausible_company(mention.company, mention.contact))
+    if mention.company and not mention.contact and any(_is_contact(mention.company, c.contact) for c in candidates):
+        mention = replace(mention, company=None, contact=mention.company)  # 孙建军来电话: a lead's contact
     words = _topics(mention.text)
     person = person_name(mention.contact)
     scored = [_score(c, mention, person, words) for c in candidates]
@@ -398,6 +405,12 @@ def _dial_digits(number: str) -> str:
     """A number's digits without separators, a country code or the trunk 0 of an area code."""
     digits = _COUNTRY.sub("", _DIAL_NOISE.sub("", number.strip()))
     return digits[1:] if digits.startswith("0") else digits
+
+
+def _is_contact(said: str, contact: str | None) -> bool:
+    """`said` is the full name of the lead's contact (孙建军), so a person and not a company."""
+    name = person_name(contact)
+    return bool(name.surname and name.given) and fold(said) == fold(contact or "")
 
 
 def _written(contact: str | None, text: str) -> bool:
