@@ -141,6 +141,8 @@ def _resolve(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
     if _NEW_CUSTOMER.search(fold(mention.text)):
         return Resolution(Outcome.NEW, evidence="says it is a new customer")
     mention = replace(mention, company=_plausible_company(mention.company, mention.contact))
+    if mention.company and _rival(mention.text, mention.company):
+        mention = replace(mention, company=None)  # 盛达钢铁给胜利五金报的价比咱低: 盛达 is not the customer
     if mention.company and not mention.contact and any(_is_contact(mention.company, c.contact) for c in candidates):
         mention = replace(mention, company=None, contact=mention.company)  # 孙建军来电话: a lead's contact
     words = _topics(mention.text)
@@ -149,7 +151,8 @@ def _resolve(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
     if mention.company or any(s.name for s in scored):
         return _by_company(mention, scored)
     if mention.contact:
-        if _plausible_company(company_in(mention.text, lx.default_lexicon()), mention.contact):
+        named = _plausible_company(company_in(mention.text, lx.default_lexicon()), mention.contact)
+        if named and not _rival(mention.text, named):
             # The message names a company the reader did not keep: never file it by the contact alone.
             return Resolution(Outcome.UNKNOWN, evidence="a company is named but not read")
         return _by_contact(scored)
@@ -202,7 +205,7 @@ def _name_evidence(mention: Mention, stored: CompanyName) -> str:
         # Where the reader's company is not this name, only a name that opens the message counts.
         opening = said is not None and part not in said.folded
         for written, alone in name_rules().around(mention.text, part):
-            if opening and written.start > _OPENING:
+            if (opening and written.start > _OPENING) or _rival_at(fold(mention.text), written):
                 continue
             if _conflict(written, stored):
                 levels.append("conflict")
@@ -216,6 +219,35 @@ def _name_evidence(mention: Mention, stored: CompanyName) -> str:
     if said is not None:
         levels.append(_compare(said, stored))
     return max(levels, key=_LEVELS.index, default="")
+
+
+# What a rival does, said right after its name (and trade) in the same clause: it quotes or supplies someone
+# (利华给他报的, 鑫旺达冷链给他们配送), takes the business (联丰钢铁在抢他这单, 澜田也在跟他们抢单子), bids
+# (海晟科技也报了), or is cheaper (金隆钢铁那边螺纹便宜, 蜀鑫那边报价比我们低).
+_RIVAL_CUE = re.compile(
+    r"^(?:那边|这边|那里|那家)?(?:也|还|都|又|已经)?(?:在|来|去)?"
+    r"(?:给(?!我|咱|俺|阿拉)[^\W\d]{0,8}?(?:报|供|配)|抢|跟[^\W\d]{1,4}?抢|乱价|也?(?:投|报)了"
+    r"|(?:(?!说|讲|话|要|让|问|想|嫌|觉|给)[^\W\d]){0,6}?(?:便宜|比(?:咱|我们|我|俺|阿拉|伊拉|我哋)[^\W\d]{0,3}?(?:低|便宜|平)))"
+)
+
+
+def _rival(text: str, company: str) -> bool:
+    """The reader's company is written as a rival's (see `_RIVAL_CUE`)."""
+    folded, name = fold(text), company_name(company)
+    at = folded.find(name.folded)
+    return at >= 0 and _rival_at(folded, replace(name, start=at))
+
+
+def _rival_at(folded: str, written: CompanyName) -> bool:
+    """The name written at `written.start` is a rival's: what follows it is what a rival does, and it is not who
+    was quoted or supplied (盛达钢铁给胜利五金报的价: 胜利五金 is the customer)."""
+    if folded[: written.start].endswith("给"):
+        return False
+    rest = folded[written.start + len(written.folded) :]
+    rules = name_rules()
+    while word := rules.trades.starting(rest) or rules.legal_forms.starting(rest):
+        rest = rest[len(word) :]
+    return bool(_RIVAL_CUE.match(rest.lstrip()))
 
 
 # Sounds that speech recognition and southern accents confuse, as fuzzy-pinyin input methods treat them.
