@@ -190,6 +190,7 @@ _PERSON = re.compile(
 )
 _SCRIPTS = re.compile(r"[a-z0-9]+|[^a-z0-9]+")
 _OPENING = 3  # characters before a name that still opens the message (嗯 永盛那家…)
+_THAT = re.compile(r"那个|那家|这个|这家|介个")
 _LEVELS = ("conflict", "", "similar", "homophone", "partial", "exact")
 
 
@@ -200,12 +201,16 @@ def _name_evidence(mention: Mention, stored: CompanyName) -> str:
     The reader's company is compared first. The message text is searched for the 字号 too, where the reader
     found no company or its company contains the 字号 (so a rival named beside the customer is not taken)."""
     said = company_name(mention.company) if mention.company else None
+    folded = fold(mention.text)
+    # A name right after the reader's company and 那个 is the company, the reader's its whereabouts (静海大邱庄那个万通).
+    said_end = folded.find(said.folded) + len(said.folded) if said and said.folded in folded else -1
     levels = []
     for part in _short_forms(stored.core):
         # Where the reader's company is not this name, only a name that opens the message counts.
         opening = said is not None and part not in said.folded
         for written, alone in name_rules().around(mention.text, part):
-            if (opening and written.start > _OPENING) or _rival_at(fold(mention.text), written):
+            after_said = said_end >= 0 and _THAT.fullmatch(folded[said_end : written.start]) is not None
+            if (opening and written.start > _OPENING and not after_said) or _rival_at(folded, written):
                 continue
             if _conflict(written, stored):
                 levels.append("conflict")
