@@ -128,10 +128,18 @@ def resolve(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
 
 def _resolve(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
     if mention.phone:
-        by_phone = [c for c in candidates if c.phone and c.phone == mention.phone]
+        by_phone = sorted(
+            (c for c in candidates if c.phone and c.phone == mention.phone), key=lambda c: (not c.mine, c.id)
+        )
+        if len(by_phone) == 1:
+            return Resolution(Outcome.MATCH, by_phone[0].id, evidence="the same phone")
         if by_phone:
-            best = sorted(by_phone, key=lambda c: (not c.mine, c.id))[0]
-            return Resolution(Outcome.MATCH, best.id, evidence="the same phone")
+            # One boss's phone on two of his companies (鑫达钢铁贸易, 鑫达钢构): the rest of the message decides.
+            among = _resolve(replace(mention, phone=None), by_phone)
+            if among.outcome is Outcome.MATCH:
+                return replace(among, evidence=f"several leads have this phone; {among.evidence}")
+            ids = tuple(c.id for c in by_phone[:MAX_CHOICES])
+            return Resolution(Outcome.ASK, choices=ids, evidence="several leads have this phone")
     dialled = [c for c in candidates if c.phone and _phone_written(c.phone, mention.text)]
     if len(dialled) == 1:
         return Resolution(Outcome.MATCH, dialled[0].id, evidence="its phone is written in the message")
