@@ -189,8 +189,8 @@ def _score(candidate: Candidate, mention: Mention, person: PersonName, words: fr
     return s
 
 
-# A message that says it is about a customer the rep has not logged before (另外见了一家新的).
-_NEW_CUSTOMER = re.compile(r"新客户|一家新的?|新的一家|又来一家|又来了一家|新开的|新认识")
+# A message that says it is about a customer the rep has not logged before (另外见了一家新的, 又冒出来一家).
+_NEW_CUSTOMER = re.compile(r"新客户|一家新的?|新的一家|又来一家|又来了一家|冒出来?一家|新开的|新认识")
 _SPEECH = re.compile(r"(?:说|讲|话|要得|觉得)")
 # A person, not a company: 张三哥, 李老板娘, 老孟, 周站.
 _PERSON = re.compile(
