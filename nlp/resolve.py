@@ -366,7 +366,21 @@ def _by_company(mention: Mention, scored: list[_Scored]) -> Resolution:
         return _separate(backed, "several near names with support")
     if near:
         return _ask(near, "a near name and nothing else agrees")
+    topical = [s for s in scored if s.topics]
+    if topical and mention.company and _described(mention.text, mention.company):
+        # 地脚螺栓图纸那家: no name, the customer described by what earlier notes share; a colleague would ask.
+        return _ask(topical, "describes a customer by the topic of earlier notes")
     return Resolution(Outcome.NEW, evidence=f"no lead is {mention.company or 'named'}")
+
+
+_THAT_ONE = re.compile(r"的?(?:那家|那个)")
+
+
+def _described(text: str, company: str) -> bool:
+    """What the reader took for a company is a description: it ends in 那家 or 那个 (要来验厂那家)."""
+    folded, said = fold(text), fold(company)
+    at = folded.find(said)
+    return at >= 0 and _THAT_ONE.match(folded, at + len(said)) is not None
 
 
 def _inside(exact: _Scored, other: _Scored) -> bool:
