@@ -111,7 +111,18 @@ def _plausible_company(company: str | None, contact: str | None) -> str | None:
     company = _HERE_THERE.sub("", company or "")
     if not company or (contact and contact in company) or _SPEECH.search(company) or _PERSON.fullmatch(company):
         return None
+    if _starts_with_time(company):
+        return None  # 下周来公司, 下个月来审厂: when, not who
     return None if name_rules().only_places(company) else company
+
+
+def _starts_with_time(text: str) -> bool:
+    """`text` opens with a vague time (下周, 下个月, 回头): no company name does."""
+    lexicon = lx.default_lexicon()
+    return any(
+        end + 1 == len(word) and any(kind == lx.VAGUE for kind, _payload in kinds)
+        for end, (word, kinds) in lexicon.automaton.iter(lx.normalize(fold(text)))
+    )
 
 
 # "There" after a name, kept by the reader (宏运五金介边: Tianjin's 这边).
