@@ -499,7 +499,7 @@ def _topics(text: str) -> frozenset[str]:
     generic: set[str] = set()
     folded = fold(text)
     for _end, (word, kinds) in lexicon.automaton.iter(lx.normalize(folded)):
-        if kinds & _GENERIC_KINDS:
+        if {kind for kind, _payload in kinds} & _GENERIC_KINDS:
             generic.add(word)
     return frozenset(
         t.word
