@@ -146,7 +146,7 @@ def _resolve(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
             return Resolution(Outcome.MATCH, by_phone[0].id, evidence="the same phone")
         if by_phone:
             # One boss's phone on two of his companies (鑫达钢铁贸易, 鑫达钢构): the rest of the message decides.
-            among = _resolve(replace(mention, phone=None), by_phone)
+            among = _by_what_is_said(mention, by_phone)
             if among.outcome is Outcome.MATCH:
                 return replace(among, evidence=f"several leads have this phone; {among.evidence}")
             ids = tuple(c.id for c in by_phone[:MAX_CHOICES])
@@ -157,6 +157,11 @@ def _resolve(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
     if dialled:
         ids = tuple(c.id for c in sorted(dialled, key=lambda c: (not c.mine, c.id))[:MAX_CHOICES])
         return Resolution(Outcome.ASK, choices=ids, evidence="several leads' phones end so")
+    return _by_what_is_said(mention, candidates)
+
+
+def _by_what_is_said(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
+    """Phones aside: the rep's words, the names, the contact, the note just before, the topics."""
     if _NEW_CUSTOMER.search(fold(mention.text)):
         return Resolution(Outcome.NEW, evidence="says it is a new customer")
     mention = replace(mention, company=_plausible_company(mention.company, mention.contact))
