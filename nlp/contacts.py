@@ -1,7 +1,8 @@
 """A contact's name taken apart, to tell whether two mentions are the same person.
 
 王总 ≈ 王建国 ≈ 老王 ≈ 王经理 (the same family name, nothing to tell them apart); 王建国 ≠ 王建军; 王总 ≠ 李工;
-小李 ≠ 老李 (the younger and the older); Jason ≈ jason; 陈生 is Mr. Chen. Family names and titles come from the lexicon (config/nlp.toml [entities]).
+小李 ≠ 老李 (the younger and the older); Jason ≈ jason; 陈生 is Mr. Chen. Family names and titles come from the
+lexicon (config/nlp.toml [entities]).
 """
 
 from __future__ import annotations

@@ -226,7 +226,7 @@ def _name_evidence(mention: Mention, stored: CompanyName) -> str:
     found no company or its company contains the 字号 (so a rival named beside the customer is not taken)."""
     said = company_name(mention.company) if mention.company else None
     folded = fold(mention.text)
-    # A name right after the reader's company and 那个 is the company, the reader's its whereabouts (静海大邱庄那个万通).
+    # A name right after the reader's company and 那个 is the company; the reader's is where it is (静海大邱庄那个万通).
     said_end = folded.find(said.folded) + len(said.folded) if said and said.folded in folded else -1
     levels = []
     for part in _short_forms(stored.core):

@@ -282,13 +282,13 @@ def test_a_name_written_as_a_rivals_is_not_the_customer(text: str, company: str,
     assert (got.outcome, got.lead_id) == (Outcome.MATCH, 2)
 
 
-def test_a_name_after_the_readers_company_and_nage_is_the_company():
+def test_a_name_after_where_it_is_and_that_one_is_the_company():
     leads = [Candidate(1, "天津市万通管业有限公司"), Candidate(2, "唐山市万通钢构有限公司")]
     got = resolve(mention("静海大邱庄那个万通管业 焊管下周要涨", "静海大邱庄"), leads)
     assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
 
 
-def test_tianjins_jiebian_after_a_name_is_not_part_of_it():
+def test_tianjins_word_for_here_after_a_name_is_not_part_of_it():
     lead = Candidate(1, "天津市北辰区鸿运五金制品有限公司", "老板娘")
     got = resolve(mention("宏运五金介边 老板娘说地脚螺栓嘛时候能到", "宏运五金介边", "老板娘"), [lead])
     assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
