@@ -154,7 +154,7 @@ class NameRules:
             places.append(found)
             text = after
         found, end = self._place_suffix(text)
-        if found:  # a qualifier after the name: 3M中国
+        if found and text[end:] not in self.trades:  # a qualifier after the name: 3M中国 (but 江淮路桥 is a trade)
             places.append(found)
             text = text[:end]
         text = self._strip_products(text)

@@ -345,3 +345,8 @@ def test_a_company_read_from_a_vague_time_is_not_one():
 def test_sales_talk_alone_does_not_tie_a_message_to_a_lead():
     got = resolve(mention("到货了 约老师装机"), [Candidate(1, "合肥滨湖学院", notes=("等到货",))])
     assert got.outcome is Outcome.UNKNOWN
+
+
+def test_a_trade_that_is_also_a_place_at_the_end_of_a_name_is_the_trade():
+    assert (company_name("江淮路桥").core, company_name("江淮路桥").trade) == ("江淮", "路桥")
+    assert company_name("3M中国").core == "3m"
