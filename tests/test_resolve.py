@@ -350,3 +350,9 @@ def test_sales_talk_alone_does_not_tie_a_message_to_a_lead():
 def test_a_trade_that_is_also_a_place_at_the_end_of_a_name_is_the_trade():
     assert (company_name("江淮路桥").core, company_name("江淮路桥").trade) == ("江淮", "路桥")
     assert company_name("3M中国").core == "3m"
+
+
+@pytest.mark.parametrize("text", ["盛达钢铁便宜点就签", "盛达钢铁抢着要货 让咱明天就发", "盛达钢铁也报了预算"])
+def test_a_customer_asking_for_a_discount_or_in_a_hurry_is_no_rival(text: str):
+    got = resolve(mention(text, "盛达钢铁"), [Candidate(1, "佛山市南海区盛达钢铁贸易有限公司")])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
