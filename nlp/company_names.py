@@ -25,9 +25,11 @@ from nlp.segment import default_segmenter
 _PUNCT = re.compile(r"[\s\W_]+")
 _GENERIC_PLACE = re.compile(r"^(?:本|我)?(?:省|市|区|县|镇)?")
 _PAREN = re.compile(r"[(（]([^()（）]*)[)）]")
-# What may follow a place before the name itself: 苏州的力恒, 宁波市, 苏州工业园区美固.
+# What may follow a place before the name itself: 苏州的力恒, 宁波市, 苏州工业园区美固, 迁安那个宏达 (介个 is
+# Tianjin's 这个).
 _AFTER_PLACE = re.compile(
-    r"^(?:省|市|区|县)?(?:经济技术开发区|经济开发区|工业园区|高新技术开发区|高新区|高新|经开区|开发区|园区|新区)?的?"
+    r"^(?:省|市|区|县)?(?:经济技术开发区|经济开发区|工业园区|高新技术开发区|高新区|高新|经开区|开发区|园区|新区)?"
+    r"(?:的|那个|那家|这个|这家|介个)?"
 )
 
 
@@ -107,7 +109,8 @@ class NameRules:
     abbreviations: dict[str, str]
     places: dict[str, tuple[Place, ...]]
     longest_place: int
-    # After a name in a text: a place in parentheses, or a branch word (华力（苏州）, 华力苏州分公司, 华力新厂).
+    # After a name in a text: a place in parentheses, or a branch word a few characters on in the same clause
+    # (华力（苏州）, 华力苏州分公司, 华力新厂, 联丰钢铁新开了个顺德分公司).
     branch_after: re.Pattern[str]
 
     def parse(self, raw: str) -> CompanyName:
@@ -125,7 +128,9 @@ class NameRules:
                 branch, text = (text[at:] + branch), text[:at]
                 # What precedes the branch word may be its place (华力机械苏州分公司).
                 places, end = self._place_suffix(text)
-                if places and end > 0:
+                if not (places and end > 0):
+                    end = self._qualifier_start(text)
+                if end > 0:
                     branch, text = text[end:] + branch, text[:end]
                 break
         if not branch and (store := _store(text, at_end=True)):
@@ -149,7 +154,7 @@ class NameRules:
             places.append(found)
             text = after
         found, end = self._place_suffix(text)
-        if found:  # a qualifier after the name: 3M中国
+        if found and text[end:] not in self.trades:  # a qualifier after the name: 3M中国 (but 江淮路桥 is a trade)
             places.append(found)
             text = text[:end]
         text = self._strip_products(text)
@@ -159,6 +164,19 @@ class NameRules:
         trade, text = text[len(core) :], core
         return CompanyName(folded=folded, core=text or trade, places=tuple(places), trade=trade, branch=branch)
 
+    def _qualifier_start(self, text: str) -> int:
+        """Where the qualifier of a branch begins, after the company's own name has ended with its trade or legal
+        form (华美金属制品有限公司乐从 + 分公司, 华美金属乐从 + 分公司: 乐从, a town the list of places does not
+        have); 0 when there is none."""
+        if self.trades.ending(text) or self.legal_forms.ending(text):
+            return 0
+        for n in (2, 3, 4):
+            head = text[:-n]
+            word = self.legal_forms.ending(head, keep=2) or self.trades.ending(head, keep=2)
+            if word:
+                return len(head)
+        return 0
+
     def around(self, text: str, core: str) -> list[tuple[CompanyName, bool]]:
         """Each time `core` is written in `text`: the name read with the place before it and the trade and branch
         after it, and whether it stands alone (what follows is not more of a longer name: 华力达 is not 华力)."""
@@ -167,7 +185,10 @@ class NameRules:
         for m in re.finditer(re.escape(core), folded):
             start, end = m.span()
             before = folded[max(0, start - self.longest_place - 6) : start]
-            prefix = next((before[k:] for k in range(len(before)) if self._is_place(before[k:])), "")
+            # The places written before it, as many as there are (河北唐山迁安的昌盛, 广东佛山的金辉).
+            prefix, places = next(
+                ((before[k:], run) for k in range(len(before)) if (run := self._places_in(before[k:]))), ("", ())
+            )
             if not _opens(before[: len(before) - len(prefix)]):
                 continue  # the end of a longer name (佳味轩 holds 味轩, 龙江缘 江缘)
             rest = folded[end:]
@@ -183,7 +204,6 @@ class NameRules:
                 branch_text, rest = store, rest[len(store) :]
             if not trade and not branch_text:
                 trade = _shop_after(rest)
-            places = (self._place_prefix(prefix)[0],) if prefix else ()
             name = CompanyName(folded[start - len(prefix) : end], core, places, trade, branch_text, start - len(prefix))
             found.append((name, bool(trade or branch_text) or _stands_alone(rest)))
         return found
@@ -196,13 +216,23 @@ class NameRules:
 
     def only_places(self, text: str) -> bool:
         """`text` names places and nothing else (福州长乐, 浙江杭州)."""
-        text = _PUNCT.sub("", fold(text))
+        return bool(self._places_in(_PUNCT.sub("", fold(text))))
+
+    def places_at_start(self, text: str) -> tuple[Place, ...]:
+        """The divisions the place `text` starts with may mean (迁安分公司 → 迁安)."""
+        return self._place_prefix(text)[0]
+
+    def _places_in(self, text: str) -> tuple[tuple[Place, ...], ...]:
+        """The places `text` names, when it names places and what may follow one and nothing else (河北唐山迁安的,
+        苏州工业园区); else none."""
+        found = []
         while text:
-            length = self._place_prefix(text)[1]
+            places, length = self._place_prefix(text)
             if not length:
-                return False
+                return ()
+            found.append(places)
             text = _AFTER_PLACE.sub("", text[length:], count=1)
-        return True
+        return tuple(found)
 
     def _strip_products(self, text: str) -> str:
         return self.products.strip(text, 2)
@@ -210,11 +240,6 @@ class NameRules:
     def _strip_trades(self, text: str) -> str:
         """`text` without the trade words at its end, keeping at least two characters (宏图塑料机械 → 宏图)."""
         return self.trades.strip(text, 2)
-
-    def _is_place(self, text: str) -> bool:
-        """`text` is a place and what may follow one (苏州, 苏州的, 苏州工业园区)."""
-        length = self._place_prefix(text)[1]
-        return bool(length) and not _AFTER_PLACE.sub("", text[length:], count=1)
 
     def _strip_legal(self, text: str) -> str:
         return self.legal_forms.strip(text, 1)
@@ -234,20 +259,21 @@ class NameRules:
         return (), 0
 
 
-# What may follow a customer's name in a note without being part of a longer name.
+# What may follow a customer's name in a note without being part of a longer name (介边 is Tianjin's 这边).
 _FOLLOWERS = re.compile(
     r"^(?:$|[\W\d_a-z]|那|这|的|说|讲|又|也|在|和|跟|今|昨|明|上|下|刚|已|还|就|把|让|回|来|去|发|报|问|约|打|是|有|没|不|给|"
     r"要|想|嫌|觉|对|老|小|现|最|周|星|礼|月|号|话|嗰|嘅|咗|同|冇|畀|订|签|买|付|催|定|找|整|搞|弄|咋|"
-    r"那边|这边|那家|项目|设备|厂里|公司|工厂|方面|采购|老板|总|工|经理|负责)"
+    r"那边|这边|介边|那家|项目|设备|厂里|公司|工厂|方面|采购|老板|总|工|经理|负责)"
 )
 
 
 _NUMBERED = re.compile(r"^第?[一二三四五六七八九十\d]{1,3}(?:小|中|院|厂|号|店|所|局|处|校|医院|附院|分厂)")
 
 
-# What may come right before a customer's name: the start, a space or punctuation, or a word that is not a name.
+# What may come right before a customer's name: the start, a space or punctuation, or a word that is not a name
+# (介个 is Tianjin's 这个).
 _OPENERS = re.compile(
-    r"(?:^|[\W\d_]|老|小|那个|这个|那家|这家|跟|和|去|到|给|是|的|了|在|见|访|约|找|问|帮|对|同|与|把|被)$"
+    r"(?:^|[\W\d_]|老|小|那个|这个|介个|那家|这家|跟|和|去|到|给|是|的|了|在|见|访|约|找|问|帮|对|同|与|把|被)$"
 )
 
 
@@ -341,7 +367,9 @@ def load_name_rules(directory: Path = DATA_DIR) -> NameRules:
         places=places,
         longest_place=max(map(len, places)),
         branch_after=re.compile(
-            r"^\s*(?:[(（][^()（）]{2,8}[)）]|[^\W\d]{0,4}?(?:%s))".replace("%s", "|".join(map(re.escape, branch)))
+            r"^\s*(?:[(（][^()（）]{2,8}[)）]|(?:(?!说|讲|话|问|让|要|想|和|跟|给)[^\W\d]){0,6}?(?:%s))".replace(
+                "%s", "|".join(map(re.escape, branch))
+            )
         ),
     )
 

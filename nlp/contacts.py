@@ -1,7 +1,8 @@
 """A contact's name taken apart, to tell whether two mentions are the same person.
 
 王总 ≈ 王建国 ≈ 老王 ≈ 王经理 (the same family name, nothing to tell them apart); 王建国 ≠ 王建军; 王总 ≠ 李工;
-Jason ≈ jason; 陈生 is Mr. Chen. Family names and titles come from the lexicon (config/nlp.toml [entities]).
+小李 ≠ 老李 (the younger and the older); Jason ≈ jason; 陈生 is Mr. Chen. Family names and titles come from the
+lexicon (config/nlp.toml [entities]).
 """
 
 from __future__ import annotations
@@ -33,11 +34,14 @@ class Same(StrEnum):
 class PersonName:
     surname: str = ""
     given: str = ""  # given name, nickname (阿强 → 强) or Latin name
+    age: str = ""  # 老 or 小 before a family name: 老李 and 小李 are two people
 
     def compare(self, other: PersonName) -> Same:
         if not (self.surname or self.given) or not (other.surname or other.given):
             return Same.UNKNOWN
         if self.surname and other.surname and self.surname != other.surname:
+            return Same.NO
+        if self.age and other.age and self.age != other.age:
             return Same.NO
         if self.given and other.given:
             if self.given == other.given:
@@ -62,7 +66,9 @@ def person_name(raw: str | None, lexicon: lx.Lexicon | None = None) -> PersonNam
     for prefix in ("老", "小", "阿"):
         if text.startswith(prefix) and len(text) == 2:
             rest = text[1:]
-            return PersonName(surname=rest) if rest in lexicon.surnames and prefix != "阿" else PersonName(given=rest)
+            if rest in lexicon.surnames and prefix != "阿":
+                return PersonName(surname=rest, age=prefix)
+            return PersonName(given=rest)
     surname = next((c for c in lexicon.compound_surnames if text.startswith(c)), "")
     if not surname and text[:1] in lexicon.surnames:
         surname = text[:1]

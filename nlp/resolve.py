@@ -108,9 +108,25 @@ class _Scored:
 def _plausible_company(company: str | None, contact: str | None) -> str | None:
     """A company the reader found, unless it is plainly a piece of sentence (张工说风管尺寸要改, 罗哥说要得) or a
     place alone (福州长乐的闽发纺织 read as 福州长乐)."""
+    company = _HERE_THERE.sub("", company or "")
     if not company or (contact and contact in company) or _SPEECH.search(company) or _PERSON.fullmatch(company):
         return None
+    if _starts_with_time(company):
+        return None  # 下周来公司, 下个月来审厂: when, not who
     return None if name_rules().only_places(company) else company
+
+
+def _starts_with_time(text: str) -> bool:
+    """`text` opens with a vague time (下周, 下个月, 回头): no company name does."""
+    lexicon = lx.default_lexicon()
+    return any(
+        end + 1 == len(word) and any(kind == lx.VAGUE for kind, _payload in kinds)
+        for end, (word, kinds) in lexicon.automaton.iter(lx.normalize(fold(text)))
+    )
+
+
+# "There" after a name, kept by the reader (宏运五金介边: Tianjin's 这边).
+_HERE_THERE = re.compile(r"(?:那边|这边|介边|那家|这家|那个|这个)$")
 
 
 def resolve(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
@@ -123,26 +139,44 @@ def resolve(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
 
 def _resolve(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
     if mention.phone:
-        by_phone = [c for c in candidates if c.phone and c.phone == mention.phone]
+        by_phone = sorted(
+            (c for c in candidates if c.phone and c.phone == mention.phone), key=lambda c: (not c.mine, c.id)
+        )
+        if len(by_phone) == 1:
+            return Resolution(Outcome.MATCH, by_phone[0].id, evidence="the same phone")
         if by_phone:
-            best = sorted(by_phone, key=lambda c: (not c.mine, c.id))[0]
-            return Resolution(Outcome.MATCH, best.id, evidence="the same phone")
+            # One boss's phone on two of his companies (鑫达钢铁贸易, 鑫达钢构): the rest of the message decides.
+            among = _by_what_is_said(mention, by_phone)
+            if among.outcome is Outcome.MATCH:
+                return replace(among, evidence=f"several leads have this phone; {among.evidence}")
+            ids = tuple(c.id for c in by_phone[:MAX_CHOICES])
+            return Resolution(Outcome.ASK, choices=ids, evidence="several leads have this phone")
     dialled = [c for c in candidates if c.phone and _phone_written(c.phone, mention.text)]
     if len(dialled) == 1:
         return Resolution(Outcome.MATCH, dialled[0].id, evidence="its phone is written in the message")
     if dialled:
         ids = tuple(c.id for c in sorted(dialled, key=lambda c: (not c.mine, c.id))[:MAX_CHOICES])
         return Resolution(Outcome.ASK, choices=ids, evidence="several leads' phones end so")
+    return _by_what_is_said(mention, candidates)
+
+
+def _by_what_is_said(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
+    """Phones aside: the rep's words, the names, the contact, the note just before, the topics."""
     if _NEW_CUSTOMER.search(fold(mention.text)):
         return Resolution(Outcome.NEW, evidence="says it is a new customer")
     mention = replace(mention, company=_plausible_company(mention.company, mention.contact))
+    if mention.company and _rival(mention.text, mention.company):
+        mention = replace(mention, company=None)  # 盛达钢铁给胜利五金报的价比咱低: 盛达 is not the customer
+    if mention.company and not mention.contact and any(_is_contact(mention.company, c.contact) for c in candidates):
+        mention = replace(mention, company=None, contact=mention.company)  # 孙建军来电话: a lead's contact
     words = _topics(mention.text)
     person = person_name(mention.contact)
     scored = [_score(c, mention, person, words) for c in candidates]
     if mention.company or any(s.name for s in scored):
         return _by_company(mention, scored)
     if mention.contact:
-        if _plausible_company(company_in(mention.text, lx.default_lexicon()), mention.contact):
+        named = _plausible_company(company_in(mention.text, lx.default_lexicon()), mention.contact)
+        if named and not _rival(mention.text, named):
             # The message names a company the reader did not keep: never file it by the contact alone.
             return Resolution(Outcome.UNKNOWN, evidence="a company is named but not read")
         return _by_contact(scored)
@@ -171,8 +205,8 @@ def _score(candidate: Candidate, mention: Mention, person: PersonName, words: fr
     return s
 
 
-# A message that says it is about a customer the rep has not logged before (另外见了一家新的).
-_NEW_CUSTOMER = re.compile(r"新客户|一家新的?|新的一家|又来一家|又来了一家|新开的|新认识")
+# A message that says it is about a customer the rep has not logged before (另外见了一家新的, 又冒出来一家).
+_NEW_CUSTOMER = re.compile(r"新客户|一家新的?|新的一家|又来一家|又来了一家|冒出来?一家|新开的|新认识")
 _SPEECH = re.compile(r"(?:说|讲|话|要得|觉得)")
 # A person, not a company: 张三哥, 李老板娘, 老孟, 周站.
 _PERSON = re.compile(
@@ -180,6 +214,7 @@ _PERSON = re.compile(
 )
 _SCRIPTS = re.compile(r"[a-z0-9]+|[^a-z0-9]+")
 _OPENING = 3  # characters before a name that still opens the message (嗯 永盛那家…)
+_THAT = re.compile(r"那个|那家|这个|这家|介个")
 _LEVELS = ("conflict", "", "similar", "homophone", "partial", "exact")
 
 
@@ -190,12 +225,16 @@ def _name_evidence(mention: Mention, stored: CompanyName) -> str:
     The reader's company is compared first. The message text is searched for the 字号 too, where the reader
     found no company or its company contains the 字号 (so a rival named beside the customer is not taken)."""
     said = company_name(mention.company) if mention.company else None
+    folded = fold(mention.text)
+    # A name right after the reader's company and 那个 is the company; the reader's is where it is (静海大邱庄那个万通).
+    said_end = folded.find(said.folded) + len(said.folded) if said and said.folded in folded else -1
     levels = []
     for part in _short_forms(stored.core):
         # Where the reader's company is not this name, only a name that opens the message counts.
         opening = said is not None and part not in said.folded
         for written, alone in name_rules().around(mention.text, part):
-            if opening and written.start > _OPENING:
+            after_said = said_end >= 0 and _THAT.fullmatch(folded[said_end : written.start]) is not None
+            if (opening and written.start > _OPENING and not after_said) or _rival_at(folded, written):
                 continue
             if _conflict(written, stored):
                 levels.append("conflict")
@@ -209,6 +248,37 @@ def _name_evidence(mention: Mention, stored: CompanyName) -> str:
     if said is not None:
         levels.append(_compare(said, stored))
     return max(levels, key=_LEVELS.index, default="")
+
+
+# What a rival does, said right after its name (and trade) in the same clause: it quotes or supplies someone
+# (利华给他报的, 鑫旺达冷链给他们配送), takes the business (联丰钢铁在抢他这单, 澜田也在跟他们抢单子), bids
+# (海晟科技也报了), or is cheaper (金隆钢铁那边螺纹便宜, 蜀鑫那边报价比我们低).
+_RIVAL_CUE = re.compile(
+    r"^(?:那边|这边|那里|那家)?(?:也(?:在|来|去)?(?:投|报)(?!名|了?预算|销|账)|(?:也|还|都|又|已经)?(?:在|来|去)?(?:"
+    r"给(?!我|咱|俺|阿拉)[^\W\d]{0,8}?(?:报的|报价|报了?个?价|供|配送)"
+    r"|(?:跟[^\W\d]{1,4}?)?抢(?:了|他|她|我|咱|俺|这|那|单|客户|生意|项目|市场|标)|乱价"
+    r"|(?:(?!说|讲|话|要|让|问|想|嫌|觉|给)[^\W\d]){0,6}?"
+    r"(?:便宜(?!点|些|一点|的话|就)|比(?:咱|我们|我|俺|阿拉|伊拉|我哋)[^\W\d]{0,3}?(?:低|便宜|平))))"
+)
+
+
+def _rival(text: str, company: str) -> bool:
+    """The reader's company is written as a rival's (see `_RIVAL_CUE`)."""
+    folded, name = fold(text), company_name(company)
+    at = folded.find(name.folded)
+    return at >= 0 and _rival_at(folded, replace(name, start=at))
+
+
+def _rival_at(folded: str, written: CompanyName) -> bool:
+    """The name written at `written.start` is a rival's: what follows it is what a rival does, and it is not who
+    was quoted or supplied (盛达钢铁给胜利五金报的价: 胜利五金 is the customer)."""
+    if folded[: written.start].endswith("给"):
+        return False
+    rest = folded[written.start + len(written.folded) :]
+    rules = name_rules()
+    while word := rules.trades.starting(rest) or rules.legal_forms.starting(rest):
+        rest = rest[len(word) :]
+    return bool(_RIVAL_CUE.match(rest.lstrip()))
 
 
 # Sounds that speech recognition and southern accents confuse, as fuzzy-pinyin input methods treat them.
@@ -243,7 +313,15 @@ def _conflict(said: CompanyName, stored: CompanyName) -> bool:
     # that lead is: a message that names no branch still means it.
     where = stored.branch.startswith("(") or stored.branch.endswith("店")
     other_branch = said.branch != stored.branch and not (where and not said.branch)
+    if other_branch and not said.branch and _at_branch_place(said, stored):
+        other_branch = False  # 迁安那个宏达 for 宏达钢构迁安分公司: the branch, called by its place
     return said.trade_conflict(stored) or _unlisted_trade(said, stored) or said.place_conflict(stored) or other_branch
+
+
+def _at_branch_place(said: CompanyName, stored: CompanyName) -> bool:
+    """The message names the place of the stored branch, or one inside it (迁安 for 迁安分公司)."""
+    theirs = name_rules().places_at_start(stored.branch)
+    return any(b.contains(p) for b in theirs for alternatives in said.places for p in alternatives)
 
 
 def _unlisted_trade(a: CompanyName, b: CompanyName) -> bool:
@@ -306,7 +384,21 @@ def _by_company(mention: Mention, scored: list[_Scored]) -> Resolution:
         return _separate(backed, "several near names with support")
     if near:
         return _ask(near, "a near name and nothing else agrees")
+    topical = [s for s in scored if s.topics]
+    if topical and mention.company and _described(mention.text, mention.company):
+        # 地脚螺栓图纸那家: no name, the customer described by what earlier notes share; a colleague would ask.
+        return _ask(topical, "describes a customer by the topic of earlier notes")
     return Resolution(Outcome.NEW, evidence=f"no lead is {mention.company or 'named'}")
+
+
+_THAT_ONE = re.compile(r"的?(?:那家|那个)")
+
+
+def _described(text: str, company: str) -> bool:
+    """What the reader took for a company is a description: it ends in 那家 or 那个 (要来验厂那家)."""
+    folded, said = fold(text), fold(company)
+    at = folded.find(said)
+    return at >= 0 and _THAT_ONE.match(folded, at + len(said)) is not None
 
 
 def _inside(exact: _Scored, other: _Scored) -> bool:
@@ -392,6 +484,12 @@ def _dial_digits(number: str) -> str:
     return digits[1:] if digits.startswith("0") else digits
 
 
+def _is_contact(said: str, contact: str | None) -> bool:
+    """`said` is the full name of the lead's contact (孙建军), so a person and not a company."""
+    name = person_name(contact)
+    return bool(name.surname and name.given) and fold(said) == fold(contact or "")
+
+
 def _written(contact: str | None, text: str) -> bool:
     """The stored contact's full or Latin name appears in the message (the reader may have missed it)."""
     if not contact:
@@ -408,7 +506,7 @@ def _topics(text: str) -> frozenset[str]:
     generic: set[str] = set()
     folded = fold(text)
     for _end, (word, kinds) in lexicon.automaton.iter(lx.normalize(folded)):
-        if kinds & _GENERIC_KINDS:
+        if {kind for kind, _payload in kinds} & _GENERIC_KINDS:
             generic.add(word)
     return frozenset(
         t.word
