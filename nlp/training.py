@@ -112,6 +112,8 @@ _ZIHAO_CHARS = (
     "华力恒通瑞丰鑫达兴盛永泰宏远金源海天正大新安利民德信嘉和隆昌富康明辉光润宇航振中"
     "合美佳益荣祥成顺鼎博创联腾飞龙山川江湖云星月"
 )
+# How shop and restaurant names end (湘满楼, 川味坊, 韩府记): a bare 字号 would look like a person's name.
+_SHOP_ENDINGS = "楼坊轩阁记斋行居堂园馆铺"
 _SYLLABLES = (
     "ka",
     "lo",
@@ -136,8 +138,8 @@ _SYLLABLES = (
 
 def synthetic_name(seed: int) -> str:
     """A made-up customer name in one of the shapes reps write (字号 and trade, with a place or a legal form,
-    a bare 字号, a Latin brand with or without a trade, letters or digits before a trade), the same for the
-    same seed. The words come from config/ (places, trades, legal forms), so a trade an operator adds is used."""
+    a shop's 字号 and ending, a Latin brand with 's or a trade, letters or digits before a trade), the same for
+    the same seed. The words come from config/ (places, trades, legal forms), so a trade an operator adds is used."""
     rng = random.Random(seed)
     rules = name_rules()
     trade = rng.choice(sorted(rules.trades.words))
@@ -152,9 +154,9 @@ def synthetic_name(seed: int) -> str:
     if shape == 2:
         return zihao + trade + rng.choice(("有限公司", "集团", "股份有限公司", "厂"))
     if shape == 3:
-        return zihao
+        return zihao + rng.choice(_SHOP_ENDINGS)
     if shape == 4:
-        return brand.capitalize() + rng.choice(("", "", "'s"))
+        return brand.capitalize() + "'s"
     if shape == 5:
         return brand.capitalize() + trade
     if shape == 6:
@@ -165,7 +167,7 @@ def synthetic_name(seed: int) -> str:
 def synthetic_examples(records: Sequence[dict], offset: int = 0) -> list[Example]:
     """Span-tagger examples of the single-customer notes with their customer replaced by a made-up name
     (`synthetic_name`): a writer's own customers share a few shapes, and the tagger must also find the
-    Latin brands, bare 字号 and numbered names other writers' customers have."""
+    Latin brands, shop names and numbered names other writers' customers have."""
     lexicon = default_lexicon()
     out: list[Example] = []
     for i, record in enumerate(records):
