@@ -2,7 +2,8 @@
 
 The caller (bot/ledger) decides which row is which lead; this module only writes, inside the caller's one
 transaction, so a failure anywhere leaves nothing behind. New leads, their notes, the notes' tags and the
-follow-up reminders go in as a few multi-row INSERTs per batch, not one round trip per row.
+follow-up reminders go in as one bulk write per table and batch (`storage.bulk`: COPY on PostgreSQL), not one
+round trip per row.
 
 An imported lead is `source=import`; its last activity is the ledger's last-contact date (so its light is right
 from the first day); its notes are activities with `source="import"` dated that day. A follow-up still ahead gets
@@ -16,17 +17,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.rules import Rules
 from storage.activities import reminder_time, tags_by_id
+from storage.bulk import insert_rows
 from storage.leads import company_key
 from storage.models import Activity, Lead, Reminder, activity_tags
 from storage.states import LeadSource, ReminderStatus
 
 SOURCE = "import"  # the activities' source
-CHUNK = 500  # rows per INSERT
 
 
 @dataclass
@@ -102,7 +103,7 @@ def create_leads(session: Session, leads: list[LeadDetails], *, now: datetime, r
         }
         for d in leads
     ]
-    ids = _insert_returning_ids(session, Lead, values)
+    ids = insert_rows(session, Lead.__table__, values, ids=True)
     add_notes(session, list(zip(ids, leads, strict=True)), now=now, rules=rules, existing=False)
     return ids
 
@@ -136,17 +137,6 @@ def fill_lead(session: Session, lead_id: int, details: LeadDetails, *, now: date
     return filled
 
 
-def _insert_returning_ids(session: Session, model: type, values: list[dict]) -> list[int]:
-    """Insert rows (Core multi-row INSERTs of CHUNK rows, RETURNING id): their ids, in order. The ORM's bulk
-    insert splices each statement's result into the last (quadratic: 8 s of 15 for 10,000 leads)."""
-    table = model.__table__  # type: ignore[attr-defined]
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    ids: list[int] = []
-    for start in range(0, len(values), CHUNK):
-        ids += session.execute(statement, values[start : start + CHUNK]).scalars().all()
-    return ids
-
-
 def _held(session: Session, column: object, value: str | None) -> bool:
     return value is not None and session.scalar(select(Lead.id).where(column == value)) is not None
 
@@ -159,9 +149,9 @@ def add_notes(
     notes = [(lead_id, d, note) for lead_id, d in leads for note in d.notes]
     activity_ids = []
     if notes:
-        activity_ids = _insert_returning_ids(
+        activity_ids = insert_rows(
             session,
-            Activity,
+            Activity.__table__,
             [
                 {
                     "lead_id": lead_id,
@@ -177,6 +167,7 @@ def add_notes(
                 }
                 for lead_id, d, note in notes
             ],
+            ids=True,
         )
         tag_ids = sorted({t for _, _, note in notes for t in note.tags})
         tags_by_id(session, tag_ids, rules)
@@ -185,8 +176,7 @@ def add_notes(
             for a, (_, _, note) in zip(activity_ids, notes, strict=True)
             for t in note.tags
         ]
-        if links:
-            session.execute(insert(activity_tags), links)
+        insert_rows(session, activity_tags, links)
     last_note = {lead_id: a for a, (lead_id, _, _) in zip(activity_ids, notes, strict=True)}
     reminders = [
         {
@@ -208,8 +198,7 @@ def add_notes(
     ]
     # Two rows merged into one lead may name the same follow-up: one reminder (lead, kind and time are unique).
     reminders = list({(r["lead_id"], r["due_at"]): r for r in reminders}.values())
-    if reminders:
-        session.execute(insert(Reminder), reminders)
+    insert_rows(session, Reminder.__table__, reminders)
 
 
 def _has_reminder(session: Session, lead_id: int, details: LeadDetails, rules: Rules) -> bool:
