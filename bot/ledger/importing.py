@@ -36,7 +36,7 @@ from nlp.resolve import Candidate, Mention, Outcome
 from nlp.sheet import Columns, Flaw, LedgerRow, Names, Problem, match_headers, read_row
 from storage.identity import IdentityKey, InvalidIdentity
 from storage.leads import company_key
-from storage.ledger_import import ImportedNote, LeadDetails, add_notes, create_leads, fill_lead, known_leads
+from storage.ledger_import import ImportedNote, LeadDetails, add_notes, create_leads, fill_leads, known_leads
 from storage.models import Activity, Identity, User
 from storage.stages import stage_implied
 
@@ -240,7 +240,8 @@ class _Import:
         self.session, self.rules, self.now, self.report, self.pool = session, rules, now, report, pool
         self.owners = _Owners(session)
         self.names = Names.of(rules)
-        self.filled: list[tuple[int, LeadDetails]] = []  # leads in the database a row of this batch filled
+        # Leads in the database a row of this batch fills, with the row's entry in report.merged.
+        self.filled: list[tuple[int, LeadDetails, int]] = []
         self.index = DuplicateIndex()
         self.keys: dict[str, int] = {}  # company key -> lead id (negative: a row of this batch)
         self.phones: dict[str, int] = {}
@@ -302,13 +303,15 @@ class _Import:
     def _write(self, good: list[tuple[LedgerRow, int]], reading: _Reading) -> None:
         """Place each row of a checked batch (new, or merged into a known lead or a row before) and write them."""
         planned: dict[int, _Planned] = {}
+        merged_before = len(self.report.merged)
         self.index.learn(reading.block_keys())
         for (row, owner), note in zip(good, reading.in_row_order(), strict=True):
             self._place(row, self._details(row, owner, note), planned)
         created = list(planned.values())
+        self._fill([p.details for p in created])
         ids = create_leads(self.session, [p.details for p in created], now=self.now, rules=self.rules)
         self.session.flush()  # the leads filled in
-        add_notes(self.session, self.filled, now=self.now, rules=self.rules, existing=True)
+        add_notes(self.session, [(t, d) for t, d, _ in self.filled], now=self.now, rules=self.rules, existing=True)
         self.filled = []
         renamed = {}
         for p, lead_id in zip(created, ids, strict=True):
@@ -322,7 +325,19 @@ class _Import:
                 if v < 0:
                     table[k] = renamed[v]
         self.report.created += len(ids)
-        self.report.merged = [(r, renamed.get(i, i), c, f) for r, i, c, f in self.report.merged]
+        merged = self.report.merged
+        merged[merged_before:] = [(r, renamed.get(i, i), c, f) for r, i, c, f in merged[merged_before:]]
+
+    def _fill(self, created: list[LeadDetails]) -> None:
+        """The database's leads this batch's rows merge into get what the rows add (not a company key or phone
+        a lead about to be created holds), and the report says what each row filled."""
+        taken = {k for d in created if (k := company_key(d.company))}, {d.phone for d in created if d.phone}
+        fills = fill_leads(
+            self.session, [(t, d) for t, d, _ in self.filled], now=self.now, rules=self.rules, taken=taken
+        )
+        for (_, _, at), filled in zip(self.filled, fills, strict=True):
+            number, lead_id, company, _ = self.report.merged[at]
+            self.report.merged[at] = (number, lead_id, company, _filled_text(filled))
 
     def _read(self, rows: list[LedgerRow]) -> _Reading:
         """The rows' notes and new company names, being read from now on: by the workers when there are many."""
@@ -386,16 +401,14 @@ class _Import:
             into = planned[-target]
             before = _known(into.details)
             into.details.absorb(details, self.rules)
-            filled = _filled(before, _known(into.details))
+            filled = _filled_text(_filled(before, _known(into.details)))
             company = into.details.company
         else:
-            filled = fill_lead(self.session, target, details, now=self.now, rules=self.rules)
-            self.filled.append((target, details))
+            filled = ""  # known when the batch's fills are made
+            self.filled.append((target, details, len(self.report.merged)))
             company = self.index.get(target).company
         self.index.update(_candidate(target, self.index.get(target), details))
-        self.report.merged.append(
-            (row.number, target, company or "", "、".join(texts.IMPORT_FILLED[f] for f in filled))
-        )
+        self.report.merged.append((row.number, target, company or "", filled))
 
     def _note_unkept(self, row: LedgerRow, details: LeadDetails, target: int) -> None:
         """A merged row's contact or phone that its lead keeps no room for goes into the row's note text."""
@@ -415,6 +428,10 @@ def _known(details: LeadDetails) -> dict[str, Any]:
 
 def _filled(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return [f for f in before if before[f] != after[f]]
+
+
+def _filled_text(fields: list[str]) -> str:
+    return "、".join(texts.IMPORT_FILLED[f] for f in fields)
 
 
 def _candidate(lead_id: int, old: Candidate, details: LeadDetails) -> Candidate:
