@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import unicodedata
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -40,6 +41,7 @@ from storage.models import Activity, Identity, User
 from storage.stages import stage_implied
 
 BATCH = 2000
+AHEAD = 2  # batches read ahead of the one being written
 HEADER_SEARCH = 10  # the header row is the first of these with two known columns (a title row may come first)
 PARALLEL = 400  # a batch with this many notes (or new company names) has them read in worker processes
 NOTES_PER_JOB = 100
@@ -256,9 +258,10 @@ class _Import:
             self.phones.setdefault(candidate.phone, candidate.id)
 
     def all(self, rows: Iterator[list[Any]], progress: Callable[[int], None]) -> None:
-        """Read, check and write every row. While the workers read one batch's notes, this process writes the
-        batch before."""
-        columns, number, waiting = None, 0, None
+        """Read, check and write every row. While the workers read the notes and names of the next AHEAD
+        batches, this process writes the batch before them (a worker slowed by a busy machine then rarely keeps
+        it waiting)."""
+        columns, number, waiting = None, 0, deque[tuple[list[tuple[LedgerRow, int]], _Reading]]()
         for cells in rows:
             number += 1
             progress(1)
@@ -274,14 +277,13 @@ class _Import:
                 number += 1
                 progress(1)
                 batch.append((read_row(number, more, columns, self.now, self.names), more))
-            ready = self._check(batch)
-            if waiting is not None:
-                self._write(*waiting)
-            waiting = ready
+            waiting.append(self._check(batch))
+            if len(waiting) > AHEAD:
+                self._write(*waiting.popleft())
         if columns is None:
             raise LedgerError("the file has no header row (客户名称, 联系人, 手机, …)")
-        if waiting is not None:
-            self._write(*waiting)
+        while waiting:
+            self._write(*waiting.popleft())
 
     def _check(self, rows: list[tuple[LedgerRow, list[Any]]]) -> tuple[list[tuple[LedgerRow, int]], _Reading]:
         """The batch's good rows with their owners (the bad ones go to the report), and their notes and company
