@@ -30,6 +30,7 @@ def lead_row(rep: int, n: int) -> dict[str, object]:
         "phone": f"139{n:08d}",
         "owner_id": rep,
         "stage": "lead",
+        "stage_entered_at": NOW,
         "amount": 125_000,
         "source": LeadSource.IMPORT,
         "created_at": NOW,
