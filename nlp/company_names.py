@@ -302,6 +302,8 @@ def _store(text: str, *, at_end: bool) -> str:
     """A chain's store written after its name (观音桥店, 春熙路店, 南坪店): two to four characters, as one or two
     words, and 店 as a word of its own, at the end of `text` or at its start. 火锅店 and 药店 are kinds of shop
     (one word), not stores."""
+    if "店" not in text:  # no 店, no store: the name is not segmented (most are not stores; 100,000 in an import)
+        return ""
     tokens = default_segmenter().tokens(text if at_end else text[:12])
     shop = [k for k, t in enumerate(tokens) if t.word == "店"]
     if not shop:

@@ -9,6 +9,7 @@ reports none of these, where a rep's note would be asked about.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 from nlp.company_names import company_name, fold
@@ -38,6 +39,15 @@ class DuplicateIndex:
         if company not in self._keys:
             self._keys[company] = block_key(company)
         return self._keys[company]
+
+    def knows(self, company: str) -> bool:
+        """The block key of `company` is known (worked out, or learnt)."""
+        return company in self._keys
+
+    def learn(self, keys: Mapping[str, str | None]) -> None:
+        """Block keys of company names worked out elsewhere (`block_key` in worker processes: taking names apart
+        is most of the index's time)."""
+        self._keys.update(keys)
 
     def __len__(self) -> int:
         return len(self._candidates)

@@ -2,7 +2,8 @@
 
 The caller (bot/ledger) decides which row is which lead; this module only writes, inside the caller's one
 transaction, so a failure anywhere leaves nothing behind. New leads, their notes, the notes' tags and the
-follow-up reminders go in as a few multi-row INSERTs per batch, not one round trip per row.
+follow-up reminders go in as one bulk write per table and batch (`storage.bulk`: COPY on PostgreSQL), not one
+round trip per row.
 
 An imported lead is `source=import`; its last activity is the ledger's last-contact date (so its light is right
 from the first day); its notes are activities with `source="import"` dated that day. A follow-up still ahead gets
@@ -15,18 +16,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.rules import Rules
 from storage.activities import reminder_time, tags_by_id
+from storage.bulk import insert_rows
 from storage.leads import company_key
 from storage.models import Activity, Lead, Reminder, activity_tags
 from storage.states import LeadSource, ReminderStatus
 
 SOURCE = "import"  # the activities' source
-CHUNK = 500  # rows per INSERT
 
 
 @dataclass
@@ -102,25 +104,45 @@ def create_leads(session: Session, leads: list[LeadDetails], *, now: datetime, r
         }
         for d in leads
     ]
-    ids = _insert_returning_ids(session, Lead, values)
+    ids = insert_rows(session, Lead.__table__, values, ids=True)
     add_notes(session, list(zip(ids, leads, strict=True)), now=now, rules=rules, existing=False)
     return ids
 
 
-def fill_lead(session: Session, lead_id: int, details: LeadDetails, *, now: datetime, rules: Rules) -> list[str]:
-    """Give an existing lead what a row adds: the details it lacks (unless another lead holds them), a later
-    stage (entered `now`, as the ledger says it is there), the later last contact and follow-up. Returns the
-    fields filled. The row's notes are added with `add_notes(..., existing=True)`, a batch of merged rows at a
-    time."""
-    lead = session.get(Lead, lead_id)
-    assert lead is not None
+def fill_leads(
+    session: Session,
+    fills: list[tuple[int, LeadDetails]],
+    *,
+    now: datetime,
+    rules: Rules,
+    taken: tuple[set[str], set[str]],
+) -> list[list[str]]:
+    """Give existing leads what rows add: the details they lack (unless another lead holds them, or one of
+    `taken`'s company keys and phones, those of the leads about to be created), a later stage (entered `now`, as
+    the ledger says it is there), the later last contact and follow-up. Returns the fields filled, a list per
+    (lead, row) in order. The rows' notes are added with `add_notes(..., existing=True)`. A query for the leads
+    and one each for the keys and phones other leads hold, however many rows."""
+    if not fills:
+        return []
+    ids = {lead_id for lead_id, _ in fills}
+    leads = {lead.id: lead for lead in session.scalars(select(Lead).where(Lead.id.in_(ids)))}
+    keys = {key for _, d in fills if (key := company_key(d.company))}
+    phones = {d.phone for _, d in fills if d.phone}
+    held = taken[0] | _held(session, Lead.company_key, keys), taken[1] | _held(session, Lead.phone, phones)
+    return [_fill(leads[lead_id], details, held, now, rules) for lead_id, details in fills]
+
+
+def _fill(lead: Lead, details: LeadDetails, held: tuple[set[str], set[str]], now: datetime, rules: Rules) -> list[str]:
+    held_keys, held_phones = held
     filled = []
     key = company_key(details.company)
-    if details.company and lead.company_key is None and not _held(session, Lead.company_key, key):
+    if details.company and key and lead.company_key is None and key not in held_keys:
         lead.company, lead.company_key = details.company, key
+        held_keys.add(key)
         filled.append("company")
-    if details.phone and lead.phone is None and not _held(session, Lead.phone, details.phone):
+    if details.phone and lead.phone is None and details.phone not in held_phones:
         lead.phone = details.phone
+        held_phones.add(details.phone)
         filled.append("phone")
     for name in ("contact_name", "amount"):
         if getattr(lead, name) is None and getattr(details, name) is not None:
@@ -136,19 +158,9 @@ def fill_lead(session: Session, lead_id: int, details: LeadDetails, *, now: date
     return filled
 
 
-def _insert_returning_ids(session: Session, model: type, values: list[dict]) -> list[int]:
-    """Insert rows (Core multi-row INSERTs of CHUNK rows, RETURNING id): their ids, in order. The ORM's bulk
-    insert splices each statement's result into the last (quadratic: 8 s of 15 for 10,000 leads)."""
-    table = model.__table__  # type: ignore[attr-defined]
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    ids: list[int] = []
-    for start in range(0, len(values), CHUNK):
-        ids += session.execute(statement, values[start : start + CHUNK]).scalars().all()
-    return ids
-
-
-def _held(session: Session, column: object, value: str | None) -> bool:
-    return value is not None and session.scalar(select(Lead.id).where(column == value)) is not None
+def _held(session: Session, column: Any, values: set[str]) -> set[str]:
+    """Those of `values` some lead holds in `column`."""
+    return set(session.scalars(select(column).where(column.in_(values)))) if values else set()
 
 
 def add_notes(
@@ -159,9 +171,9 @@ def add_notes(
     notes = [(lead_id, d, note) for lead_id, d in leads for note in d.notes]
     activity_ids = []
     if notes:
-        activity_ids = _insert_returning_ids(
+        activity_ids = insert_rows(
             session,
-            Activity,
+            Activity.__table__,
             [
                 {
                     "lead_id": lead_id,
@@ -177,6 +189,7 @@ def add_notes(
                 }
                 for lead_id, d, note in notes
             ],
+            ids=True,
         )
         tag_ids = sorted({t for _, _, note in notes for t in note.tags})
         tags_by_id(session, tag_ids, rules)
@@ -185,9 +198,9 @@ def add_notes(
             for a, (_, _, note) in zip(activity_ids, notes, strict=True)
             for t in note.tags
         ]
-        if links:
-            session.execute(insert(activity_tags), links)
+        insert_rows(session, activity_tags, links)
     last_note = {lead_id: a for a, (lead_id, _, _) in zip(activity_ids, notes, strict=True)}
+    planned = _follow_up_reminders(session, [lead_id for lead_id, _ in leads]) if existing else set()
     reminders = [
         {
             "lead_id": lead_id,
@@ -204,17 +217,16 @@ def add_notes(
         for lead_id, d in leads
         if d.follow_up_at is not None
         and d.follow_up_at > now
-        and not (existing and _has_reminder(session, lead_id, d, rules))
+        and (lead_id, reminder_time(d.follow_up_at, d.follow_up_has_time, rules)) not in planned
     ]
     # Two rows merged into one lead may name the same follow-up: one reminder (lead, kind and time are unique).
     reminders = list({(r["lead_id"], r["due_at"]): r for r in reminders}.values())
-    if reminders:
-        session.execute(insert(Reminder), reminders)
+    insert_rows(session, Reminder.__table__, reminders)
 
 
-def _has_reminder(session: Session, lead_id: int, details: LeadDetails, rules: Rules) -> bool:
-    """The lead already has a follow-up reminder at that time (a lead that existed before the import)."""
-    assert details.follow_up_at is not None
-    due = reminder_time(details.follow_up_at, details.follow_up_has_time, rules)
-    found = select(Reminder.id).where(Reminder.lead_id == lead_id, Reminder.kind == "follow_up", Reminder.due_at == due)
-    return session.scalar(found) is not None
+def _follow_up_reminders(session: Session, lead_ids: list[int]) -> set[tuple[int, datetime]]:
+    """(lead, due) of the follow-up reminders the leads have already (leads that existed before the import)."""
+    found = select(Reminder.lead_id, Reminder.due_at).where(
+        Reminder.lead_id.in_(lead_ids), Reminder.kind == "follow_up"
+    )
+    return {(lead_id, due) for lead_id, due in session.execute(found)} if lead_ids else set()

@@ -1,24 +1,26 @@
 """`salesbot import leads FILE`: a ledger's rows become leads, in one transaction.
 
 The rows are streamed from the file and handled in batches: each cell read (`nlp.sheet`), the owner found by
-identity or name, the 备注 read by the note reader (in worker processes when there are many), the customer
-looked up among the database's leads and the rows before (`nlp.duplicates`), and the batch written
-(`storage.ledger_import`). Everything is one transaction: a failure anywhere, `--dry-run`, or `--strict` with a
-bad row rolls it all back. What the resolver calls ambiguous (ASK) is never merged: the row becomes a new lead
-and the report names the leads it may duplicate.
+identity or name, the 备注 read by the note reader and each company name taken apart for the duplicate index
+(both in worker processes when there are many), the customer looked up among the database's leads and the rows
+before (`nlp.duplicates`), and the batch written (`storage.ledger_import`). Everything is one transaction: a
+failure anywhere, `--dry-run`, or `--strict` with a bad row rolls it all back. What the resolver calls ambiguous
+(ASK) is never merged: the row becomes a new lead and the report names the leads it may duplicate.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import unicodedata
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,20 +30,25 @@ from bot.ledger.files import open_sheet
 from bot.runtime import Runtime
 from config.rules import Rules
 from nlp import ParsedNote, parse_note
-from nlp.duplicates import DuplicateIndex
+from nlp.duplicates import DuplicateIndex, block_key
 from nlp.lexicon import default_lexicon
 from nlp.resolve import Candidate, Mention, Outcome
 from nlp.sheet import Columns, Flaw, LedgerRow, Names, Problem, match_headers, read_row
 from storage.identity import IdentityKey, InvalidIdentity
 from storage.leads import company_key
-from storage.ledger_import import ImportedNote, LeadDetails, add_notes, create_leads, fill_lead, known_leads
+from storage.ledger_import import ImportedNote, LeadDetails, add_notes, create_leads, fill_leads, known_leads
 from storage.models import Activity, Identity, User
 from storage.stages import stage_implied
 
 BATCH = 2000
+AHEAD = 2  # batches read ahead of the one being written
 HEADER_SEARCH = 10  # the header row is the first of these with two known columns (a title row may come first)
-PARALLEL_NOTES = 400  # a batch with this many notes is read in worker processes
+PARALLEL = 400  # a batch with this many notes (or new company names) has them read in worker processes
 NOTES_PER_JOB = 100
+NAMES_PER_JOB = 250
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+Parts = list[list[Result] | Future[list[Result]]]  # a list worked out in pieces, some perhaps still in a worker
 
 
 class LedgerError(Exception):
@@ -93,7 +100,7 @@ def import_ledger(
     report = ImportReport(path.name)
     local_now = now.astimezone(rt.settings.tz).replace(microsecond=0)  # a ledger's dates have seconds at most
     try:
-        with rt.transaction() as session, _note_readers() as pool:
+        with rt.transaction() as session, _readers() as pool:
             run = _Import(session, rt.rules, local_now, report, pool)
             run.owners.default = run.owners.find(default_owner) if default_owner else None
             if default_owner and run.owners.default is None:
@@ -108,13 +115,19 @@ def import_ledger(
 
 
 @contextmanager
-def _note_readers() -> Iterator[Executor | None]:
-    """Worker processes for the note reader (it reads ~1,100 notes/s on one core), when there is a second core."""
+def _readers() -> Iterator[Executor | None]:
+    """Worker processes for the note reader (~1,100 notes/s on one core) and the company names, when there is a
+    second core. They are forked (where there is fork: not the default everywhere, nor from Python 3.14) with
+    the model, jieba and the name rules loaded, so they share those pages with this process, copy-on-write,
+    instead of each loading its own: a worker's RSS is ~400 MB, but ~385 MB of it is this process's pages and
+    ~15 MB its own (USS, measured on 100,000 rows)."""
     if (os.cpu_count() or 1) < 2:
         yield None
         return
-    parse_note("预热", datetime.now(UTC))  # the workers fork with the model and jieba loaded, not each loading them
-    pool = ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1))
+    parse_note("预热", datetime.now(UTC))
+    block_key("预热")
+    fork = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+    pool = ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1), mp_context=fork)
     try:
         yield pool
     finally:
@@ -123,6 +136,28 @@ def _note_readers() -> Iterator[Executor | None]:
 
 def _read_notes(jobs: list[tuple[str, datetime]]) -> list[ParsedNote]:
     return [parse_note(text, now) for text, now in jobs]
+
+
+def _block_keys(companies: list[str]) -> list[str | None]:
+    return [block_key(company) for company in companies]
+
+
+def _block_keys_of(pool: Executor | None, companies: list[str]) -> Parts[str | None]:
+    return _spread(pool, _block_keys, companies, NAMES_PER_JOB)
+
+
+def _spread(
+    pool: Executor | None, work: Callable[[list[Item]], list[Result]], items: list[Item], per_job: int
+) -> Parts[Result]:
+    """`work` done on `items`: by the workers, `per_job` items a job, when there are PARALLEL or more."""
+    if pool is None or len(items) < PARALLEL:
+        return [work(items)]
+    return [pool.submit(work, items[i : i + per_job]) for i in range(0, len(items), per_job)]
+
+
+def _gathered(parts: Parts[Result]) -> list[Result]:
+    """What `_spread` worked out, in order, waiting for the workers if need be."""
+    return [x for part in parts for x in (part.result() if isinstance(part, Future) else part)]
 
 
 class _Owners:
@@ -170,20 +205,25 @@ def _job(row: LedgerRow, now: datetime) -> tuple[str, datetime]:
 
 
 @dataclass
-class _Notes:
-    """A batch's notes: read already, or being read by the workers (futures of lists of notes). A note written
-    the same way on the same day (未接通, 已报价) is read once."""
+class _Reading:
+    """What is read of a batch besides its cells, perhaps still by the workers: its notes (a note written the
+    same way on the same day, 未接通 or 已报价, is read once) and the block keys of the company names the
+    duplicate index does not know yet."""
 
     rows: list[LedgerRow]
     now: datetime
     jobs: list[tuple[str, datetime]]  # each different (note, day) once
-    read: list[ParsedNote] | list[Future[list[ParsedNote]]]
+    notes: Parts[ParsedNote]
+    companies: list[str]
+    keys: Parts[str | None]
 
     def in_row_order(self) -> list[ParsedNote | None]:
-        """One note per row (None for a row without one), waiting for the workers if need be."""
-        found = [n for r in self.read for n in (r.result() if isinstance(r, Future) else [r])]
-        by_job = dict(zip(self.jobs, found, strict=True))
+        """One note per row (None for a row without one)."""
+        by_job = dict(zip(self.jobs, _gathered(self.notes), strict=True))
         return [by_job[_job(row, self.now)] if row.note else None for row in self.rows]
+
+    def block_keys(self) -> dict[str, str | None]:
+        return dict(zip(self.companies, _gathered(self.keys), strict=True))
 
 
 @dataclass
@@ -199,11 +239,15 @@ class _Import:
         self.session, self.rules, self.now, self.report, self.pool = session, rules, now, report, pool
         self.owners = _Owners(session)
         self.names = Names.of(rules)
-        self.filled: list[tuple[int, LeadDetails]] = []  # leads in the database a row of this batch filled
+        # Leads in the database a row of this batch fills, with the row's entry in report.merged.
+        self.filled: list[tuple[int, LeadDetails, int]] = []
         self.index = DuplicateIndex()
         self.keys: dict[str, int] = {}  # company key -> lead id (negative: a row of this batch)
         self.phones: dict[str, int] = {}
-        for lead_id, company, contact, phone, key in known_leads(session):
+        known = list(known_leads(session))
+        companies = list(dict.fromkeys(company for _, company, _, _, _ in known if company))
+        self.index.learn(dict(zip(companies, _gathered(_block_keys_of(pool, companies)), strict=True)))
+        for lead_id, company, contact, phone, key in known:
             self._know(Candidate(lead_id, company, contact, phone), key)
 
     def _know(self, candidate: Candidate, key: str | None) -> None:
@@ -214,9 +258,10 @@ class _Import:
             self.phones.setdefault(candidate.phone, candidate.id)
 
     def all(self, rows: Iterator[list[Any]], progress: Callable[[int], None]) -> None:
-        """Read, check and write every row. While the workers read one batch's notes, this process writes the
-        batch before."""
-        columns, number, waiting = None, 0, None
+        """Read, check and write every row. While the workers read the notes and names of the next AHEAD
+        batches, this process writes the batch before them (a worker slowed by a busy machine then rarely keeps
+        it waiting)."""
+        columns, number, waiting = None, 0, deque[tuple[list[tuple[LedgerRow, int]], _Reading]]()
         for cells in rows:
             number += 1
             progress(1)
@@ -232,17 +277,17 @@ class _Import:
                 number += 1
                 progress(1)
                 batch.append((read_row(number, more, columns, self.now, self.names), more))
-            ready = self._check(batch)
-            if waiting is not None:
-                self._write(*waiting)
-            waiting = ready
+            waiting.append(self._check(batch))
+            if len(waiting) > AHEAD:
+                self._write(*waiting.popleft())
         if columns is None:
             raise LedgerError("the file has no header row (客户名称, 联系人, 手机, …)")
-        if waiting is not None:
-            self._write(*waiting)
+        while waiting:
+            self._write(*waiting.popleft())
 
-    def _check(self, rows: list[tuple[LedgerRow, list[Any]]]) -> tuple[list[tuple[LedgerRow, int]], _Notes]:
-        """The batch's good rows with their owners (the bad ones go to the report), and its notes being read."""
+    def _check(self, rows: list[tuple[LedgerRow, list[Any]]]) -> tuple[list[tuple[LedgerRow, int]], _Reading]:
+        """The batch's good rows with their owners (the bad ones go to the report), and their notes and company
+        names being read."""
         good: list[tuple[LedgerRow, int]] = []
         for row, cells in rows:
             if row.empty and all(f.problem is Problem.NO_NAME for f in row.flaws):
@@ -252,17 +297,20 @@ class _Import:
                 self.report.skipped.append((row.number, row.flaws, cells))
                 continue
             good.append((row, owner))
-        return good, self._read_notes([row for row, _ in good])
+        return good, self._read([row for row, _ in good])
 
-    def _write(self, good: list[tuple[LedgerRow, int]], notes: _Notes) -> None:
+    def _write(self, good: list[tuple[LedgerRow, int]], reading: _Reading) -> None:
         """Place each row of a checked batch (new, or merged into a known lead or a row before) and write them."""
         planned: dict[int, _Planned] = {}
-        for (row, owner), note in zip(good, notes.in_row_order(), strict=True):
+        merged_before = len(self.report.merged)
+        self.index.learn(reading.block_keys())
+        for (row, owner), note in zip(good, reading.in_row_order(), strict=True):
             self._place(row, self._details(row, owner, note), planned)
         created = list(planned.values())
+        self._fill([p.details for p in created])
         ids = create_leads(self.session, [p.details for p in created], now=self.now, rules=self.rules)
         self.session.flush()  # the leads filled in
-        add_notes(self.session, self.filled, now=self.now, rules=self.rules, existing=True)
+        add_notes(self.session, [(t, d) for t, d, _ in self.filled], now=self.now, rules=self.rules, existing=True)
         self.filled = []
         renamed = {}
         for p, lead_id in zip(created, ids, strict=True):
@@ -276,15 +324,26 @@ class _Import:
                 if v < 0:
                     table[k] = renamed[v]
         self.report.created += len(ids)
-        self.report.merged = [(r, renamed.get(i, i), c, f) for r, i, c, f in self.report.merged]
+        merged = self.report.merged
+        merged[merged_before:] = [(r, renamed.get(i, i), c, f) for r, i, c, f in merged[merged_before:]]
 
-    def _read_notes(self, rows: list[LedgerRow]) -> _Notes:
-        """The rows' notes, being read from now on: in the workers when there are many."""
+    def _fill(self, created: list[LeadDetails]) -> None:
+        """The database's leads this batch's rows merge into get what the rows add (not a company key or phone
+        a lead about to be created holds), and the report says what each row filled."""
+        taken = {k for d in created if (k := company_key(d.company))}, {d.phone for d in created if d.phone}
+        fills = fill_leads(
+            self.session, [(t, d) for t, d, _ in self.filled], now=self.now, rules=self.rules, taken=taken
+        )
+        for (_, _, at), filled in zip(self.filled, fills, strict=True):
+            number, lead_id, company, _ = self.report.merged[at]
+            self.report.merged[at] = (number, lead_id, company, _filled_text(filled))
+
+    def _read(self, rows: list[LedgerRow]) -> _Reading:
+        """The rows' notes and new company names, being read from now on: by the workers when there are many."""
         jobs = list(dict.fromkeys(_job(row, self.now) for row in rows if row.note))
-        if self.pool is None or len(jobs) < PARALLEL_NOTES:
-            return _Notes(rows, self.now, jobs, [parse_note(text, now) for text, now in jobs])
-        chunks = [jobs[i : i + NOTES_PER_JOB] for i in range(0, len(jobs), NOTES_PER_JOB)]
-        return _Notes(rows, self.now, jobs, [self.pool.submit(_read_notes, chunk) for chunk in chunks])
+        companies = [c for c in dict.fromkeys(row.company for row in rows if row.company) if not self.index.knows(c)]
+        notes = _spread(self.pool, _read_notes, jobs, NOTES_PER_JOB)
+        return _Reading(rows, self.now, jobs, notes, companies, _block_keys_of(self.pool, companies))
 
     def _details(self, row: LedgerRow, owner: int, note: ParsedNote | None) -> LeadDetails:
         follow_up = row.next_follow_up
@@ -341,16 +400,14 @@ class _Import:
             into = planned[-target]
             before = _known(into.details)
             into.details.absorb(details, self.rules)
-            filled = _filled(before, _known(into.details))
+            filled = _filled_text(_filled(before, _known(into.details)))
             company = into.details.company
         else:
-            filled = fill_lead(self.session, target, details, now=self.now, rules=self.rules)
-            self.filled.append((target, details))
+            filled = ""  # known when the batch's fills are made
+            self.filled.append((target, details, len(self.report.merged)))
             company = self.index.get(target).company
         self.index.update(_candidate(target, self.index.get(target), details))
-        self.report.merged.append(
-            (row.number, target, company or "", "、".join(texts.IMPORT_FILLED[f] for f in filled))
-        )
+        self.report.merged.append((row.number, target, company or "", filled))
 
     def _note_unkept(self, row: LedgerRow, details: LeadDetails, target: int) -> None:
         """A merged row's contact or phone that its lead keeps no room for goes into the row's note text."""
@@ -370,6 +427,10 @@ def _known(details: LeadDetails) -> dict[str, Any]:
 
 def _filled(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return [f for f in before if before[f] != after[f]]
+
+
+def _filled_text(fields: list[str]) -> str:
+    return "、".join(texts.IMPORT_FILLED[f] for f in fields)
 
 
 def _candidate(lead_id: int, old: Candidate, details: LeadDetails) -> Candidate:
