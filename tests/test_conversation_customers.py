@@ -122,9 +122,7 @@ def test_the_rep_answers_a_question_with_a_button_even_after_another_message(rt:
     assert lead_of_last_activity(rt) == first.value["lead_id"]
 
 
-def test_a_question_answered_the_next_morning_reads_the_note_as_of_when_it_was_sent(
-    rt: Runtime, sent: RecordingSender
-):
+def test_a_question_answered_the_next_morning_reads_the_note_as_of_when_it_was_sent(rt: Runtime, sent: RecordingSender):
     chat = two_yongda(rt, sent)
     assert "这条记到哪家客户" in chat.say("永达那边说明天下午三点再打给他")
     reply = chat.say("1", NOW + timedelta(hours=23))
