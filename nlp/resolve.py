@@ -125,8 +125,10 @@ def _starts_with_time(text: str) -> bool:
     )
 
 
+# "That one" (介个 is Tianjin's 这个): after a place or the reader's company, before the name it points at.
+_THAT_WORDS = "那个|那家|这个|这家|介个"
 # "There" after a name, kept by the reader (宏运五金介边: Tianjin's 这边).
-_HERE_THERE = re.compile(r"(?:那边|这边|介边|那家|这家|那个|这个)$")
+_HERE_THERE = re.compile(rf"(?:那边|这边|介边|{_THAT_WORDS})$")
 
 
 def resolve(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
@@ -139,9 +141,7 @@ def resolve(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
 
 def _resolve(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
     if mention.phone:
-        by_phone = sorted(
-            (c for c in candidates if c.phone and c.phone == mention.phone), key=lambda c: (not c.mine, c.id)
-        )
+        by_phone = sorted((c for c in candidates if c.phone and c.phone == mention.phone), key=_mine_first)
         if len(by_phone) == 1:
             return Resolution(Outcome.MATCH, by_phone[0].id, evidence="the same phone")
         if by_phone:
@@ -155,9 +155,14 @@ def _resolve(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
     if len(dialled) == 1:
         return Resolution(Outcome.MATCH, dialled[0].id, evidence="its phone is written in the message")
     if dialled:
-        ids = tuple(c.id for c in sorted(dialled, key=lambda c: (not c.mine, c.id))[:MAX_CHOICES])
+        ids = tuple(c.id for c in sorted(dialled, key=_mine_first)[:MAX_CHOICES])
         return Resolution(Outcome.ASK, choices=ids, evidence="several leads' phones end so")
     return _by_what_is_said(mention, candidates)
+
+
+def _mine_first(candidate: Candidate) -> tuple[bool, int]:
+    """The rep's own leads before the team's, then the oldest."""
+    return (not candidate.mine, candidate.id)
 
 
 def _by_what_is_said(mention: Mention, candidates: Sequence[Candidate]) -> Resolution:
@@ -214,7 +219,7 @@ _PERSON = re.compile(
 )
 _SCRIPTS = re.compile(r"[a-z0-9]+|[^a-z0-9]+")
 _OPENING = 3  # characters before a name that still opens the message (嗯 永盛那家…)
-_THAT = re.compile(r"那个|那家|这个|这家|介个")
+_THAT = re.compile(_THAT_WORDS)
 _LEVELS = ("conflict", "", "similar", "homophone", "partial", "exact")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,16 +88,30 @@ def renamed_examples(records: Sequence[dict]) -> list[Example]:
     company is written in it, with that company replaced by another record's. Without them the tagger
     learns the corpus's customer names character by character and misses every name it has not seen;
     with them it must learn from where a name stands (那个…的孙工, …那边, …要报价) and its shape."""
-    lexicon = default_lexicon()
     names = [r.get("company") for r in records if r.get("company") and not r.get("parts")]
-    out: list[Example] = []
     if len(names) < 2:
-        return out
+        return []
+    return _renamed_copies(records, lambda i: names[(i * RENAME_STRIDE + 1) % len(names)])
+
+
+def synthetic_examples(records: Sequence[dict]) -> list[Example]:
+    """Span-tagger examples of the single-customer notes with their customer replaced by a made-up name
+    (`synthetic_name`): a writer's own customers share a few shapes, and the tagger must also find the
+    Latin brands, shop names and numbered names other writers' customers have."""
+    pools = _NamePools.of_config()
+    return _renamed_copies(records, lambda i: synthetic_name(i, pools))
+
+
+def _renamed_copies(records: Sequence[dict], name_for: Callable[[int], str]) -> list[Example]:
+    """Span-tagger examples of each single-customer note whose company is written in it, with the company
+    replaced by `name_for(the record's position)` (skipped when that name is the company or in the note)."""
+    lexicon = default_lexicon()
+    out: list[Example] = []
     for i, record in enumerate(records):
         company, text = record.get("company"), record["text"][: lexicon.max_chars]
         if not company or record.get("parts") or company not in text:
             continue
-        other = names[(i * RENAME_STRIDE + 1) % len(names)]
+        other = name_for(i)
         if other == company or other in text:
             continue
         renamed = text.replace(company, other, 1)
@@ -136,21 +150,33 @@ _SYLLABLES = (
 )
 
 
-def synthetic_name(seed: int) -> str:
+@dataclass(frozen=True)
+class _NamePools:
+    """The configured words made-up names are drawn from, in a fixed order."""
+
+    trades: tuple[str, ...]
+    places: tuple[str, ...]  # of two or three characters
+
+    @classmethod
+    def of_config(cls) -> _NamePools:
+        rules = name_rules()
+        return cls(tuple(sorted(rules.trades.words)), tuple(sorted(p for p in rules.places if 2 <= len(p) <= 3)))
+
+
+def synthetic_name(seed: int, pools: _NamePools | None = None) -> str:
     """A made-up customer name in one of the shapes reps write (字号 and trade, with a place or a legal form,
     a shop's 字号 and ending, a Latin brand with 's or a trade, letters or digits before a trade), the same for
     the same seed. The words come from config/ (places, trades, legal forms), so a trade an operator adds is used."""
+    pools = pools or _NamePools.of_config()
     rng = random.Random(seed)
-    rules = name_rules()
-    trade = rng.choice(sorted(rules.trades.words))
+    trade = rng.choice(pools.trades)
     zihao = "".join(rng.sample(_ZIHAO_CHARS, rng.choice((2, 2, 2, 3))))
     brand = "".join(rng.choice(_SYLLABLES) for _ in range(rng.choice((2, 3))))
     shape = seed % 8
     if shape == 0:
         return zihao + trade
     if shape == 1:
-        place = rng.choice(sorted(p for p in rules.places if 2 <= len(p) <= 3))
-        return place + zihao + trade
+        return rng.choice(pools.places) + zihao + trade
     if shape == 2:
         return zihao + trade + rng.choice(("有限公司", "集团", "股份有限公司", "厂"))
     if shape == 3:
@@ -162,24 +188,6 @@ def synthetic_name(seed: int) -> str:
     if shape == 6:
         return "".join(rng.sample("ABCDEFGHJKLMNPRSTWXYZ", rng.choice((2, 3)))) + trade
     return str(rng.choice((rng.randint(1, 99), rng.randint(1900, 2020)))) + trade
-
-
-def synthetic_examples(records: Sequence[dict], offset: int = 0) -> list[Example]:
-    """Span-tagger examples of the single-customer notes with their customer replaced by a made-up name
-    (`synthetic_name`): a writer's own customers share a few shapes, and the tagger must also find the
-    Latin brands, shop names and numbered names other writers' customers have."""
-    lexicon = default_lexicon()
-    out: list[Example] = []
-    for i, record in enumerate(records):
-        company, text = record.get("company"), record["text"][: lexicon.max_chars]
-        if not company or record.get("parts") or company not in text:
-            continue
-        other = synthetic_name(offset + i)
-        renamed = text.replace(company, other, 1)
-        reading = read(renamed, lexicon)
-        labels = gold_labels(renamed, [other], [record.get("contact_name")])
-        out.append(Example((), frozenset(), spans=(reading.span_features(), labels), spans_only=True))
-    return out
 
 
 def examples_from_records(records: Sequence[dict]) -> list[Example]:
