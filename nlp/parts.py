@@ -31,16 +31,16 @@ def pieces(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def customer_parts(text: str, company_of: Callable[[str], str | None]) -> list[tuple[int, int]]:
+def customer_parts(text: str, company_at: Callable[[int, int], str | None]) -> list[tuple[int, int]]:
     """The span of each customer's part, or [] when the note is about one customer (or none).
-    `company_of` reads the company a piece of text names."""
+    `company_at(start, end)` is the company the note names in text[start:end], if any."""
     spans = pieces(text)
     if len(spans) < 2:
         return []
     parts: list[list[int]] = []
     names: list[str] = []
     for start, end in spans:
-        name = company_of(text[start:end])
+        name = company_at(start, end)
         new = name is not None and not any(name in n or n in name for n in names)
         if new and name is not None:
             if parts and len(names) == 0:

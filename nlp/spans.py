@@ -11,7 +11,7 @@ model learns where the rules are right and where the way reps write defeats them
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -146,15 +146,22 @@ def gold_labels(raw: str, companies: Sequence[str], contacts: Sequence[str]) -> 
     return labels
 
 
-def first_span(labels: Sequence[str], label: str) -> Span | None:
-    """The first run of `label` characters (B- then I-; an I- without B- starts one too)."""
+def spans_of(labels: Sequence[str], label: str) -> Iterator[Span]:
+    """Each run of `label` characters in order (B- then I-; an I- without B- starts one too)."""
     start = None
     for i, tag in enumerate(labels):
         if start is not None and tag != "I-" + label:
-            return Span(start, i)
+            yield Span(start, i)
+            start = None
         if start is None and tag in ("B-" + label, "I-" + label):
             start = i
-    return Span(start, len(labels)) if start is not None else None
+    if start is not None:
+        yield Span(start, len(labels))
+
+
+def first_span(labels: Sequence[str], label: str) -> Span | None:
+    """The first run of `label` characters."""
+    return next(spans_of(labels, label), None)
 
 
 class SpanTagger:

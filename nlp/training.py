@@ -54,7 +54,7 @@ def examples_from_record(record: dict) -> list[Example]:
     stage = (record["stage_signal"] or NO_SIGNAL) if "stage_signal" in record else None
     activity = record.get("activity_type")
     labelled = record.get("parts") or []
-    spans = customer_parts(text, lambda piece: company_in(piece, lexicon)) if labelled else []
+    spans = customer_parts(text, lambda start, end: company_in(text[start:end], lexicon)) if labelled else []
     if labelled and len(spans) == len(labelled):
         examples = []
         for i, ((start, end), part) in enumerate(zip(spans, labelled, strict=True)):

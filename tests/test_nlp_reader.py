@@ -127,6 +127,13 @@ def test_one_customer_named_twice_is_one_part() -> None:
     assert note.parts[0] == replace(note, parts=())
 
 
+def test_a_word_that_only_looks_like_a_name_in_a_later_sentence_does_not_cut_the_note() -> None:
+    note = parse_note("常州新锐模具吴经理想上两台注塑机，还有几个在无锡的工厂也要换。周五前发方案。", NOW)
+    assert [part.company for part in note.parts] == ["常州新锐模具"]
+    assert note.tags == ("wants_proposal",)
+    assert note.follow_up_at == datetime(2026, 12, 4, 10, 0, tzinfo=NOW.tzinfo)
+
+
 def test_model_file_round_trips_to_the_same_bytes(sample_happy_model, tmp_path: Path) -> None:
     first, second = tmp_path / "a.json.gz", tmp_path / "b.json.gz"
     sample_happy_model.to_file(first)
