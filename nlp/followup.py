@@ -66,7 +66,7 @@ class _Candidate:
 
 def find_follow_up(scan: Scan, lexicon: lx.Lexicon, now: datetime) -> FollowUp:
     found = _candidates(scan, lexicon, now)
-    candidates = [c for c in found if _is_follow_up(c, scan, now)]
+    candidates = [c for c in _uncorrected(found, scan) if _is_follow_up(c, scan, now)]
     chosen = None
     for c in candidates:
         if scan.near_before(lx.RESCHEDULE, c.start, 2):
@@ -82,6 +82,23 @@ def find_follow_up(scan: Scan, lexicon: lx.Lexicon, now: datetime) -> FollowUp:
         for h in scan.hits(lx.VAGUE)
     )
     return FollowUp(None, False, vague)
+
+
+# How far apart a date and the one a rep corrects it to may be (明天 不对 后天上午; 下个礼拜一 不对 是礼拜二).
+_CORRECTION_GAP = 12
+
+
+def _uncorrected(found: list[_Candidate], scan: Scan) -> list[_Candidate]:
+    """The dates without those the rep took back: a date followed by a correction word and then another
+    date (周四 不对 他说周五) is replaced by the later one."""
+    corrections = [h.start for h in scan.hits(lx.CORRECTION)]
+    if not corrections or len(found) < 2:
+        return found
+    return [
+        c
+        for c, d in zip(found, [*found[1:], None], strict=True)
+        if d is None or d.start - c.end > _CORRECTION_GAP or not any(c.end <= w < d.start for w in corrections)
+    ]
 
 
 def _has_cue(scan: Scan, c: _Candidate) -> bool:

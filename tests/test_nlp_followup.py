@@ -101,6 +101,21 @@ def test_a_day_said_again_with_a_time_takes_the_time() -> None:
     assert parse_note("周四 不对 周四上午再过去", NOW).follow_up_at == at(2026, 11, 26, 9, 0)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("李工说明天 不对 后天上午过来看样机", at(2026, 11, 27, 9, 0)),
+        ("下周二 说错了 应该是下周三 再去一趟", at(2026, 12, 2, 10, 0)),
+    ],
+)
+def test_a_day_the_rep_takes_back_gives_way_to_the_corrected_one(text: str, expected: datetime) -> None:
+    assert parse_note(text, NOW).follow_up_at == expected
+
+
+def test_a_power_on_date_is_not_the_follow_up() -> None:
+    assert parse_note("机房十二月底要送电 明天上午跟厂里确认再回他", NOW).follow_up_at == at(2026, 11, 26, 9, 0)
+
+
 def test_cantonese_tomorrow_afternoon_is_read() -> None:
     assert parse_note("听日下昼再打", NOW).follow_up_at == at(2026, 11, 26, 14, 0)
 
