@@ -24,6 +24,7 @@ from nlp.segment import default_segmenter
 
 _PUNCT = re.compile(r"[\s\W_]+")
 _GENERIC_PLACE = re.compile(r"^(?:本|我)?(?:省|市|区|县|镇)?")
+_DIVISION = re.compile(r"^(?:省|市|区|县)")
 _PAREN = re.compile(r"[(（]([^()（）]*)[)）]")
 # What may follow a place before the name itself: 苏州的力恒, 宁波市, 苏州工业园区美固, 迁安那个宏达 (介个 is
 # Tianjin's 这个).
@@ -217,6 +218,16 @@ class NameRules:
     def only_places(self, text: str) -> bool:
         """`text` names places and nothing else (福州长乐, 浙江杭州)."""
         return bool(self._places_in(_PUNCT.sub("", fold(text))))
+
+    def as_written(self, name: str) -> str:
+        """A name folded, and without the 省/市/区/县 after its places (株洲市联创汽车服务 → 株洲联创汽车服务), to tell
+        whether a message writes a stored name whole."""
+        text, out = fold(name), ""
+        while (length := self._place_prefix(text)[1]) and length < len(text):
+            place = text[:length]
+            out += place[:-1] if len(place) > 2 and place[-1] in "省市区县" else place
+            text = _DIVISION.sub("", text[length:], count=1)
+        return out + text
 
     def places_at_start(self, text: str) -> tuple[Place, ...]:
         """The divisions the place `text` starts with may mean (迁安分公司 → 迁安)."""

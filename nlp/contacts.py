@@ -8,15 +8,24 @@ lexicon (config/nlp.toml [entities]).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from nlp import lexicon as lx
 from nlp.company_names import fold
 
 _LATIN = re.compile(r"(?:mr|ms|mrs|miss|dr)?\.?\s*([a-z][a-z .'-]*)")
-# A role written before the name: HR Stella, 人事王姐, 行政主管 Lily, EHS经理 Peter.
-_ROLE = re.compile(r"^(?:(?:hr|ehs|it|人事|行政|采购|财务|前台|hrbp|总监|经理|主管)\s*)+")
+# A role written before the name: HR Stella, 人事王姐, 行政主管 Lily, EHS经理 Peter, 售后经理钟, 老板钟总 (how
+# ledgers and imports often store a contact).
+_ROLE = re.compile(
+    r"^(?:(?:hr|ehs|it|hrbp|人事|行政|采购|财务|前台|售后|服务|销售|技术|设备|生产|品质|质量|工程|项目|运营|客服|老板"
+    r"|总监|经理|主管|主任)\s*)+"
+)
+# Titles that name one kind of person: the boss by any of his titles, and a role that is also a title.
+BOSS = "boss"
+_SAME_TITLE = {"总": BOSS, "总经理": BOSS, "老板": BOSS, "董事长": BOSS, "董": BOSS, "老板娘": BOSS}
+_ROLE_TITLES = ("前台", "老板", "总监", "经理", "主管", "主任")
+_FAMILIAR = ("姐", "哥")  # 王姐 may well be 王经理: familiar forms say nothing about the role
 # Cantonese and familiar forms: 陈生 (Mr.), 刘姐, 强哥, 阿强.
 _EXTRA_TITLES = ("先生", "女士", "小姐", "生", "太", "哥", "姐", "叔", "姨")
 # Japanese honorifics after a family name: 田中さん, 井上桑.
@@ -35,6 +44,12 @@ class PersonName:
     surname: str = ""
     given: str = ""  # given name, nickname (阿强 → 强) or Latin name
     age: str = ""  # 老 or 小 before a family name: 老李 and 小李 are two people
+    title: str = ""  # what the person is called by (经理, 总监, 前台; the boss's titles are one)
+
+    def tells_apart(self, mine: PersonName, other: PersonName) -> bool:
+        """The title this mention uses is `mine`'s and not `other`'s, who has another (黎经理: 售后经理黎,
+        not 前台小黎; 刘总监: 服务总监刘, not 老板刘总). 某总 decides nothing: reps call many a manager 王总."""
+        return self.title not in ("", BOSS) and mine.title == self.title and other.title not in ("", self.title)
 
     def compare(self, other: PersonName) -> Same:
         if not (self.surname or self.given) or not (other.surname or other.given):
@@ -58,8 +73,25 @@ def person_name(raw: str | None, lexicon: lx.Lexicon | None = None) -> PersonNam
     if not raw:
         return PersonName()
     lexicon = lexicon or lx.default_lexicon()
-    text = _ROLE.sub("", fold(raw).strip()) or fold(raw).strip()
-    text = _HONORIFIC.sub("", text)
+    folded = fold(raw).strip()
+    role = _ROLE.match(folded)
+    text = folded[role.end() :] if role and role.end() < len(folded) else folded
+    name = _name_of(_HONORIFIC.sub("", text), lexicon)
+    title = _title(role.group().strip() if role and role.end() < len(folded) else "", text, name, lexicon)
+    return replace(name, title=title) if title else name
+
+
+def _title(role: str, text: str, name: PersonName, lexicon: lx.Lexicon) -> str:
+    """The title a contact is called by: after the family name (钟经理, 王总), else the last of a role written
+    before the name (售后经理钟, 前台小周)."""
+    after = text[len(name.surname) :] if name.surname and not name.given and not name.age else ""
+    if after and after not in _FAMILIAR and lexicon.titled_name.fullmatch(text):
+        return _SAME_TITLE.get(after, after)
+    held = [t for t in _ROLE_TITLES if role.endswith(t)]
+    return _SAME_TITLE.get(held[0], held[0]) if held else ""
+
+
+def _name_of(text: str, lexicon: lx.Lexicon) -> PersonName:
     latin = _LATIN.fullmatch(text)
     if latin:
         return PersonName(given=latin.group(1).split()[0])

@@ -83,6 +83,7 @@ class _Scored:
     candidate: Candidate
     name: str = ""  # exact | similar | homophone | ""
     contact: Same = Same.UNKNOWN
+    person: PersonName = field(default_factory=PersonName)  # the lead's contact
     topics: int = 0
     recent: bool = False
     reasons: list[str] = field(default_factory=list)
@@ -178,13 +179,13 @@ def _by_what_is_said(mention: Mention, candidates: Sequence[Candidate]) -> Resol
     person = person_name(mention.contact)
     scored = [_score(c, mention, person, words) for c in candidates]
     if mention.company or any(s.name for s in scored):
-        return _by_company(mention, scored)
+        return _by_company(mention, scored, person)
     if mention.contact:
         named = _plausible_company(company_in(mention.text, lx.default_lexicon()), mention.contact)
         if named and not _rival(mention.text, named):
             # The message names a company the reader did not keep: never file it by the contact alone.
             return Resolution(Outcome.UNKNOWN, evidence="a company is named but not read")
-        return _by_contact(scored)
+        return _by_contact(scored, person)
     recent = [s for s in scored if s.recent]
     if recent:
         return Resolution(Outcome.MATCH, recent[0].candidate.id, evidence="names no customer, right after a note")
@@ -199,7 +200,8 @@ def _score(candidate: Candidate, mention: Mention, person: PersonName, words: fr
     s = _Scored(candidate)
     minutes = candidate.minutes_since_last_note
     s.recent = minutes is not None and 0 <= minutes <= CONTEXT_MINUTES
-    s.contact = person.compare(person_name(candidate.contact))
+    s.person = person_name(candidate.contact)
+    s.contact = person.compare(s.person)
     if s.contact == Same.UNKNOWN and not mention.contact and _written(candidate.contact, mention.text):
         s.contact = Same.YES
     if words and candidate.notes:
@@ -242,7 +244,10 @@ def _name_evidence(mention: Mention, stored: CompanyName) -> str:
             if (opening and written.start > _OPENING and not after_said) or _rival_at(folded, written):
                 continue
             if _conflict(written, stored):
-                levels.append("conflict")
+                # The reader kept more of this name (嘉骏顺德 for 嘉骏…顺德分公司): that reading decides.
+                kept_more = said is not None and not written.branch and written.folded in said.folded != written.folded
+                if not kept_more or _conflict(said, stored):  # type: ignore[arg-type]
+                    levels.append("conflict")
             elif alone:
                 levels.append("exact" if part == stored.core else "partial")
             elif said is None and part == stored.core:  # may be the start of a longer name (华力达 is not 华力)
@@ -372,21 +377,36 @@ def _renumbered(a: str, b: str) -> bool:
     return bool(differ) and all(x in _NUMERALS and y in _NUMERALS for x, y in differ)
 
 
-def _by_company(mention: Mention, scored: list[_Scored]) -> Resolution:
+def _by_company(mention: Mention, scored: list[_Scored], said: PersonName) -> Resolution:
     named = [s for s in scored if s.name == "exact" or (s.name == "partial" and s.contact != Same.NO)]
     exact = [s for s in named if s.name == "exact"]
+    if mention.company and len(named) > 1:
+        written = name_rules().as_written(mention.company)
+        whole = [s for s in named if name_rules().as_written(s.candidate.company or "") == written]
+        if len(whole) == 1 and whole[0].contact != Same.NO and all(s.support <= whole[0].support for s in named):
+            return _match(whole[0], "the whole name as stored")  # 驰安汽车服务, not 驰安汽车维修服务
+        branch = [
+            s for s in named if _at_branch_place(company_name(mention.company), company_name(s.candidate.company or ""))
+        ]
+        if len(branch) == 1 and company_name(branch[0].candidate.company or "").branch:
+            return _match(branch[0], "the place of its branch")  # 嘉骏顺德那边: 嘉骏…顺德分公司
+    if len(exact) == 1 and exact[0].contact == Same.NO:
+        other = [s for s in scored if s.name in ("homophone", "similar") and s.contact in (Same.YES, Same.LIKELY)]
+        if other:
+            # 华利 冯经理 with 华利 (老板梁总) and 华力 (售后经理冯): speech may have misheard the name.
+            return _ask([exact[0], *other], "the name is one lead's and the contact another's")
     if len(exact) == 1 and not any(s.support > exact[0].support or _inside(exact[0], s) for s in named):
         return _match(exact[0], "the same name")
     if len(named) == 1:
         return _match(named[0], "a short form of the name")
     if named:
-        return _separate(named, "several leads have this name")
+        return _separate(named, "several leads have this name", said)
     near = [s for s in scored if s.name in ("homophone", "similar") and s.contact != Same.NO]
     backed = [s for s in near if s.support]
     if len(backed) == 1:
         return _match(backed[0], f"a {backed[0].name} name, and {_support(backed[0])} agrees")
     if backed:
-        return _separate(backed, "several near names with support")
+        return _separate(backed, "several near names with support", said)
     if near:
         return _ask(near, "a near name and nothing else agrees")
     topical = [s for s in scored if s.topics]
@@ -415,26 +435,31 @@ def _inside(exact: _Scored, other: _Scored) -> bool:
     return len(theirs) > len(mine) >= 2 and (theirs.startswith(mine) or theirs.endswith(mine))
 
 
-def _by_contact(scored: list[_Scored]) -> Resolution:
+def _by_contact(scored: list[_Scored], said: PersonName) -> Resolution:
     same = [s for s in scored if s.contact in (Same.YES, Same.LIKELY)]
     if len(same) == 1:
         return _match(same[0], "the only lead with this contact")
     if same:
-        return _separate(same, "several leads have this contact")
+        return _separate(same, "several leads have this contact", said)
     recent = [s for s in scored if s.recent]
     if recent:
         return _match(recent[0], "a new contact, right after a note about this lead")
     return Resolution(Outcome.UNKNOWN, evidence="no lead has this contact")
 
 
-def _separate(tied: list[_Scored], why: str) -> Resolution:
-    """One of several leads, when something beside the name tells them apart; else ask."""
+def _separate(tied: list[_Scored], why: str, said: PersonName) -> Resolution:
+    """One of several leads, when something beside the name tells them apart (`said`: the contact the
+    message names); else ask."""
     ranked = sorted(tied, key=_Scored.rank, reverse=True)
     best, second = ranked[0], ranked[1]
     if best.contact == Same.YES and second.contact != Same.YES:
         return _match(best, f"{why}; the full contact name decides")
     if best.support > second.support:
         return _match(best, f"{why}; {_support(best)} decides")
+    top = [s for s in ranked if s.support == best.support]
+    for s in top:
+        if all(said.tells_apart(s.person, o.person) for o in top if o is not s):
+            return _match(s, f"{why}; the contact's title decides")
     return _ask(ranked, why)
 
 

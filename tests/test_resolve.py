@@ -356,3 +356,53 @@ def test_a_trade_that_is_also_a_place_at_the_end_of_a_name_is_the_trade():
 def test_a_customer_asking_for_a_discount_or_in_a_hurry_is_no_rival(text: str):
     got = resolve(mention(text, "盛达钢铁"), [Candidate(1, "佛山市南海区盛达钢铁贸易有限公司")])
     assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
+
+
+def test_a_contact_stored_as_role_and_family_name_is_the_same_person():
+    assert person_name("售后经理钟").compare(person_name("钟经理")) == Same.LIKELY
+    assert person_name("老板钟总").compare(person_name("钟总")) == Same.LIKELY
+    assert person_name("前台小周").compare(person_name("老周")) == Same.NO
+
+
+def test_the_title_the_rep_uses_tells_two_contacts_of_one_family_name_apart():
+    desk = Candidate(31, "常德市永顺汽车服务有限公司", "前台小黎")
+    manager = Candidate(32, "常德市顺达汽车维修有限公司", "售后经理黎")
+    got = resolve(mention("黎经理回电了 要个举升机的报价", contact="黎经理"), [desk, manager])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 32)
+
+
+def test_calling_someone_wang_zong_tells_no_one_apart():
+    boss = Candidate(33, "潍坊恒昌精密机械", "王总")
+    manager = Candidate(34, "天津宏达物流", "王经理")
+    got = resolve(mention("王总说下周三再约", contact="王总"), [boss, manager])
+    assert got.outcome == Outcome.ASK
+
+
+def test_the_whole_stored_name_written_out_picks_that_lead_over_a_longer_trade():
+    service = Candidate(35, "惠州市鸿安汽车服务有限公司", "前台小莫")
+    repair = Candidate(36, "惠州市鸿安汽车维修服务有限公司", "老板莫总")
+    got = resolve(
+        mention("惠州鸿安汽车服务有限公司 小莫说下午在店里", "惠州鸿安汽车服务有限公司", "小莫"), [service, repair]
+    )
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 35)
+
+
+def test_a_place_after_the_name_picks_the_branch_stored_there():
+    head = Candidate(37, "江门市锦程汽车销售服务有限公司", "售后经理区")
+    branch = Candidate(38, "江门市锦程汽车销售服务有限公司新会分公司", "售后经理谭")
+    got = resolve(mention("锦程新会那边 要一台诊断仪", "锦程新会"), [head, branch])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 38)
+
+
+def test_a_name_that_is_one_leads_and_a_contact_that_is_anothers_asks():
+    named = Candidate(39, "韶关市福驰汽车维修有限公司", "老板钱总")
+    heard = Candidate(40, "韶关市富驰汽车服务有限公司", "售后经理罗")
+    got = resolve(mention("福驰 罗经理说诊断仪试用完了 想买", "福驰", "罗经理"), [named, heard])
+    assert got.outcome == Outcome.ASK and set(got.choices) == {39, 40}
+
+
+def test_a_dealership_named_with_its_trade_abbreviated_is_the_lead():
+    dealer = Candidate(41, "邵阳市宝骏汽车销售服务有限公司", "服务总监苏")
+    other = Candidate(42, "邵阳市宝通汽车销售服务有限公司", "服务总监苏")
+    got = resolve(mention("邵陽寶駿汽車 蘇總監 要烤漆房報價", "邵陽寶駿汽車", "蘇總監"), [dealer, other])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 41)
