@@ -50,6 +50,15 @@ def _kind(ch: str) -> str:
     return "han" if "\u4e00" <= ch <= "\u9fff" else "sym"
 
 
+# Each character's kind once worked out (a hot loop: a look-up is cheaper than the tests).
+_KINDS_OF: dict[str, str] = {}
+
+
+def _kind_of(ch: str) -> str:
+    kind = _KINDS_OF[ch] = _kind(ch)
+    return kind
+
+
 def _frequency_class(freq: int) -> int:
     """A word's commonness in jieba's dictionary, in five classes (0: unknown to it)."""
     return 0 if freq == 0 else 1 if freq < 100 else 2 if freq < 1000 else 3 if freq < 10000 else 4
@@ -62,26 +71,25 @@ def char_features(
     text = scan.text
     n = len(text)
     padded = f"^^{text}$$"
-    kinds = [_kind(ch) for ch in padded]
-    feats: list[list[str]] = []
-    for i in range(n):
-        c = i + 2
-        a, b, x, y, z = padded[c - 2 : c + 3]
-        kind = kinds[c]
-        feats.append(
-            [
-                "c=" + x,
-                "p=" + b,
-                "q=" + y,
-                "pp=" + a,
-                "qq=" + z,
-                "pc=" + b + x,
-                "cq=" + x + y,
-                "t=" + kind,
-                "tp=" + kinds[c - 1] + kind,
-                "tq=" + kind + kinds[c + 1],
-            ]
+    kinds = [_KINDS_OF.get(ch) or _kind_of(ch) for ch in padded]
+    # Each character with the two before and after it (one pass over shifted copies: this is the hot loop).
+    feats: list[list[str]] = [
+        [
+            "c=" + x,
+            "p=" + b,
+            "q=" + y,
+            "pp=" + a,
+            "qq=" + z,
+            "pc=" + b + x,
+            "cq=" + x + y,
+            "t=" + kx,
+            "tp=" + kb + kx,
+            "tq=" + kx + ky,
+        ]
+        for a, b, x, y, z, kb, kx, ky in zip(
+            padded, padded[1:], padded[2:], padded[3:], padded[4:], kinds[1:], kinds[2:], kinds[3:], strict=False
         )
+    ]
     words = [tok.word for tok in tokens]
     segmenter = default_segmenter()
     char_kinds: list[set[str]] = [set() for _ in range(n)]
