@@ -191,9 +191,12 @@ class Chat:
     ) -> None:
         self.rt, self.sent, self.who, self.now, self.n = rt, sent, who, now, 0
 
-    def say(self, text: str, at: datetime | None = None, *, kind: str = "text") -> str:
+    def say(self, text: str, at: datetime | None = None, *, kind: str = "text", extra: dict | None = None) -> str:
+        """Send `text` (`extra`: what the platform module adds, e.g. {"transcript": True} for a voice message)."""
         self.n += 1
-        message = InboundMessage(channel="chat", sender=self.who, text=text, received_at=at or self.now, kind=kind)
+        message = InboundMessage(
+            channel="chat", sender=self.who, text=text, received_at=at or self.now, kind=kind, extra=extra or {}
+        )
         return self._answer(message, f"{self.who}-{self.n}-{text}")
 
     def click(self, action: str, value: dict, at: datetime | None = None) -> str:

@@ -113,6 +113,24 @@ def test_a_context_note_keeps_its_not_this_one_button_after_its_tag_buttons(rt: 
     assert labels(sent) == ["撤销", "去掉 需要样机", "不是这家"]
 
 
+def test_a_context_note_answers_a_tag_tap_with_its_context_line_and_not_this_one_button(
+    rt: Runtime, sent: RecordingSender
+) -> None:
+    chat = logged(rt, sent)
+    chat.say("他说要样机，下周再谈", NOW + timedelta(minutes=5))
+    reply = tap(chat, sent, "去掉 需要样机")
+    assert "🔗 没写客户名，接着刚才那条记在「杭州华力机械」上。" in reply.splitlines()
+    assert labels(sent) == ["撤销", "加回 需要样机", "不是这家"]
+
+
+def test_a_voice_note_answers_a_tag_tap_with_what_was_heard(rt: Runtime, sent: RecordingSender) -> None:
+    chat = Chat(rt, sent)
+    chat.say("今天拜访杭州华力机械王总 嫌贵 要样机", NOW, extra={"transcript": True})
+    reply = tap(chat, sent, "去掉 价格敏感")
+    assert "🎤 听到：今天拜访杭州华力机械王总 嫌贵 要样机" in reply.splitlines()
+    assert labels(sent) == ["撤销", "加回 价格敏感", "去掉 需要样机"]
+
+
 # ---------------------------------------------------------------- 改阶段 on the lead card
 
 

@@ -58,11 +58,8 @@ def _one(turn: Turn, text: str, parsed: ParsedNote) -> Card:
     if not may_log(turn, lead):
         return _owned_by_other(lead)
     activity = _log(turn, lead, text, parsed, created=created, event_id=turn.event_id)
-    if not resolved.resolution.evidence.endswith("right after a note"):
-        return _logged_card(turn, lead, activity, parsed, text, created=created)
-    not_this_one = Button(texts.NOT_THIS_ONE, "move_note", {"activity_id": activity.id})
-    card = _logged_card(turn, lead, activity, parsed, text, created=created, more=(not_this_one,))
-    return replace(card, lines=(texts.context_line(lead_name(lead)), *card.lines))
+    context = resolved.resolution.evidence.endswith("right after a note")
+    return _logged_card(turn, lead, activity, parsed, text, created=created, context=context, heard=turn.heard)
 
 
 def _several(turn: Turn, parsed: ParsedNote, parts: tuple[ParsedNote, ...]) -> list[Card]:
@@ -169,7 +166,7 @@ def log_on(turn: Turn, lead: Lead, text: str) -> Card:
     """Log `text` on `lead`, which the rep chose."""
     parsed = turn.read(text, turn.now)
     activity = _log(turn, lead, text, parsed, created=False, event_id=turn.event_id)
-    return _logged_card(turn, lead, activity, parsed, text, created=False)
+    return _logged_card(turn, lead, activity, parsed, text, created=False, heard=turn.heard)
 
 
 def _which(turn: Turn, text: str, choices: list[Lead]) -> Card:
@@ -212,7 +209,7 @@ def answer_which(turn: Turn, choice: str, token: str | None = None) -> list[Card
     if not may_log(turn, lead):
         return [_owned_by_other(lead)]
     activity = _log(turn, lead, held.text, parsed, created=created, event_id=turn.event_id)
-    return [_logged_card(turn, lead, activity, parsed, held.text, created=created)]
+    return [_logged_card(turn, lead, activity, parsed, held.text, created=created, heard=turn.heard)]
 
 
 def which_button(turn: Turn, value: dict) -> Card:
@@ -272,11 +269,14 @@ def _logged_card(
     text: str,
     *,
     created: bool,
-    more: tuple[Button, ...] = (),
+    context: bool = False,
+    heard: str | None = None,
     read_tags: tuple[str, ...] | None = None,
 ) -> Card:
-    """What was logged, with 撤销, a button per tag to take it off (or put back one taken off: `read_tags` are
-    those the note was read with) as far as the card has room, then `more` buttons."""
+    """What was logged, with 撤销 and a button per tag to take it off (or put back one taken off: `read_tags`
+    are those the note was read with) as far as the card has room. A note filed by `context` (right after a
+    note, naming no customer) says so and ends with 不是这家; `heard` is a voice message's transcript. The tag
+    buttons remember both, so the card a tap answers with is the same card."""
     fields = [Field(texts.CUSTOMER, texts.logged_customer(lead_name(lead), lead.id, created=created))]
     if lead.contact_name:
         fields.append(Field(texts.CONTACT, lead.contact_name))
@@ -294,16 +294,23 @@ def _logged_card(
         fields.append(Field(texts.NEXT, texts.VAGUE_FOLLOW_UP))
     else:
         fields.append(Field(texts.NEXT, texts.NO_FOLLOW_UP))
-    lines = [texts.heard(turn.heard)] if turn.heard else []
+    lines = [texts.context_line(lead_name(lead))] if context else []
+    if heard:
+        lines.append(texts.heard(heard))
     if parsed.truncated:
         lines.append(_truncation(text))
+    more = (Button(texts.NOT_THIS_ONE, "move_note", {"activity_id": activity.id}),) if context else ()
+    remembered = {"context": True} if context else {}
+    if heard:
+        remembered["heard"] = True
+    tag_buttons = _tag_buttons(turn, activity, parsed.tags, read_tags or parsed.tags, remembered)
     return Card(
         title=texts.logged_title(lead_name(lead)),
         lines=tuple(lines),
         fields=tuple(fields),
         buttons=(
             Button(texts.UNDO_BUTTON, "undo", {"activity_id": activity.id}, style="danger"),
-            *_tag_buttons(turn, activity, parsed.tags, read_tags or parsed.tags)[: MAX_BUTTONS - 1 - len(more)],
+            *tag_buttons[: MAX_BUTTONS - 1 - len(more)],
             *more,
         ),
         level="success",
@@ -311,13 +318,16 @@ def _logged_card(
     )
 
 
-def _tag_buttons(turn: Turn, activity: Activity, tags: tuple[str, ...], read_tags: tuple[str, ...]) -> list[Button]:
-    """去掉 TAG for each tag the note has, 加回 TAG for each it was read with and no longer has (taxonomy order)."""
+def _tag_buttons(
+    turn: Turn, activity: Activity, tags: tuple[str, ...], read_tags: tuple[str, ...], remembered: dict[str, bool]
+) -> list[Button]:
+    """去掉 TAG for each tag the note has, 加回 TAG for each it was read with and no longer has (taxonomy order);
+    `remembered` goes with each button (what the card showed beside the fields)."""
     return [
         Button(
             (texts.tag_off_button if tag in tags else texts.tag_back_button)(turn.rules.tag_label(tag)),
             "note_tag",
-            {"activity_id": activity.id, "tag": tag, "on": tag not in tags},
+            {"activity_id": activity.id, "tag": tag, "on": tag not in tags, **remembered},
         )
         for tag in turn.rules.sort_tags(list({*tags, *read_tags}))
     ]
@@ -349,6 +359,8 @@ def note_tag_button(turn: Turn, value: dict) -> Card:
         replace(read, tags=tags),
         activity.text,
         created=activity.created_lead,
+        context=value.get("context") is True,
+        heard=activity.text if value.get("heard") is True else None,
         read_tags=tuple(corrections.tags_as_read(turn.session, activity)),
     )
 
