@@ -67,6 +67,9 @@ class _Candidate:
 def find_follow_up(scan: Scan, lexicon: lx.Lexicon, now: datetime) -> FollowUp:
     found = _candidates(scan, lexicon, now)
     candidates = [c for c in _uncorrected(found, scan) if _is_follow_up(c, scan, now)]
+    if found and not candidates:
+        # Every day named is past, a deadline or a delivery: a part of the day alone (下午给她发报价) is today's.
+        candidates = [c for c in _bare_periods(scan.text, lexicon, now, found) if _is_follow_up(c, scan, now)]
     chosen = None
     for c in candidates:
         if scan.near_before(lx.RESCHEDULE, c.start, 2):
@@ -173,10 +176,14 @@ def _candidates(scan: Scan, lexicon: lx.Lexicon, now: datetime) -> list[_Candida
 _BARE_PERIOD = re.compile(rf"(?<![今明昨前后天日])(?:{_PERIOD})")
 
 
-def _bare_periods(text: str, lexicon: lx.Lexicon, now: datetime) -> list[_Candidate]:
-    """In a note that names no day, a part of the day (报价单下午发他, 我晚上整理一下) is later today."""
+def _bare_periods(
+    text: str, lexicon: lx.Lexicon, now: datetime, dated: list[_Candidate] | None = None
+) -> list[_Candidate]:
+    """A part of the day said alone (报价单下午发他, 我晚上整理一下), outside the `dated` candidates: later today."""
     found = []
     for m in _BARE_PERIOD.finditer(text):
+        if any(c.start <= m.start() < c.end for c in dated or ()):
+            continue
         hour = lexicon.periods.get(m.group())
         if hour is None:
             continue

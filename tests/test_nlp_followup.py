@@ -112,6 +112,11 @@ def test_a_day_the_rep_takes_back_gives_way_to_the_corrected_one(text: str, expe
     assert parse_note(text, NOW).follow_up_at == expected
 
 
+def test_a_part_of_the_day_alone_is_today_when_every_day_named_is_a_deadline() -> None:
+    note = parse_note("他们要求下个月五号前到货 我下午给他发报价", NOW)
+    assert (note.follow_up_at, note.follow_up_has_time) == (at(2026, 11, 25, 14, 0), True)
+
+
 def test_a_power_on_date_is_not_the_follow_up() -> None:
     assert parse_note("机房十二月底要送电 明天上午跟厂里确认再回他", NOW).follow_up_at == at(2026, 11, 26, 9, 0)
 
