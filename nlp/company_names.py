@@ -343,6 +343,19 @@ def _stands_alone(rest: str) -> bool:
     return bool(tokens) and tokens[0].start == 0 and len(tokens[0].word) >= 2
 
 
+_SPEECH = re.compile(r"(?:说|讲|话|要得|觉得)")
+# A person, not a company: 张三哥, 李老板娘, 老孟, 周站.
+_PERSON = re.compile(
+    r"(?:老|小|阿)?[\u4e00-\u9fff][一二三四五六七八九十大小老]?(?:哥|姐|叔|婶|嫂|老板娘|老板|站|支书|社长|场长|村长)"
+)
+
+
+def sentence_or_person(name: str, contact: str | None) -> bool:
+    """What was read as a company is plainly a piece of sentence (张工说风管尺寸要改, 孙主任觉得软件, 罗哥说要得),
+    holds the contact, or is a person (老孟, 张三哥, 周站)."""
+    return bool((contact and contact in name) or _SPEECH.search(name) or _PERSON.fullmatch(name))
+
+
 def fold(text: str) -> str:
     """Full-width to half-width, traditional to simplified, lower case."""
     return simplified(unicodedata.normalize("NFKC", text)).lower()

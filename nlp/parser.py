@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from nlp import lexicon as lx
+from nlp.company_names import sentence_or_person
 from nlp.entities import Span, find_amount, phone_digits
 from nlp.followup import find_follow_up
 from nlp.lexicon import Lexicon, default_lexicon
@@ -81,7 +82,12 @@ def _people(reading: Reading, labels: list[str] | None) -> tuple[Span | None, Sp
     company)."""
     if labels is None:
         return without_department(reading.company, reading), reading.contact
-    return without_department(first_span(labels, COMPANY) or reading.company, reading), first_span(labels, CONTACT)
+    contact = first_span(labels, CONTACT)
+    said = contact.text(reading.scan) if contact else None
+    found = [s for s in (first_span(labels, COMPANY), reading.company) if s is not None]
+    # 孙主任觉得软件 is a piece of sentence, not a company: the other reading, if any, is the better guess.
+    plausible = [s for s in found if not sentence_or_person(s.text(reading.scan), said)]
+    return without_department(plausible[0] if plausible else None, reading), contact
 
 
 def without_department(company: Span | None, reading: Reading) -> Span | None:

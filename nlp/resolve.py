@@ -27,7 +27,7 @@ from rapidfuzz import fuzz
 
 from nlp import lexicon as lx
 from nlp.common_words import common_words
-from nlp.company_names import CompanyName, company_name, fold, name_rules
+from nlp.company_names import CompanyName, company_name, fold, name_rules, sentence_or_person
 from nlp.contacts import PersonName, Same, person_name
 from nlp.reading import company_in
 from nlp.segment import default_segmenter
@@ -110,7 +110,7 @@ def _plausible_company(company: str | None, contact: str | None) -> str | None:
     """A company the reader found, unless it is plainly a piece of sentence (张工说风管尺寸要改, 罗哥说要得) or a
     place alone (福州长乐的闽发纺织 read as 福州长乐)."""
     company = _HERE_THERE.sub("", company or "")
-    if not company or (contact and contact in company) or _SPEECH.search(company) or _PERSON.fullmatch(company):
+    if not company or sentence_or_person(company, contact):
         return None
     if _starts_with_time(company):
         return None  # 下周来公司, 下个月来审厂: when, not who
@@ -214,11 +214,6 @@ def _score(candidate: Candidate, mention: Mention, person: PersonName, words: fr
 
 # A message that says it is about a customer the rep has not logged before (另外见了一家新的, 又冒出来一家).
 _NEW_CUSTOMER = re.compile(r"新客户|一家新的?|新的一家|又来一家|又来了一家|冒出来?一家|新开的|新认识")
-_SPEECH = re.compile(r"(?:说|讲|话|要得|觉得)")
-# A person, not a company: 张三哥, 李老板娘, 老孟, 周站.
-_PERSON = re.compile(
-    r"(?:老|小|阿)?[\u4e00-\u9fff][一二三四五六七八九十大小老]?(?:哥|姐|叔|婶|嫂|老板娘|老板|站|支书|社长|场长|村长)"
-)
 _SCRIPTS = re.compile(r"[a-z0-9]+|[^a-z0-9]+")
 _OPENING = 3  # characters before a name that still opens the message (嗯 永盛那家…)
 _THAT = re.compile(_THAT_WORDS)

@@ -134,6 +134,10 @@ def test_a_word_that_only_looks_like_a_name_in_a_later_sentence_does_not_cut_the
     assert note.follow_up_at == datetime(2026, 12, 4, 10, 0, tzinfo=NOW.tzinfo)
 
 
+def test_a_piece_of_sentence_is_not_taken_for_the_company() -> None:
+    assert parse_note("演示做完了，孙主任觉得软件界面不如他们现在用的那套顺手", NOW).company is None
+
+
 def test_model_file_round_trips_to_the_same_bytes(sample_happy_model, tmp_path: Path) -> None:
     first, second = tmp_path / "a.json.gz", tmp_path / "b.json.gz"
     sample_happy_model.to_file(first)
