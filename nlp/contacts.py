@@ -76,9 +76,23 @@ def person_name(raw: str | None, lexicon: lx.Lexicon | None = None) -> PersonNam
     folded = fold(raw).strip()
     role = _ROLE.match(folded)
     text = folded[role.end() :] if role and role.end() < len(folded) else folded
+    ending = _titled_at_end(text, lexicon)
+    if ending is not None:
+        text = ending  # 物业王经理, 园区丁主任, 采购部黄经理: a department or unit before the titled name
     name = _name_of(_HONORIFIC.sub("", text), lexicon)
     title = _title(role.group().strip() if role and role.end() < len(folded) else "", text, name, lexicon)
     return replace(name, title=title) if title else name
+
+
+def _titled_at_end(text: str, lexicon: lx.Lexicon) -> str | None:
+    """The family name and title ending `text` when something else comes before them and `text` does not
+    start with a name of its own (物业王经理 → 王经理)."""
+    if text[:1] in lexicon.surnames or text[:1] in "老小阿" or text[:1].isascii():
+        return None
+    for start in range(1, len(text) - 1):
+        if lexicon.titled_name.fullmatch(text, start):
+            return text[start:]
+    return None
 
 
 def _title(role: str, text: str, name: PersonName, lexicon: lx.Lexicon) -> str:

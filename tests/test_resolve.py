@@ -406,3 +406,15 @@ def test_a_dealership_named_with_its_trade_abbreviated_is_the_lead():
     other = Candidate(42, "邵阳市宝通汽车销售服务有限公司", "服务总监苏")
     got = resolve(mention("邵陽寶駿汽車 蘇總監 要烤漆房報價", "邵陽寶駿汽車", "蘇總監"), [dealer, other])
     assert (got.outcome, got.lead_id) == (Outcome.MATCH, 41)
+
+
+def test_a_unit_written_before_a_titled_contact_is_not_part_of_the_name():
+    assert person_name("物业王经理").compare(person_name("王经理")) == Same.LIKELY
+    assert person_name("园区丁主任").compare(person_name("老丁")) == Same.LIKELY
+
+
+def test_two_contacts_of_one_family_name_however_stored_ask():
+    one = Candidate(43, "成都锦华物业服务有限公司", "物业王经理", notes=("门禁 报价",))
+    other = Candidate(44, "重庆渝锦物业管理有限公司", "项目经理王", notes=("门禁 方案",))
+    got = resolve(mention("老王说门禁下个月再说", contact="老王"), [one, other])
+    assert got.outcome == Outcome.ASK
