@@ -10,6 +10,7 @@ model learns where the rules are right and where the way reps write defeats them
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -40,6 +41,7 @@ _KINDS = (
 TRAINING = {"c1": 0.05, "c2": 0.05, "max_iterations": 150, "feature.possible_transitions": True}
 
 
+@functools.cache  # a hot loop: a look-up is cheaper than the tests
 def _kind(ch: str) -> str:
     if ch in BOUNDARY_CHARS or ch.isspace():
         return "sep"
@@ -48,15 +50,6 @@ def _kind(ch: str) -> str:
     if ch.isascii() and ch.isalpha():
         return "lat"
     return "han" if "\u4e00" <= ch <= "\u9fff" else "sym"
-
-
-# Each character's kind once worked out (a hot loop: a look-up is cheaper than the tests).
-_KINDS_OF: dict[str, str] = {}
-
-
-def _kind_of(ch: str) -> str:
-    kind = _KINDS_OF[ch] = _kind(ch)
-    return kind
 
 
 def _frequency_class(freq: int) -> int:
@@ -71,7 +64,7 @@ def char_features(
     text = scan.text
     n = len(text)
     padded = f"^^{text}$$"
-    kinds = [_KINDS_OF.get(ch) or _kind_of(ch) for ch in padded]
+    kinds = [_kind(ch) for ch in padded]
     # Each character with the two before and after it (one pass over shifted copies: this is the hot loop).
     feats: list[list[str]] = [
         [
