@@ -74,13 +74,14 @@ def person_name(raw: str | None, lexicon: lx.Lexicon | None = None) -> PersonNam
         return PersonName()
     lexicon = lexicon or lx.default_lexicon()
     folded = fold(raw).strip()
-    role = _ROLE.match(folded)
-    text = folded[role.end() :] if role and role.end() < len(folded) else folded
+    match = _ROLE.match(folded)
+    role = match.group().strip() if match and match.end() < len(folded) else ""  # the role alone is the name
+    text = folded[match.end() :] if role and match else folded
     ending = _titled_at_end(text, lexicon)
     if ending is not None:
         text = ending  # 物业王经理, 园区丁主任, 采购部黄经理: a department or unit before the titled name
     name = _name_of(_HONORIFIC.sub("", text), lexicon)
-    title = _title(role.group().strip() if role and role.end() < len(folded) else "", text, name, lexicon)
+    title = _title(role, text, name, lexicon)
     return replace(name, title=title) if title else name
 
 

@@ -241,7 +241,7 @@ def _name_evidence(mention: Mention, stored: CompanyName) -> str:
             if _conflict(written, stored):
                 # The reader kept more of this name (嘉骏顺德 for 嘉骏…顺德分公司): that reading decides.
                 kept_more = said is not None and not written.branch and written.folded in said.folded != written.folded
-                if not kept_more or _conflict(said, stored):  # type: ignore[arg-type]
+                if not (kept_more and said is not None and not _conflict(said, stored)):
                     levels.append("conflict")
             elif alone:
                 levels.append("exact" if part == stored.core else "partial")
@@ -376,14 +376,13 @@ def _by_company(mention: Mention, scored: list[_Scored], said: PersonName) -> Re
     named = [s for s in scored if s.name == "exact" or (s.name == "partial" and s.contact != Same.NO)]
     exact = [s for s in named if s.name == "exact"]
     if mention.company and len(named) > 1:
-        written = name_rules().as_written(mention.company)
-        whole = [s for s in named if name_rules().as_written(s.candidate.company or "") == written]
+        rules, said_name = name_rules(), company_name(mention.company)
+        written = rules.as_written(mention.company)
+        whole = [s for s in named if rules.as_written(s.candidate.company or "") == written]
         if len(whole) == 1 and whole[0].contact != Same.NO and all(s.support <= whole[0].support for s in named):
             return _match(whole[0], "the whole name as stored")  # 驰安汽车服务, not 驰安汽车维修服务
-        branch = [
-            s for s in named if _at_branch_place(company_name(mention.company), company_name(s.candidate.company or ""))
-        ]
-        if len(branch) == 1 and company_name(branch[0].candidate.company or "").branch:
+        branch = [s for s in named if _at_branch_place(said_name, company_name(s.candidate.company or ""))]
+        if len(branch) == 1:
             return _match(branch[0], "the place of its branch")  # 嘉骏顺德那边: 嘉骏…顺德分公司
     if len(exact) == 1 and exact[0].contact == Same.NO:
         other = [s for s in scored if s.name in ("homophone", "similar") and s.contact in (Same.YES, Same.LIKELY)]
