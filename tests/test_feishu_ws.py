@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -189,7 +190,11 @@ def test_the_process_a_deployment_runs_holds_the_connection_and_answers(
     process = subprocess.Popen(main + args, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_until(lambda: ws.connected, "the process's connection", timeout=60)
-        pushed = ws.push(feishu_message("om_ws_process"))
+        live = feishu_message("om_ws_process")
+        # Sent now, as a live message is: the fixture's 2025 timestamp would make 下周三 long past, and the
+        # reminder job would rightly fire while the process runs.
+        live["event"]["message"]["create_time"] = str(int(time.time() * 1000))
+        pushed = ws.push(live)
         wait_until(lambda: pushed in ws.acks, "the ack")
         wait_until(lambda: fake.messages, "the reply its job sent")
         if command == "serve":
