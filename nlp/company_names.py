@@ -121,11 +121,14 @@ class NameRules:
         for inner in _PAREN.findall(text):
             if self._place_prefix(fold(inner))[1] == len(fold(inner)):
                 branch = f"({fold(inner)})"
+        spaced = text.split(maxsplit=1)
         text = _PUNCT.sub("", _PAREN.sub(lambda m: "" if f"({fold(m.group(1))})" == branch else m.group(1), text))
         folded = text
+        if len(spaced) == 2 and not branch and (qualifier := self._qualifier(*(_PUNCT.sub("", s) for s in spaced))):
+            branch, text = f"({qualifier})", text[: -len(qualifier)]  # 锦瑞物业 金沙项目: one project of 锦瑞物业
         for word in self.branch_words:
             at = text.find(word)
-            if at > 0:
+            if at > 0 and _word_starts_at(text, at):  # 同创电子公司 is 电子 + 公司, not a 子公司
                 branch, text = (text[at:] + branch), text[:at]
                 # What precedes the branch word may be its place (华力机械苏州分公司).
                 places, end = self._place_suffix(text)
@@ -162,8 +165,17 @@ class NameRules:
         core = self._strip_trades(text)
         if core == text and len(core) >= 4 and core[-1] in SHOP_KINDS:
             core = core[:-2]  # a shop of a kind the word lists do not know: 黔味坊, 万家福锅店
+        core = _strip_kind_words(core)
         trade, text = text[len(core) :], core
         return CompanyName(folded=folded, core=text or trade, places=tuple(places), trade=trade, branch=branch)
+
+    def _qualifier(self, head: str, tail: str) -> str:
+        """What is written after a whole name and a space (锦瑞物业 金沙项目, 渝安物业管理有限公司 江北项目部): where
+        that lead is, as a place in parentheses is; "" when the name goes on instead (华力 机械)."""
+        whole = self.trades.ending(head) or self.legal_forms.ending(head)
+        if not whole or len(tail) < 2 or tail in self.trades or tail in self.legal_forms:
+            return ""
+        return "" if any(word in tail for word in self.branch_words) else tail  # 遵义分厂 is a branch as it is
 
     def _qualifier_start(self, text: str) -> int:
         """Where the qualifier of a branch begins, after the company's own name has ended with its trade or legal
@@ -217,7 +229,7 @@ class NameRules:
 
     def only_places(self, text: str) -> bool:
         """`text` names places and nothing else (福州长乐, 浙江杭州)."""
-        return bool(self._places_in(_PUNCT.sub("", fold(text))))
+        return bool(self._places_in(letters(text)))
 
     def as_written(self, name: str) -> str:
         """A name folded, and without the 省/市/区/县 after its places (株洲市联创汽车服务 → 株洲联创汽车服务), to tell
@@ -299,13 +311,45 @@ def _place_core(written: str) -> str:
 
 # The last character of a kind of shop or business: a name ending in one names its trade there (酒楼, 火锅店).
 SHOP_KINDS = frozenset("店行部楼馆坊铺档")
+# ... and of a kind of institution, which no product's name ends with (产业园, 驾校, 业委会, 卫生所, 加油站).
+INSTITUTION_KINDS = frozenset("园校院会局所站")
+
+
+def _word_starts_at(text: str, at: int) -> bool:
+    """jieba starts a word at `at` in `text` (not inside one)."""
+    return any(token.start == at for token in default_segmenter().tokens(text))
+
+
+# How often jieba's dictionary has a word for it to be a common word, not a 字号 (科技 15,691, 运营 1,039; 鸿运 8,
+# 星河 66, 理工 490).
+COMMON_NOUN = 1000
+
+
+def _strip_kind_words(core: str) -> str:
+    """The 字号 without the common nouns after it that say what kind of company it is, when the word lists do not
+    know them (天诚科技产业园 → 天诚, 智远产业园运营 → 智远, 渝安驾校 → 渝安), at least two characters into the name:
+    a noun that ends in a kind of shop or institution, or a very common one."""
+    if len(core) < 4:
+        return core
+    segmenter = default_segmenter()
+    end = len(core)
+    for token in reversed(segmenter.tokens(core)[1:]):
+        # A kind of institution, however jieba tags it (产业园 is a place to it), but not a person (田园).
+        kind = token.word[-1] in SHOP_KINDS | INSTITUTION_KINDS and token.pos != "nr"
+        common = token.pos in ("n", "vn") and segmenter.frequency(token.word) >= COMMON_NOUN
+        if token.start < 2 or len(token.word) < 2 or not (kind or common):
+            break
+        end = token.start
+    return core[:end]
 
 
 def _shop_after(rest: str) -> str:
-    """A word for a kind of shop right after a name in a text (万家福火锅店: 火锅店), as jieba segments it."""
+    """A word for a kind of shop or institution right after a name in a text (万家福火锅店: 火锅店; 渝安驾校: 驾校),
+    as jieba segments it."""
     tokens = default_segmenter().tokens(rest[:8])
-    if tokens and tokens[0].start == 0 and len(tokens[0].word) >= 2 and tokens[0].word[-1] in SHOP_KINDS:
-        return tokens[0].word
+    first = tokens[0] if tokens else None
+    if first and first.start == 0 and len(first.word) >= 2 and first.word[-1] in SHOP_KINDS | INSTITUTION_KINDS:
+        return first.word
     return ""
 
 
@@ -354,6 +398,11 @@ def sentence_or_person(name: str, contact: str | None) -> bool:
     """What was read as a company is plainly a piece of sentence (张工说风管尺寸要改, 孙主任觉得软件, 罗哥说要得),
     holds the contact, or is a person (老孟, 张三哥, 周站)."""
     return bool((contact and contact in name) or _SPEECH.search(name) or _PERSON.fullmatch(name))
+
+
+def letters(text: str) -> str:
+    """`text` folded, without spaces and punctuation."""
+    return _PUNCT.sub("", fold(text))
 
 
 def fold(text: str) -> str:

@@ -27,7 +27,15 @@ from rapidfuzz import fuzz
 
 from nlp import lexicon as lx
 from nlp.common_words import common_words
-from nlp.company_names import CompanyName, company_name, fold, name_rules, sentence_or_person
+from nlp.company_names import (
+    INSTITUTION_KINDS,
+    CompanyName,
+    company_name,
+    fold,
+    letters,
+    name_rules,
+    sentence_or_person,
+)
 from nlp.contacts import PersonName, Same, person_name
 from nlp.reading import company_in
 from nlp.segment import default_segmenter
@@ -229,7 +237,9 @@ def _name_evidence(mention: Mention, stored: CompanyName) -> str:
     said = company_name(mention.company) if mention.company else None
     folded = fold(mention.text)
     # A name right after the reader's company and 那个 is the company; the reader's is where it is (静海大邱庄那个万通).
-    said_end = folded.find(said.folded) + len(said.folded) if said and said.folded in folded else -1
+    said_start = folded.find(said.folded) if said else -1
+    said_end = said_start + len(said.folded) if said and said_start >= 0 else -1
+    said_level = _compare(said, stored) if said is not None else ""
     levels = []
     for part in _short_forms(stored.core):
         # Where the reader's company is not this name, only a name that opens the message counts.
@@ -238,10 +248,12 @@ def _name_evidence(mention: Mention, stored: CompanyName) -> str:
             after_said = said_end >= 0 and _THAT.fullmatch(folded[said_end : written.start]) is not None
             if (opening and written.start > _OPENING and not after_said) or _rival_at(folded, written):
                 continue
+            if said_level == "conflict" and _within(written, said_start, said_end) and _whole_name(said):
+                continue  # 明玥产业园管理有限公司, 渝安驾校: the whole name the reader kept is another company's
             if _conflict(written, stored):
                 # The reader kept more of this name (嘉骏顺德 for 嘉骏…顺德分公司): that reading decides.
                 kept_more = said is not None and not written.branch and written.folded in said.folded != written.folded
-                if not (kept_more and said is not None and not _conflict(said, stored)):
+                if not (kept_more and said_level != "conflict"):
                     levels.append("conflict")
             elif alone:
                 levels.append("exact" if part == stored.core else "partial")
@@ -251,8 +263,21 @@ def _name_evidence(mention: Mention, stored: CompanyName) -> str:
     if "conflict" in levels and "exact" not in levels:
         return "conflict"
     if said is not None:
-        levels.append(_compare(said, stored))
+        levels.append(said_level)
     return max(levels, key=_LEVELS.index, default="")
+
+
+def _whole_name(name: CompanyName) -> bool:
+    """A name written out to its end: a legal form (有限公司) or a kind of institution (产业园, 驾校) closes it, so
+    nothing of a product or a sentence is inside it."""
+    rules = name_rules()
+    return bool(rules.legal_forms.ending(name.folded, keep=2)) or name.folded[-1:] in INSTITUTION_KINDS
+
+
+def _within(written: CompanyName, start: int, end: int) -> bool:
+    """The name found in the text lies inside the reader's company, and is shorter than it."""
+    stop = written.start + len(written.folded)
+    return 0 <= start <= written.start and stop <= end and (written.start, stop) != (start, end)
 
 
 # What a rival does, said right after its name (and trade) in the same clause: it quotes or supplies someone
@@ -341,6 +366,8 @@ def _unlisted_trade(a: CompanyName, b: CompanyName) -> bool:
 
 
 def _compare(said: CompanyName, stored: CompanyName) -> str:
+    if said.branch == stored.branch and not said.place_conflict(stored) and _abbreviates(said, stored):
+        return "partial"
     if _conflict(said, stored):
         return "conflict"
     core = said.core[1:] if said.core[:1] in "老小" and len(said.core) >= 3 else said.core
@@ -361,6 +388,27 @@ def _compare(said: CompanyName, stored: CompanyName) -> str:
     ):
         return "similar"
     return ""
+
+
+def _abbreviates(a: CompanyName, b: CompanyName) -> bool:
+    """One name is the other shortened: one 字号 goes on where the other stops, and the shorter of what the two
+    write from there is some of the characters of the longer, in order, beginning inside that longer 字号 (理工职院
+    for 北京理工职业学院, 湘麓生科院 for 湘麓大学生命科学学院; not 恒信达汽车销售服务 for 恒信汽车服务)."""
+    short, long = sorted((a, b), key=lambda n: len(n.core))
+    if len(short.core) < 2 or len(long.core) == len(short.core) or not long.core.startswith(short.core):
+        return False
+    extra = long.core[len(short.core) :]
+    mine, theirs = short.trade, extra + long.trade
+    if not mine:
+        return False
+    if len(mine) > len(theirs):
+        return _in_order(theirs, mine)
+    return theirs.find(mine[0]) < len(extra) and _in_order(mine, theirs)
+
+
+def _in_order(few: str, many: str) -> bool:
+    chars = iter(many)
+    return all(ch in chars for ch in few)
 
 
 _NUMERALS = frozenset("零一二两三四五六七八九十0123456789")
@@ -384,6 +432,11 @@ def _by_company(mention: Mention, scored: list[_Scored], said: PersonName) -> Re
         branch = [s for s in named if _at_branch_place(said_name, company_name(s.candidate.company or ""))]
         if len(branch) == 1:
             return _match(branch[0], "the place of its branch")  # 嘉骏顺德那边: 嘉骏…顺德分公司
+    if len(named) > 1:
+        written = letters(mention.text)
+        where = [s for s in named if (b := _where(s.candidate)) and b in written and s.contact != Same.NO]
+        if len(where) == 1:
+            return _match(where[0], "its project or branch is written")  # 锦瑞物业 金沙项目: not 锦瑞物业 麓山项目
     if len(exact) == 1 and exact[0].contact == Same.NO:
         other = [s for s in scored if s.name in ("homophone", "similar") and s.contact in (Same.YES, Same.LIKELY)]
         if other:
@@ -408,6 +461,11 @@ def _by_company(mention: Mention, scored: list[_Scored], said: PersonName) -> Re
         # 地脚螺栓图纸那家: no name, the customer described by what earlier notes share; a colleague would ask.
         return _ask(topical, "describes a customer by the topic of earlier notes")
     return Resolution(Outcome.NEW, evidence=f"no lead is {mention.company or 'named'}")
+
+
+def _where(candidate: Candidate) -> str:
+    """The project, branch or store of a lead's name, as written (金沙项目, 苏州分公司, 解放碑店), or ""."""
+    return company_name(candidate.company or "").branch.strip("()")
 
 
 _THAT_ONE = re.compile(r"的?(?:那家|那个)")

@@ -418,3 +418,42 @@ def test_two_contacts_of_one_family_name_however_stored_ask():
     other = Candidate(44, "重庆渝锦物业管理有限公司", "项目经理王", notes=("门禁 方案",))
     got = resolve(mention("老王说门禁下个月再说", contact="老王"), [one, other])
     assert got.outcome == Outcome.ASK
+
+
+def test_common_nouns_after_a_name_say_what_kind_of_company_it_is():
+    assert company_name("成都高新区天诚科技产业园管理有限公司").core == "天诚"
+    assert company_name("重庆渝安驾校").core == "渝安"
+    assert company_name("济南同创电子公司").branch == ""  # 电子 + 公司, not a 子公司
+
+
+def test_a_park_named_by_its_kind_is_the_park_not_the_property_company_of_the_same_name():
+    park = Candidate(1, "成都高新区天诚科技产业园管理有限公司", "园区熊主任")
+    estate = Candidate(2, "成都天诚物业服务有限公司", "物业雷经理")
+    got = resolve(mention("天诚产业园那边闸机坏了两台", "天诚产业园"), [park, estate])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
+
+
+def test_a_whole_name_of_another_kind_read_in_the_note_is_a_new_customer():
+    estate = Candidate(1, "重庆渝安物业管理有限公司", "项目经理冉")
+    got = resolve(mention("重庆渝安驾校 训练场门口要装道闸", "重庆渝安驾校"), [estate])
+    assert got.outcome is Outcome.NEW
+
+
+def test_the_project_written_after_the_name_decides_between_one_companys_projects():
+    lushan = Candidate(1, "锦瑞物业 麓山项目", "客服主管罗", minutes_since_last_note=8)
+    jinsha = Candidate(2, "锦瑞物业 金沙项目", "客服主管蒋")
+    got = resolve(mention("锦瑞物业 金沙项目 门禁卡又不够了", "锦瑞物业"), [lushan, jinsha])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 2)
+
+
+def test_a_name_shortened_to_some_of_its_characters_is_that_name():
+    college = Candidate(1, "湖南湘麓大学生命科学学院", "谢老师")
+    hospital = Candidate(2, "湘麓大学附属医院", "刘主任")
+    got = resolve(mention("湘麓生科院 PCR的经费下来了", "湘麓生科院"), [college, hospital])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
+
+
+def test_a_longer_name_is_not_a_shortening_of_a_shorter_one():
+    dealer = Candidate(1, "衡阳市恒信汽车服务有限公司", "周经理")
+    got = resolve(mention("衡阳恒信达汽车销售服务 要烤漆房 第一次接触", "衡阳恒信达汽车销售服务"), [dealer])
+    assert got.outcome is not Outcome.MATCH
