@@ -168,7 +168,7 @@ def _candidates(scan: Scan, lexicon: lx.Lexicon, now: datetime) -> list[_Candida
             at += timedelta(days=1)
         found.append(_Candidate(t.start(), t.end(), at.date(), at, True))
     if not found:
-        found = _bare_periods(text, lexicon, now)
+        found = [c for c in _bare_periods(text, lexicon, now) if _has_cue(scan, c)]
     found.sort(key=lambda c: c.start)
     return _timed_repeats(found)
 

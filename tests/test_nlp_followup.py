@@ -93,6 +93,11 @@ def test_a_part_of_the_day_alone_is_later_today() -> None:
     assert (note.follow_up_at, note.follow_up_has_time) == (at(2026, 11, 25, 14, 0), True)
 
 
+def test_a_part_of_the_day_that_says_when_a_visit_was_is_no_follow_up() -> None:
+    note = parse_note("今天跑了两家：上午恒通李工要报价，下午瑞丰包装周总说太贵了", NOW)
+    assert note.parts[1].follow_up_at is None
+
+
 def test_a_part_of_the_day_already_past_is_no_follow_up() -> None:
     assert parse_note("上午跟王总聊了", at(2026, 11, 25, 16, 0)).follow_up_at is None
 
