@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from bot.runtime import Runtime
-from storage.models import Activity, Lead
+from storage.models import Activity, Correction, CorrectionField, Lead
 from storage.people import add_team, add_user
 from tests.conftest import Chat, RecordingSender
 
@@ -159,10 +159,29 @@ def test_a_note_about_two_customers_becomes_two_activities_on_two_leads(rt: Runt
     assert lines[0] == "【已记录 2 家客户】"
     assert lines[1].startswith("① 苏州恒通自动化（新线索 #1）：要报价")
     assert lines[2].startswith("② 无锡瑞丰包装（新线索 #2）：价格敏感")
-    assert [b.label for b in buttons(sent)] == ["撤销①", "撤销②"]
+    assert [b.label for b in buttons(sent)] == ["撤销①", "撤销②", "①去掉 要报价", "②去掉 价格敏感"]
     with rt.transaction() as s:
         texts = {a.lead_id: a.text for a in s.scalars(select(Activity))}
     assert "恒通" in texts[1] and "瑞丰" not in texts[1] and "瑞丰" in texts[2]
+
+
+def test_a_tag_tap_on_a_two_customer_card_corrects_that_customers_note_and_keeps_the_card(
+    rt: Runtime, sent: RecordingSender
+):
+    chat = Chat(rt, sent)
+    chat.say("今天跑了两家：上午苏州恒通自动化李工要报价，下午无锡瑞丰包装周总说太贵了")
+    off = next(b for b in buttons(sent) if b.label == "②去掉 价格敏感")
+    reply = chat.click(off.action, off.value)
+    lines = reply.splitlines()
+    assert lines[0] == "【已记录 2 家客户】"
+    assert lines[1].startswith("① 苏州恒通自动化（新线索 #1）：要报价")
+    assert lines[2] == "② 无锡瑞丰包装（新线索 #2）"
+    assert [b.label for b in buttons(sent)] == ["撤销①", "撤销②", "①去掉 要报价", "②加回 价格敏感"]
+    with rt.transaction() as s:
+        tags = {a.lead_id: [t.id for t in a.tags] for a in s.scalars(select(Activity))}
+        corrected = s.scalars(select(Correction)).all()
+    assert tags == {1: ["wants_quote"], 2: []}
+    assert [(c.field, c.before, c.after) for c in corrected] == [(CorrectionField.TAGS, "price_sensitive", "")]
 
 
 def test_a_look_up_shows_the_lead_card_and_logs_nothing(rt: Runtime, sent: RecordingSender):

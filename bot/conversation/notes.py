@@ -65,7 +65,8 @@ def _one(turn: Turn, text: str, parsed: ParsedNote) -> Card:
 def _several(turn: Turn, parsed: ParsedNote, parts: tuple[ParsedNote, ...]) -> list[Card]:
     """今天跑了两家：… each customer on its own lead, one card listing them, and a question for each part whose
     customer is not clear."""
-    lines, buttons, questions = [], [], []
+    logged: list[tuple[Lead, Activity]] = []
+    questions = []
     for part in parts:
         resolved = resolve_part(turn, part.text, part, context=False)
         lead, created = (None, False) if resolved.outcome is Outcome.ASK else _lead_for(turn, resolved, part)
@@ -79,29 +80,43 @@ def _several(turn: Turn, parsed: ParsedNote, parts: tuple[ParsedNote, ...]) -> l
             questions.append(_owned_by_other(lead))
             continue
         # One inbound message, one activity per event id: the first part carries it.
-        event_id = turn.event_id if not lines else None
-        activity = _log(turn, lead, part.text, part, created=created, event_id=event_id)
-        n = len(lines) + 1
-        lines.append(texts.part_line(n, lead_name(lead), lead.id, created=created, summary=_summary(turn, part)))
-        buttons.append(Button(texts.undo_part(n), "undo", {"activity_id": activity.id}, style="danger"))
-    cards = questions
-    if lines:
-        heard = (texts.heard(turn.heard),) if turn.heard else ()
-        summary = Card(
-            title=texts.parts_title(len(lines)),
-            lines=(*heard, *lines),
-            buttons=tuple(buttons),
-            level="success",
-            note=texts.undo_note(turn.rules),
-        )
-        cards = [summary, *questions]
-    return cards
+        event_id = turn.event_id if not logged else None
+        logged.append((lead, _log(turn, lead, part.text, part, created=created, event_id=event_id)))
+    if not logged:
+        return questions
+    return [_parts_card(turn, logged, heard=turn.heard), *questions]
 
 
-def _summary(turn: Turn, part: ParsedNote) -> str:
-    bits = ["、".join(turn.rules.tag_label(t) for t in part.tags)] if part.tags else []
-    if part.follow_up_at:
-        bits.append(texts.next_follow_up(turn.when(part.follow_up_at, has_time=part.follow_up_has_time)))
+def _parts_card(turn: Turn, logged: list[tuple[Lead, Activity]], *, heard: str | None) -> Card:
+    """The card of a note about several customers: a line per customer with what was logged, 撤销① … and, as far
+    as the card has room, ①去掉 TAG (or ①加回 TAG) per customer's tag. The tag buttons carry every part's
+    activity, so the card a tap answers with is this card again."""
+    remembered: dict = {"parts": [activity.id for _, activity in logged]}
+    if heard:
+        remembered["heard"] = True
+    lines, undo, tag_buttons = [], [], []
+    for n, (lead, activity) in enumerate(logged, 1):
+        tags = tuple(turn.rules.sort_tags([t.id for t in activity.tags]))
+        summary = _summary(turn, tags, activity)
+        lines.append(texts.part_line(n, lead_name(lead), lead.id, created=activity.created_lead, summary=summary))
+        undo.append(Button(texts.undo_part(n), "undo", {"activity_id": activity.id}, style="danger"))
+        read = tuple(corrections.tags_as_read(turn.session, activity))
+        tag_buttons += [
+            replace(b, label=texts.circled(n) + b.label) for b in _tag_buttons(turn, activity, tags, read, remembered)
+        ]
+    return Card(
+        title=texts.parts_title(len(lines)),
+        lines=(*((texts.heard(heard),) if heard else ()), *lines),
+        buttons=(*undo, *tag_buttons[: MAX_BUTTONS - len(undo)]),
+        level="success",
+        note=texts.undo_note(turn.rules),
+    )
+
+
+def _summary(turn: Turn, tags: tuple[str, ...], activity: Activity) -> str:
+    bits = ["、".join(turn.rules.tag_label(t) for t in tags)] if tags else []
+    if activity.follow_up_at:
+        bits.append(texts.next_follow_up(turn.when(activity.follow_up_at, has_time=activity.follow_up_has_time)))
     return "：" + "；".join(bits) if bits else ""
 
 
@@ -350,6 +365,9 @@ def note_tag_button(turn: Turn, value: dict) -> Card:
     else:
         corrections.remove_tag(turn.session, turn.actor, target, tag, turn.now)
     turn.session.flush()
+    parts = value.get("parts")
+    if parts is not None:
+        return _parts_card_again(turn, parts, activity, heard=value.get("heard") is True)
     read = turn.read(activity.text, activity.created_at.astimezone(turn.now.tzinfo))
     tags = tuple(turn.rules.sort_tags([t.id for t in activity.tags]))
     return _logged_card(
@@ -363,6 +381,16 @@ def note_tag_button(turn: Turn, value: dict) -> Card:
         heard=activity.text if value.get("heard") is True else None,
         read_tags=tuple(corrections.tags_as_read(turn.session, activity)),
     )
+
+
+def _parts_card_again(turn: Turn, parts: object, tapped: Activity, *, heard: bool) -> Card:
+    """The card of a note about several customers as it now is, after a tag tap on it; a part undone since is
+    left out."""
+    if not isinstance(parts, list) or tapped.id not in parts or not all(isinstance(i, int) for i in parts):
+        raise Refusal(Why.STALE_BUTTON)
+    activities = [a for i in parts if (a := turn.session.get(Activity, i)) is not None]
+    logged = [(lead_for_actor(turn.session, turn.actor, a.lead_id), a) for a in activities]
+    return _parts_card(turn, logged, heard="".join(a.text for a in activities) if heard else None)
 
 
 def _truncation(text: str) -> str:
