@@ -184,6 +184,14 @@ def test_a_tag_tap_on_a_two_customer_card_corrects_that_customers_note_and_keeps
     assert [(c.field, c.before, c.after) for c in corrected] == [(CorrectionField.TAGS, "price_sensitive", "")]
 
 
+def test_a_tag_tap_on_a_spoken_two_customer_card_keeps_what_was_heard(rt: Runtime, sent: RecordingSender):
+    chat = Chat(rt, sent)
+    spoken = "今天跑了两家：上午苏州恒通自动化李工要报价，下午无锡瑞丰包装周总说太贵了"
+    chat.say(spoken, extra={"transcript": True})
+    off = next(b for b in buttons(sent) if b.label == "②去掉 价格敏感")
+    assert f"🎤 听到：{spoken}" in chat.click(off.action, off.value).splitlines()
+
+
 def test_a_look_up_shows_the_lead_card_and_logs_nothing(rt: Runtime, sent: RecordingSender):
     chat = Chat(rt, sent)
     chat.say(FIRST)

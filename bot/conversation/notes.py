@@ -390,7 +390,8 @@ def _parts_card_again(turn: Turn, parts: object, tapped: Activity, *, heard: boo
         raise Refusal(Why.STALE_BUTTON)
     activities = [a for i in parts if (a := turn.session.get(Activity, i)) is not None]
     logged = [(lead_for_actor(turn.session, turn.actor, a.lead_id), a) for a in activities]
-    return _parts_card(turn, logged, heard="".join(a.text for a in activities) if heard else None)
+    # The parts were cut at the punctuation between them, which is not stored: a comma stands in for it.
+    return _parts_card(turn, logged, heard="，".join(a.text for a in activities) if heard else None)
 
 
 def _truncation(text: str) -> str:
