@@ -83,10 +83,18 @@ def _people(reading: Reading, labels: list[str] | None) -> tuple[Span | None, Sp
     if labels is None:
         contact, readings = reading.contact, (reading.company,)
     else:
-        contact, readings = first_span(labels, CONTACT), (first_span(labels, COMPANY), reading.company)
+        companies = list(spans_of(labels, COMPANY))[:2]
+        if len(companies) == 2 and _RIVAL_GOES_TO.fullmatch(reading.scan.text, companies[0].end, companies[1].start):
+            companies.reverse()  # 丰田的代理去宏达冷链了, 海康在武汉三医院驻场了: the rival is at the customer's
+        contact, readings = first_span(labels, CONTACT), (*companies[:1], reading.company)
     said = contact.text(reading.scan) if contact else None
     company = next((s for s in readings if s is not None and not sentence_or_person(s.text(reading.scan), said)), None)
     return without_department(company, reading), contact
+
+
+# Between a rival and the customer it is at: its people went there, or are there (林德的人也去蒙泰了, 大华去江夏一中做了
+# 演示, 宏彩印务又去华联那边截胡).
+_RIVAL_GOES_TO = re.compile(r"的?(?:代理商?|经销商|人|销售|业务员?)?(?:也|又|还|已经|都)?(?:跑)?(?:去|在|到|进)了?")
 
 
 def without_department(company: Span | None, reading: Reading) -> Span | None:

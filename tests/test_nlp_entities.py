@@ -142,3 +142,11 @@ def test_company_after_a_visit_word_drops_the_location_joined_with_de() -> None:
 )
 def test_a_department_written_after_the_company_is_not_part_of_it(text: str, company: str) -> None:
     assert parse(text).company == company
+
+
+@pytest.mark.parametrize(
+    ("text", "customer"),
+    [("蓝海仪器的代理又去金桥纺织了", "金桥纺织"), ("恒信达去华源精密做了演示", "华源精密")],
+)
+def test_a_rival_gone_to_a_customer_is_not_the_customer(text: str, customer: str) -> None:
+    assert parse_note(text, NOW).company == customer
