@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from nlp import parse_note
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -87,3 +89,8 @@ def test_risk_words_are_the_words_behind_risk_tags_in_text_order() -> None:
 
 def test_tags_come_in_taxonomy_order() -> None:
     assert tags("要报价 嫌贵 老板在") == ("price_sensitive", "wants_quote", "decision_maker")
+
+
+@pytest.mark.parametrize("text", ["瑞丰包装的设备下周一进场", "恒达冷链的两台车礼拜三送过去", "华源精密的系统月底上线"])
+def test_a_delivery_or_installation_day_set_is_delivery_concern(text: str) -> None:
+    assert "delivery_concern" in tags(text)
