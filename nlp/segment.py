@@ -50,6 +50,10 @@ class Segmenter:
             pos = end
         return out
 
+    def part_of_speech(self, word: str) -> str:
+        """The part of speech jieba's dictionary gives `word` ("" when it is not a word it knows)."""
+        return self._pos.word_tag_tab.get(word, "") if self.frequency(word) else ""
+
     def frequency(self, word: str) -> int:
         """How often jieba's dictionary has seen `word` (0: not a word it knows)."""
         return self._tokenizer.FREQ.get(word, 0)
