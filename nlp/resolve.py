@@ -366,7 +366,8 @@ def _unlisted_trade(a: CompanyName, b: CompanyName) -> bool:
 
 
 def _compare(said: CompanyName, stored: CompanyName) -> str:
-    if said.branch == stored.branch and not said.place_conflict(stored) and _abbreviates(said, stored):
+    same_place = said.branch == stored.branch and not said.place_conflict(stored)
+    if same_place and (_abbreviates(said, stored) or _same_institution(said, stored)):
         return "partial"
     if _conflict(said, stored):
         return "conflict"
@@ -404,6 +405,28 @@ def _abbreviates(a: CompanyName, b: CompanyName) -> bool:
     if len(mine) > len(theirs):
         return _in_order(theirs, mine)
     return theirs.find(mine[0]) < len(extra) and _in_order(mine, theirs)
+
+
+def _same_institution(a: CompanyName, b: CompanyName) -> bool:
+    """One place's institution written short (茂名人医 for 茂名市人民医院, 梧州红会 for 梧州市红十字会医院, 柳州中医院
+    for 柳州市中医医院): the same place, and after it the shorter name is some of the longer's characters, in
+    order, from its first, the longer ending in a kind of institution and the shorter in one or as it does."""
+    (place_a, rest_a), (place_b, rest_b) = _place_and_rest(a), _place_and_rest(b)
+    if not place_a or place_a != place_b:
+        return False
+    few, many = sorted((rest_a, rest_b), key=len)
+    if len(few) < 2 or many[-1:] not in INSTITUTION_KINDS or not (few[-1] in INSTITUTION_KINDS or few[-1] in many[-2:]):
+        return False  # 人医 ends as 人民医院 does; 恒通 is not 恒通达产业园
+    return few[0] == many[0] and not many.startswith(few) and _in_order(few, many)
+
+
+def _place_and_rest(name: CompanyName) -> tuple[str, str]:
+    """The place a name opens with (its first, or the place that is its 字号: 茂名 of 茂名市人民医院) and the rest."""
+    if name.places:
+        return name.places[0][0].name, name.core + name.trade
+    if name_rules().places.get(name.core):
+        return name.core, name.trade
+    return "", ""
 
 
 def _in_order(few: str, many: str) -> bool:

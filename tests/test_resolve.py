@@ -457,3 +457,17 @@ def test_a_longer_name_is_not_a_shortening_of_a_shorter_one():
     dealer = Candidate(1, "衡阳市恒信汽车服务有限公司", "周经理")
     got = resolve(mention("衡阳恒信达汽车销售服务 要烤漆房 第一次接触", "衡阳恒信达汽车销售服务"), [dealer])
     assert got.outcome is not Outcome.MATCH
+
+
+def test_a_places_institution_written_short_is_that_institution():
+    hospital = Candidate(1, "茂名市人民医院", "冼主任")
+    dealer = Candidate(2, "茂名市迈康医疗器械", "林经理")
+    got = resolve(mention("茂名人医冼主任那边 奥林巴斯和富士都去演示过了", "茂名人医", "冼主任"), [hospital, dealer])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
+
+
+def test_another_institution_of_the_same_place_is_not_it():
+    first = Candidate(1, "桂林市人民医院", "唐主任")
+    second = Candidate(2, "桂林市第二人民医院", "韦主任")
+    got = resolve(mention("桂林市人医 问彩超啥时候演示", "桂林市人医"), [first, second])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
