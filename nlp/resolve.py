@@ -388,7 +388,17 @@ def _compare(said: CompanyName, stored: CompanyName) -> str:
         and not _renumbered(core, stored.core)
     ):
         return "similar"
+    if len(said.folded) >= 4 and _sound(_spoken(said.folded)) == _sound(_spoken(stored.folded)):
+        return "homophone"  # 星台鸿远机械 for 邢台宏远机械, 冒名市人名医院 for 茂名市人民医院: the place misheard too
     return ""
+
+
+_DIVISIONS = re.compile(r"[省市县区]")
+
+
+def _spoken(folded: str) -> str:
+    """A whole name as it is said for comparing sounds: without its legal form and the 省/市/县/区 a rep drops."""
+    return _DIVISIONS.sub("", name_rules().legal_forms.strip(folded, keep=2))
 
 
 def _abbreviates(a: CompanyName, b: CompanyName) -> bool:

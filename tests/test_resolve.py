@@ -471,3 +471,10 @@ def test_another_institution_of_the_same_place_is_not_it():
     second = Candidate(2, "桂林市第二人民医院", "韦主任")
     got = resolve(mention("桂林市人医 问彩超啥时候演示", "桂林市人医"), [first, second])
     assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
+
+
+def test_a_name_misheard_place_and_all_counts_as_a_homophone():
+    workers = Candidate(1, "梧州市工人医院", "梁主任")
+    red_cross = Candidate(2, "梧州市红十字会医院", "覃主任")
+    got = resolve(mention("无州工人医院 梁主任说预算下来了", "无州工人医院", "梁主任"), [workers, red_cross])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
