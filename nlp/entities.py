@@ -153,6 +153,11 @@ def find_activity(scan: Scan, lexicon: lx.Lexicon, company: Span | None) -> str:
     """The activity type of the first activity word in the note (`order` breaks ties); else visit
     when the company follows 去/到 (去双汇发展), else other. A word that labels a number (电话 139…,
     微信号) or stands inside a tag keyword (签了 in 签了别家) is no activity."""
+    return first_activity(scan, lexicon, company)[0]
+
+
+def first_activity(scan: Scan, lexicon: lx.Lexicon, company: Span | None) -> tuple[str, int]:
+    """`find_activity`'s type and where its word starts (-1 when no word names it)."""
     best: tuple[int, int, str] | None = None
     tag_hits = scan.hits(lx.TAG)
     for h in scan.hits(lx.ACTIVITY):
@@ -165,6 +170,6 @@ def find_activity(scan: Scan, lexicon: lx.Lexicon, company: Span | None) -> str:
         if best is None or key < best:
             best = key
     if best:
-        return best[2]
+        return best[2], best[0]
     before = scan.text[max(0, company.start - 10) : company.start] if company else ""
-    return "visit" if _VISITED.search(before) else "other"
+    return ("visit" if _VISITED.search(before) else "other"), -1

@@ -207,3 +207,7 @@ def test_made_up_copies_teach_the_span_tagger_only_with_the_made_up_name() -> No
     features, labels = copy.spans
     company = "".join(f[0][2:] for f, label in zip(features, labels, strict=True) if label.endswith("-CO"))
     assert copy.spans_only and company == synthetic_name(0).lower()
+
+
+def test_an_activity_word_that_opens_the_note_is_its_activity_whatever_else_it_says() -> None:
+    assert parse_note("拜访苏州恒通自动化李工 要样机", NOW).activity_type == "visit"
