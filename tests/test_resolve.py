@@ -426,17 +426,52 @@ def test_common_nouns_after_a_name_say_what_kind_of_company_it_is():
     assert company_name("济南同创电子公司").branch == ""  # 电子 + 公司, not a 子公司
 
 
-def test_a_park_named_by_its_kind_is_the_park_not_the_property_company_of_the_same_name():
-    park = Candidate(1, "成都高新区天诚科技产业园管理有限公司", "园区熊主任")
-    estate = Candidate(2, "成都天诚物业服务有限公司", "物业雷经理")
-    got = resolve(mention("天诚产业园那边闸机坏了两台", "天诚产业园"), [park, estate])
-    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
+# (message, the reader's company and contact, the leads the bot knows, the lead it is about or None for new)
+NAMED_BY_KIND = {
+    "a park named by its kind is the park, not the property company of the same name": (
+        ("天诚产业园那边闸机坏了两台", "天诚产业园", None),
+        [("成都高新区天诚科技产业园管理有限公司", "园区熊主任"), ("成都天诚物业服务有限公司", "物业雷经理")],
+        1,
+    ),
+    "a whole name of another kind read in the note is a new customer": (
+        ("重庆渝安驾校 训练场门口要装道闸", "重庆渝安驾校", None),
+        [("重庆渝安物业管理有限公司", "项目经理冉")],
+        None,
+    ),
+    "a name shortened to some of its characters is that name": (
+        ("湘麓生科院 PCR的经费下来了", "湘麓生科院", None),
+        [("湖南湘麓大学生命科学学院", "谢老师"), ("湘麓大学附属医院", "刘主任")],
+        1,
+    ),
+    "a longer name is not a shortening of a shorter one": (
+        ("衡阳恒信达汽车销售服务 要烤漆房 第一次接触", "衡阳恒信达汽车销售服务", None),
+        [("衡阳市恒信汽车服务有限公司", "周经理")],
+        None,
+    ),
+    "a place's institution written short is that institution": (
+        ("茂名人医冼主任那边 奥林巴斯和富士都去演示过了", "茂名人医", "冼主任"),
+        [("茂名市人民医院", "冼主任"), ("茂名市迈康医疗器械", "林经理")],
+        1,
+    ),
+    "another institution of the same place is not it": (
+        ("桂林市人医 问彩超啥时候演示", "桂林市人医", None),
+        [("桂林市人民医院", "唐主任"), ("桂林市第二人民医院", "韦主任")],
+        1,
+    ),
+    "a name misheard, place and all, counts as a homophone": (
+        ("无州工人医院 梁主任说预算下来了", "无州工人医院", "梁主任"),
+        [("梧州市工人医院", "梁主任"), ("梧州市红十字会医院", "覃主任")],
+        1,
+    ),
+}
 
 
-def test_a_whole_name_of_another_kind_read_in_the_note_is_a_new_customer():
-    estate = Candidate(1, "重庆渝安物业管理有限公司", "项目经理冉")
-    got = resolve(mention("重庆渝安驾校 训练场门口要装道闸", "重庆渝安驾校"), [estate])
-    assert got.outcome is Outcome.NEW
+@pytest.mark.parametrize(("said", "leads", "meant"), NAMED_BY_KIND.values(), ids=NAMED_BY_KIND)
+def test_what_a_name_written_short_or_by_its_kind_means(said, leads, meant):
+    text, company, contact = said
+    candidates = [Candidate(n, name, person) for n, (name, person) in enumerate(leads, 1)]
+    got = resolve(mention(text, company, contact), candidates)
+    assert (got.outcome, got.lead_id) == ((Outcome.MATCH, meant) if meant else (Outcome.NEW, None))
 
 
 def test_the_project_written_after_the_name_decides_between_one_companys_projects():
@@ -444,37 +479,3 @@ def test_the_project_written_after_the_name_decides_between_one_companys_project
     jinsha = Candidate(2, "锦瑞物业 金沙项目", "客服主管蒋")
     got = resolve(mention("锦瑞物业 金沙项目 门禁卡又不够了", "锦瑞物业"), [lushan, jinsha])
     assert (got.outcome, got.lead_id) == (Outcome.MATCH, 2)
-
-
-def test_a_name_shortened_to_some_of_its_characters_is_that_name():
-    college = Candidate(1, "湖南湘麓大学生命科学学院", "谢老师")
-    hospital = Candidate(2, "湘麓大学附属医院", "刘主任")
-    got = resolve(mention("湘麓生科院 PCR的经费下来了", "湘麓生科院"), [college, hospital])
-    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
-
-
-def test_a_longer_name_is_not_a_shortening_of_a_shorter_one():
-    dealer = Candidate(1, "衡阳市恒信汽车服务有限公司", "周经理")
-    got = resolve(mention("衡阳恒信达汽车销售服务 要烤漆房 第一次接触", "衡阳恒信达汽车销售服务"), [dealer])
-    assert got.outcome is not Outcome.MATCH
-
-
-def test_a_places_institution_written_short_is_that_institution():
-    hospital = Candidate(1, "茂名市人民医院", "冼主任")
-    dealer = Candidate(2, "茂名市迈康医疗器械", "林经理")
-    got = resolve(mention("茂名人医冼主任那边 奥林巴斯和富士都去演示过了", "茂名人医", "冼主任"), [hospital, dealer])
-    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
-
-
-def test_another_institution_of_the_same_place_is_not_it():
-    first = Candidate(1, "桂林市人民医院", "唐主任")
-    second = Candidate(2, "桂林市第二人民医院", "韦主任")
-    got = resolve(mention("桂林市人医 问彩超啥时候演示", "桂林市人医"), [first, second])
-    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
-
-
-def test_a_name_misheard_place_and_all_counts_as_a_homophone():
-    workers = Candidate(1, "梧州市工人医院", "梁主任")
-    red_cross = Candidate(2, "梧州市红十字会医院", "覃主任")
-    got = resolve(mention("无州工人医院 梁主任说预算下来了", "无州工人医院", "梁主任"), [workers, red_cross])
-    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
