@@ -70,8 +70,7 @@ class CompanyName:
         if not (self.trade and other.trade):
             return False
         short, long = sorted((self.trade, other.trade), key=len)
-        rest = iter(long)
-        return not all(ch in rest for ch in short)
+        return not in_order(short, long)
 
 
 class Words:
@@ -406,6 +405,12 @@ def sentence_or_person(name: str, contact: str | None) -> bool:
     """What was read as a company is plainly a piece of sentence (张工说风管尺寸要改, 孙主任觉得软件, 罗哥说要得),
     holds the contact, or is a person (老孟, 张三哥, 周站)."""
     return bool((contact and contact in name) or _SPEECH.search(name) or _PERSON.fullmatch(name))
+
+
+def in_order(few: str, many: str) -> bool:
+    """Every character of `few` is in `many`, in the same order (塑机 in 塑料机械)."""
+    chars = iter(many)
+    return all(ch in chars for ch in few)
 
 
 def letters(text: str) -> str:

@@ -149,15 +149,10 @@ def _full_name_at(text: str, start: int, lexicon: lx.Lexicon) -> Span | None:
     return Span(start, start + len(name))
 
 
-def find_activity(scan: Scan, lexicon: lx.Lexicon, company: Span | None) -> str:
-    """The activity type of the first activity word in the note (`order` breaks ties); else visit
-    when the company follows 去/到 (去双汇发展), else other. A word that labels a number (电话 139…,
-    微信号) or stands inside a tag keyword (签了 in 签了别家) is no activity."""
-    return first_activity(scan, lexicon, company)[0]
-
-
-def first_activity(scan: Scan, lexicon: lx.Lexicon, company: Span | None) -> tuple[str, int]:
-    """`find_activity`'s type and where its word starts (-1 when no word names it)."""
+def find_activity(scan: Scan, lexicon: lx.Lexicon, company: Span | None) -> tuple[str, int]:
+    """The activity type of the first activity word in the note (`order` breaks ties) and where that word
+    starts; else visit when the company follows 去/到 (去双汇发展), else other, at -1. A word that labels a
+    number (电话 139…, 微信号) or stands inside a tag keyword (签了 in 签了别家) is no activity."""
     best: tuple[int, int, str] | None = None
     tag_hits = scan.hits(lx.TAG)
     for h in scan.hits(lx.ACTIVITY):

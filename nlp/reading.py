@@ -7,7 +7,7 @@ from functools import cached_property
 
 from nlp import lexicon as lx
 from nlp.company import choose_company, find_company, find_company_fallback, find_header_company, find_place_company
-from nlp.entities import Span, find_activity, find_contact, find_phone, first_activity
+from nlp.entities import Span, find_activity, find_contact, find_phone
 from nlp.features import note_features
 from nlp.outcome import stage_words
 from nlp.scan import Scan
@@ -32,13 +32,17 @@ class Reading:
         return tag_evidence(self.scan, self.lexicon, (company.start, company.end) if company else None)
 
     @cached_property
-    def activity(self) -> str:
+    def _activity_word(self) -> tuple[str, int]:
         return find_activity(self.scan, self.lexicon, self.company)
 
-    @cached_property
+    @property
+    def activity(self) -> str:
+        return self._activity_word[0]
+
+    @property
     def opening_activity(self) -> str | None:
         """The activity whose word opens the note (拜访…, 电话…), which is what the note records."""
-        kind, at = first_activity(self.scan, self.lexicon, self.company)
+        kind, at = self._activity_word
         return kind if at == len(self.scan.text) - len(self.scan.text.lstrip()) else None
 
     @property

@@ -32,6 +32,7 @@ from nlp.company_names import (
     CompanyName,
     company_name,
     fold,
+    in_order,
     letters,
     name_rules,
     sentence_or_person,
@@ -413,8 +414,8 @@ def _abbreviates(a: CompanyName, b: CompanyName) -> bool:
     if not mine:
         return False
     if len(mine) > len(theirs):
-        return _in_order(theirs, mine)
-    return theirs.find(mine[0]) < len(extra) and _in_order(mine, theirs)
+        return in_order(theirs, mine)
+    return theirs.find(mine[0]) < len(extra) and in_order(mine, theirs)
 
 
 def _same_institution(a: CompanyName, b: CompanyName) -> bool:
@@ -427,7 +428,7 @@ def _same_institution(a: CompanyName, b: CompanyName) -> bool:
     few, many = sorted((rest_a, rest_b), key=len)
     if len(few) < 2 or many[-1:] not in INSTITUTION_KINDS or not (few[-1] in INSTITUTION_KINDS or few[-1] in many[-2:]):
         return False  # 人医 ends as 人民医院 does; 恒通 is not 恒通达产业园
-    return few[0] == many[0] and not many.startswith(few) and _in_order(few, many)
+    return few[0] == many[0] and not many.startswith(few) and in_order(few, many)
 
 
 def _place_and_rest(name: CompanyName) -> tuple[str, str]:
@@ -437,11 +438,6 @@ def _place_and_rest(name: CompanyName) -> tuple[str, str]:
     if name_rules().places.get(name.core):
         return name.core, name.trade
     return "", ""
-
-
-def _in_order(few: str, many: str) -> bool:
-    chars = iter(many)
-    return all(ch in chars for ch in few)
 
 
 _NUMERALS = frozenset("零一二两三四五六七八九十0123456789")
