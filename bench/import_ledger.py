@@ -4,7 +4,8 @@ and on PostgreSQL, with peak memory.
 Run `python bench/import_ledger.py [--rows 100000] [--notes 0.3]`. It writes a messy ledger (title row,
 synonym headers, phones with dashes and +86, dates in five forms, amounts in 万 and 元, 5 % of the customers
 twice, 1 % bad rows, a 备注 on `--notes` of the rows) as xlsx and csv in a temp folder; times reading every row
-of the xlsx with calamine and with openpyxl's read-only mode (ratio in the same run); then imports the xlsx into
+of the xlsx as the import does (xlsx2csv streaming from a child process), with calamine (which holds the whole
+sheet) and with openpyxl's read-only mode, each in a child process with its peak RSS; then imports the xlsx into
 a fresh SQLite file and a fresh PostgreSQL database (`--database`, default `bench_import`), each in a child
 process whose peak RSS (and its note-reading worker processes') is reported. The target: 100,000 rows in
 ≤ 60 s on both databases.
@@ -93,21 +94,38 @@ def write_ledger(folder: Path, rows: list[list[object]]) -> tuple[Path, Path]:
     return xlsx, path
 
 
-def time_readers(xlsx: Path) -> dict[str, float]:
-    from openpyxl import load_workbook
-    from python_calamine import CalamineWorkbook
+def read_once(reader: str, path: str) -> None:
+    """In a child process: read every row of the xlsx with `reader`, print rows, seconds and peak RSS."""
+    started = time.perf_counter()
+    if reader == "xlsx2csv":
+        from bot.ledger.files import open_sheet
 
-    started = time.perf_counter()
-    calamine_rows = sum(1 for _ in CalamineWorkbook.from_path(str(xlsx)).get_sheet_by_index(0).iter_rows())
-    calamine = time.perf_counter() - started
-    started = time.perf_counter()
-    book = load_workbook(xlsx, read_only=True)
-    openpyxl_rows = sum(1 for _ in book.worksheets[0].iter_rows(values_only=True))
-    book.close()
-    openpyxl = time.perf_counter() - started
-    assert calamine_rows == openpyxl_rows, (calamine_rows, openpyxl_rows)
-    return {"rows": calamine_rows, "calamine_s": round(calamine, 2), "openpyxl_s": round(openpyxl, 2),
-            "openpyxl_over_calamine": round(openpyxl / calamine, 1)}  # fmt: skip
+        rows = sum(1 for _ in open_sheet(Path(path)).rows)
+    elif reader == "calamine":
+        from python_calamine import CalamineWorkbook
+
+        rows = sum(1 for _ in CalamineWorkbook.from_path(path).get_sheet_by_index(0).iter_rows())
+    else:
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True)
+        rows = sum(1 for _ in book.worksheets[0].iter_rows(values_only=True))
+        book.close()
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    print(json.dumps({"rows": rows, "seconds": round(seconds, 2), "peak_rss_mb": peak}))
+
+
+def time_readers(xlsx: Path) -> dict[str, dict[str, float]]:
+    """Each reader on the same file, in its own process (the peak RSS is then the reader's own)."""
+    figures = {}
+    for reader in ("xlsx2csv", "calamine", "openpyxl"):
+        child = subprocess.run(
+            [sys.executable, __file__, "--read-with", reader, str(xlsx)], capture_output=True, text=True, check=True
+        )
+        figures[reader] = json.loads(child.stdout.strip().splitlines()[-1])
+    assert len({f["rows"] for f in figures.values()}) == 1, figures
+    return figures
 
 
 def import_once(url: str, path: str) -> None:
@@ -178,14 +196,25 @@ def main() -> None:
     parser.add_argument("--notes", type=float, default=0.3, help="share of rows with a 备注")
     parser.add_argument("--database", default="bench_import", help="the PostgreSQL database created and dropped")
     parser.add_argument("--import-into", nargs=2, metavar=("URL", "FILE"), help=argparse.SUPPRESS)
+    parser.add_argument("--read-with", nargs=2, metavar=("READER", "FILE"), help=argparse.SUPPRESS)
+    parser.add_argument("--write-into", metavar="FOLDER", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.import_into:
         import_once(*args.import_into)
         return
+    if args.read_with:
+        read_once(*args.read_with)
+        return
+    if args.write_into:
+        write_ledger(Path(args.write_into), ledger_rows(args.rows, args.notes))
+        return
     with tempfile.TemporaryDirectory(prefix="bench_import_") as tmp:
         folder = Path(tmp)
         started = time.perf_counter()
-        xlsx, _csv = write_ledger(folder, ledger_rows(args.rows, args.notes))
+        # Written by a child: a child's peak RSS counts what it was forked from, so this process stays small.
+        command = [sys.executable, __file__, "--rows", str(args.rows), "--notes", str(args.notes), "--write-into", tmp]
+        subprocess.run(command, check=True)
+        xlsx = folder / "ledger.xlsx"
         print(f"wrote {args.rows} rows ({args.notes:.0%} with a 备注) in {time.perf_counter() - started:.1f} s")
         print("read every row:", json.dumps(time_readers(xlsx)))
         print(

@@ -68,7 +68,7 @@ class Mention:
     phone: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: an import holds one for every lead (about 200 bytes less each)
 class Candidate:
     id: int
     company: str | None

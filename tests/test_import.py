@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import zipfile
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner, Result
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from python_calamine import CalamineWorkbook
 from sqlalchemy import func, select, text
 
@@ -123,6 +124,38 @@ def test_a_row_becomes_an_imported_lead_with_its_note_tags_and_follow_up(reps: R
             "follow_up",
             datetime(2026, 12, 2, 8, 30, tzinfo=TZ),
         )  # the working morning
+
+
+def test_date_cells_keep_their_day_and_time_of_day(reps: Runtime, tmp_path: Path) -> None:
+    row = [*ROW[:6], datetime(2026, 11, 3, 14, 30), datetime(2026, 12, 2), *ROW[8:]]
+    import_ledger(reps, write_xlsx(tmp_path / "l.xlsx", [row]), now=NOW)
+    [lead] = leads(reps)
+    assert (lead.last_activity_at, lead.next_follow_up_at) == (
+        datetime(2026, 11, 3, 14, 30, tzinfo=TZ),
+        datetime(2026, 12, 2, 10, tzinfo=TZ),  # a day without a time gets the default hour
+    )
+
+
+def test_hidden_rows_are_imported_too(reps: Runtime, tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "l.xlsx", [ROW, ["宁波永盛贸易", "李经理", None, *ROW[3:]]])
+    book = load_workbook(path)
+    book.active.row_dimensions[3].hidden = True  # a filter left on in Excel hides rows
+    book.save(path)
+    assert import_ledger(reps, path, now=NOW).created == 2
+
+
+def test_a_sheet_damaged_midway_is_refused_and_nothing_is_written(
+    cli: Callable[..., Result], reps: Runtime, tmp_path: Path
+) -> None:
+    whole = write_xlsx(tmp_path / "whole.xlsx", [[f"宁波永盛贸易{i}号", "李经理", None, *ROW[3:]] for i in range(300)])
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(tmp_path / "l.xlsx", "w") as damaged:
+        for item in source.infolist():
+            data = source.read(item)
+            damaged.writestr(item, data[: len(data) // 2] if item.filename.endswith("sheet1.xml") else data)
+    result = cli("import", "leads", "l.xlsx")
+    assert result.exit_code == 1
+    assert "l.xlsx cannot be read" in result.output
+    assert count(reps, Lead) == 0
 
 
 def test_a_gbk_csv_from_chinese_excel_is_read(reps: Runtime, tmp_path: Path) -> None:

@@ -1,14 +1,23 @@
-"""Spreadsheet files in and out, a row at a time: xlsx/xls/ods through calamine, CSV in whatever encoding
-Chinese Excel saved it (GB18030/GBK, UTF-8 with or without a BOM), and xlsx (openpyxl write-only) or CSV out.
+"""Spreadsheet files in and out, a row at a time: xlsx streamed by xlsx2csv, xls/xlsb/ods through calamine,
+CSV in whatever encoding Chinese Excel saved it (GB18030/GBK, UTF-8 with or without a BOM), and xlsx (openpyxl
+write-only) or CSV out.
 
-calamine is the reader: on a 100,000-row ledger it read the file several times faster than openpyxl's read-only
-mode (bench/import_ledger.py measures both in one run). openpyxl stays for writing, which calamine cannot do.
+An xlsx ledger can have any number of rows, so it is streamed: xlsx2csv (expat, row by row) runs in a child
+process and this one reads its CSV from a pipe, so memory does not grow with the file and the parsing runs on
+another core. calamine is several times faster but holds the whole sheet (about 0.9 KB a row: 91 MB for
+100,000 rows), and python-calamine cannot stream; openpyxl's read-only mode streams but is 3-4 times slower than
+xlsx2csv (bench/import_ledger.py measures all three in one run). calamine stays for the old formats: an xls sheet
+holds at most 65,536 rows. Dates come through as Excel serial numbers (`-f float`), which `nlp.sheet` reads
+exactly, time of day included.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import io
+import subprocess
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +25,8 @@ from typing import Any
 
 from charset_normalizer import from_bytes
 
-SPREADSHEETS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
+STREAMED = (".xlsx", ".xlsm")
+WHOLE = (".xlsb", ".xls", ".ods")
 SAMPLE = 64 * 1024  # bytes of a CSV looked at to tell its encoding
 
 
@@ -37,22 +47,57 @@ def open_sheet(path: Path, sheet: str | None = None) -> Sheet:
         if sheet:
             raise FileProblem("a CSV file has no sheets: drop --sheet")
         return Sheet(_csv_rows(path), None, path.name)
-    if suffix in SPREADSHEETS:
+    if suffix in STREAMED:
+        return Sheet(_streamed_rows(path, sheet), None, sheet or "")
+    if suffix in WHOLE:
         return _spreadsheet(path, sheet)
     raise FileProblem(f"{path.name}: not a ledger file (xlsx, xls or csv)")
 
 
 def _spreadsheet(path: Path, name: str | None) -> Sheet:
-    from python_calamine import CalamineError, CalamineWorkbook
+    from python_calamine import CalamineError
 
     try:
-        book = CalamineWorkbook.from_path(str(path))
-        if name is not None and name not in book.sheet_names:
-            raise FileProblem(f"{path.name} has no sheet {name!r}; its sheets: {', '.join(book.sheet_names)}")
+        book = _workbook(path, name)
         found = book.get_sheet_by_name(name) if name is not None else book.get_sheet_by_index(0)
     except CalamineError as exc:
         raise FileProblem(f"{path.name} cannot be read: {exc}") from exc
     return Sheet((list(row) for row in found.iter_rows()), found.height, found.name)
+
+
+def _workbook(path: Path, name: str | None) -> Any:
+    """The calamine workbook at `path`, which has the sheet `name` (when one is asked for)."""
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_path(str(path))
+    if name is not None and name not in book.sheet_names:
+        raise FileProblem(f"{path.name} has no sheet {name!r}; its sheets: {', '.join(book.sheet_names)}")
+    return book
+
+
+def _streamed_rows(path: Path, name: str | None) -> Iterator[list[Any]]:
+    """The rows of an xlsx sheet (the first, or `name`), as xlsx2csv streams them from a child process."""
+    from python_calamine import CalamineError
+
+    try:
+        _workbook(path, name).close()  # a missing sheet or a file that is no xlsx is told before any row
+    except CalamineError as exc:
+        raise FileProblem(f"{path.name} cannot be read: {exc}") from exc
+    which = ["-n", name] if name is not None else ["-s", "1"]
+    command = [sys.executable, "-m", "xlsx2csv", "-f", "float", "-c", "utf-8", "--include-hidden-rows", *which]
+    child = subprocess.Popen([*command, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stderr is not None
+    try:
+        yield from csv.reader(io.TextIOWrapper(child.stdout, encoding="utf-8", newline=""))
+        problem = child.stderr.read().decode("utf-8", "replace").strip()
+        if child.wait() != 0:
+            raise FileProblem(f"{path.name} cannot be read: {problem.splitlines()[-1] if problem else 'no reason'}")
+    finally:
+        if child.poll() is None:  # the rows were not all wanted (a bad header row, an error while importing)
+            child.kill()
+            child.wait()
+        child.stdout.close()
+        child.stderr.close()
 
 
 def csv_encoding(sample: bytes) -> str:
