@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -49,6 +50,26 @@ def feishu_message(message_id: str, text: str = NOTE, open_id: str = FEISHU_REP)
     return payload
 
 
+def unreachable_database(url: str, tmp_path: Path) -> str:
+    """A URL of the same kind as `url` that cannot be opened: a closed port, or a directory that is not there."""
+    if url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / 'no-such-directory' / 'salesbot.db'}"
+    return "postgresql+psycopg://postgres@127.0.0.1:1/salesbot?connect_timeout=2"
+
+
+@contextmanager
+def database_at(rt: runtime.Runtime, url: str) -> Iterator[None]:
+    """Point `rt` at another (unreachable) database for the duration of the block."""
+    working = rt.engine, rt.sessions
+    rt.engine = make_engine(url)
+    rt.sessions = make_session_factory(rt.engine)
+    try:
+        yield
+    finally:
+        rt.engine.dispose()
+        rt.engine, rt.sessions = working
+
+
 @dataclass
 class Stack:
     rt: runtime.Runtime
@@ -78,14 +99,8 @@ class Stack:
     @contextmanager
     def database_at(self, url: str) -> Iterator[None]:
         """Point the runtime at another (unreachable) database for the duration of the block."""
-        working = self.rt.engine, self.rt.sessions
-        self.rt.engine = make_engine(url)
-        self.rt.sessions = make_session_factory(self.rt.engine)
-        try:
+        with database_at(self.rt, url):
             yield
-        finally:
-            self.rt.engine.dispose()
-            self.rt.engine, self.rt.sessions = working
 
     def work(self) -> None:
         """Run every queued job in this thread (a burst RQ worker, or the embedded queue's drain)."""

@@ -40,7 +40,7 @@ from storage.outbox import BACKOFF, MAX_ATTEMPTS
 from storage.people import add_team, add_user
 from tests.conftest import make_runtime
 from tests.fake_wecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, Failure, FakeWecom
-from tests.stack import FEISHU_REP, Stack, build_stack
+from tests.stack import FEISHU_REP, Stack, build_stack, unreachable_database
 from tests.waiting import feeder_waits_on_the_inbox, wait_until
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
@@ -100,13 +100,6 @@ def test_callbacks_arriving_while_redis_is_down_are_stored_acked_and_processed_o
 
 
 # ---------------------------------------------------------------- database down
-
-
-def unreachable_database(url: str, tmp_path: Path) -> str:
-    """A URL of the same kind as `url` that cannot be opened: a closed port, or a directory that is not there."""
-    if url.startswith("sqlite"):
-        return f"sqlite:///{tmp_path / 'no-such-directory' / 'salesbot.db'}"
-    return "postgresql+psycopg://postgres@127.0.0.1:1/salesbot?connect_timeout=2"
 
 
 @pytest.mark.parametrize("platform", ["wecom", "feishu"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,10 +18,12 @@ from bot.cards import Card
 from bot.longconn import Backoff, Keeper, start_keepers, stop_keepers
 from bot.platforms.base import SendError
 from bot.platforms.wecom_bot import BotSender
-from bot.platforms.wecom_bot_link import WecomBotLink
+from bot.platforms.wecom_bot_link import SPOOL, WecomBotLink
+from bot.spool import Spool
 from config.settings import Settings, WecomBotSettings
 from storage.models import Activity, Identity, InboundEvent
 from tests.fake_wecom_ws import BOT_ID, BOT_SECRET, FakeWecomWs, fixture, serve_fake
+from tests.stack import database_at, unreachable_database
 from tests.waiting import wait_until
 
 FAST = Backoff(base=0.05, cap=0.2)
@@ -38,20 +42,26 @@ def bot_settings(ws: FakeWecomWs, secret: str = BOT_SECRET) -> WecomBotSettings:
 
 
 @pytest.fixture
-def rt(db_url: str, ws: FakeWecomWs) -> Iterator[runtime.Runtime]:
-    settings = Settings(database_url=db_url, wecom_bot=bot_settings(ws))
+def rt(db_url: str, ws: FakeWecomWs, tmp_path: Path) -> Iterator[runtime.Runtime]:
+    settings = Settings(database_url=db_url, wecom_bot=bot_settings(ws), data_dir=tmp_path)
     with runtime.installed(runtime.build_runtime(settings)) as built:
         yield built
 
 
-@pytest.fixture
-def keeper(rt: runtime.Runtime, ws: FakeWecomWs) -> Iterator[Keeper]:
-    kept = Keeper(WecomBotLink(rt), rt.queue.connection, backoff=FAST).start()
+@contextmanager
+def kept_link(rt: runtime.Runtime, ws: FakeWecomWs, link: WecomBotLink) -> Iterator[Keeper]:
+    kept = Keeper(link, rt.queue.connection, backoff=FAST).start()
     try:
         wait_until(lambda: ws.subscribed and json_state(rt)["state"] == "connected", "the bot subscribed")
         yield kept
     finally:
         kept.stop()
+
+
+@pytest.fixture
+def keeper(rt: runtime.Runtime, ws: FakeWecomWs) -> Iterator[Keeper]:
+    with kept_link(rt, ws, WecomBotLink(rt)) as kept:
+        yield kept
 
 
 def json_state(rt: runtime.Runtime) -> dict[str, Any]:
@@ -131,6 +141,34 @@ def test_a_dropped_connection_comes_back_and_what_waited_is_stored_and_answered_
     assert ws.subscriptions == 2
     assert [key for key, _, _ in stored(rt)] == ["msg-1", "msg-2", "msg-3"]
     assert len(ws.sends) == 3
+
+
+def test_a_message_arriving_while_the_database_is_down_is_kept_on_disk_and_stored_once_it_is_back(
+    rt: runtime.Runtime, ws: FakeWecomWs, db_url: str, tmp_path: Path
+) -> None:
+    link = WecomBotLink(rt, store_retries=(0.05,), drain_every=0.1)
+    with kept_link(rt, ws, link):
+        with database_at(rt, unreachable_database(db_url, tmp_path)):
+            ws.push(text_frame("msg-1"))
+            wait_until(lambda: len(link.spool) == 1, "the message kept on disk")
+            ws.push(text_frame("msg-1"))  # pushed again: kept once
+        wait_until(lambda: len(link.spool) == 0 and stored(rt), "the kept message stored")
+        rt.queue.drain()
+        wait_until(lambda: len(ws.sends) == 1, "the note answered")
+    assert [key for key, _, _ in stored(rt)] == ["msg-1"]
+    assert count(rt, Activity) == 1
+
+
+def test_what_an_earlier_process_kept_on_disk_is_stored_when_the_connection_opens(
+    rt: runtime.Runtime, ws: FakeWecomWs
+) -> None:
+    frame = text_frame("msg-7")
+    record = {"cmd": frame["cmd"], "req_id": frame["headers"]["req_id"], "body": frame["body"]}
+    Spool(rt.settings.data_dir / SPOOL).keep("msg-7", {**record, "received_at": "2026-12-02T09:30:00+08:00"})
+    with kept_link(rt, ws, WecomBotLink(rt, drain_every=0.1)) as kept:
+        wait_until(lambda: stored(rt), "the kept message stored")
+        assert len(kept.link.spool) == 0
+    assert [key for key, _, _ in stored(rt)] == ["msg-7"]
 
 
 def test_sending_while_the_connection_is_down_is_a_transient_error_for_the_outbox(

@@ -10,6 +10,10 @@ Its own reconnecting is switched off (`max_reconnect_attempts=0`): the Keeper (b
 the lease and reports the state. While the connection is up this link also relays what `BotSender`s anywhere
 in the deployment queue in Redis, and answers card clicks at once (a card can be updated only with the
 click's req_id, within 5 s), with the same conversation code as every other platform.
+
+WeCom pushes each frame once and never again (frames have no ack). One that cannot be stored, because the
+database stays down through a few retries, is kept on disk (`SALESBOT_DATA_DIR/wecom-bot-spool/`, bot.spool)
+and stored from there once the database is back, by this process or the next one to hold the connection.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from bot.platforms.base import CardAction, replaces_card
 from bot.platforms.wecom_bot import ANSWER, MARKDOWN_LIMIT, PLATFORM, REQUESTS, SEND_MARGIN, translate
 from bot.platforms.wecom_send import render_markdown, render_update
 from bot.runtime import Runtime
+from bot.spool import Spool
 from bot.webhook import Delivery, Ignored, Malformed, take
 
 log = logging.getLogger(__name__)
@@ -38,8 +43,11 @@ log = logging.getLogger(__name__)
 AUTH_TIMEOUT = 10.0
 CLOSE_TIMEOUT = 5.0
 HEARTBEAT_MS = 30_000
-# An event is pushed once (frames have no ack): a store that fails is tried again for a while in this process.
+# An event is pushed once (frames have no ack): a store that fails is tried again for a while, then kept on disk
+# and tried every DRAIN_EVERY seconds.
 STORE_RETRIES = (0.5, 1, 2, 4, 8)
+DRAIN_EVERY = 10.0
+SPOOL = "wecom-bot-spool"
 ACK_ERRCODE = re.compile(r"errcode=(-?\d+)")
 
 
@@ -74,14 +82,18 @@ class WecomBotLink:
 
     platform = PLATFORM
 
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(
+        self, rt: Runtime, *, store_retries: tuple[float, ...] = STORE_RETRIES, drain_every: float = DRAIN_EVERY
+    ) -> None:
         settings = rt.settings.wecom_bot
         assert settings is not None
         self.rt, self.settings = rt, settings
+        self.store_retries, self.drain_every = store_retries, drain_every
+        self.spool = Spool(rt.settings.data_dir / SPOOL)
         self.loop = asyncio.new_event_loop()
         self.client: WSClient | None = None
         self._lost: asyncio.Future[str] | None = None
-        self._relay: asyncio.Future[None] | None = None
+        self._chores: list[asyncio.Future[None]] = []
         self._storing: set[asyncio.Future[None]] = set()
 
     async def open(self) -> None:
@@ -115,7 +127,7 @@ class WecomBotLink:
         self.client, self._lost = client, lost
         await client.connect()
         await asyncio.wait_for(ready, AUTH_TIMEOUT)
-        self._relay = asyncio.ensure_future(self._relay_sends())
+        self._chores = [asyncio.ensure_future(self._relay_sends()), asyncio.ensure_future(self._drain_spool())]
 
     async def lost(self) -> str:
         assert self._lost is not None
@@ -124,10 +136,10 @@ class WecomBotLink:
     async def close(self) -> None:
         if self._storing:  # events in hand are stored (and clicks answered) before the socket goes
             await asyncio.wait(set(self._storing), timeout=CLOSE_TIMEOUT)
-        if self._relay is not None:
-            self._relay.cancel()
-            await asyncio.gather(self._relay, return_exceptions=True)
-            self._relay = None
+        for chore in self._chores:
+            chore.cancel()
+        await asyncio.gather(*self._chores, return_exceptions=True)
+        self._chores = []
         if self.client is not None:
             client, self.client = self.client, None
             client.disconnect()  # schedules the close: wait for it, so the socket is gone when this returns
@@ -140,27 +152,31 @@ class WecomBotLink:
     def _frame(self, frame: dict[str, Any]) -> None:
         """A callback frame: stored (committed) under its msgid, or a click answered at once."""
         headers = frame.get("headers") if isinstance(frame.get("headers"), dict) else {}
+        received = _now()
         try:
-            outcome = translate(str(frame.get("cmd")), str(headers.get("req_id") or ""), frame.get("body"), _now())
+            outcome = translate(str(frame.get("cmd")), str(headers.get("req_id") or ""), frame.get("body"), received)
         except Malformed as exc:
             log.warning("wecom ai bot: dropped an unreadable frame (%s)", exc.reason)
             return
         if isinstance(outcome, Ignored):
             log.info("wecom ai bot: ignored %s", outcome.what)
             return
-        task = asyncio.ensure_future(self._store(frame, outcome))
+        task = asyncio.ensure_future(self._store(frame, outcome, received))
         self._storing.add(task)
         task.add_done_callback(self._storing.discard)
 
-    async def _store(self, frame: dict[str, Any], outcome: Delivery) -> None:
+    async def _store(self, frame: dict[str, Any], outcome: Delivery, received: datetime) -> None:
         clicked = isinstance(outcome.item, CardAction)
-        for pause in (*STORE_RETRIES, None):
+        for pause in (*self.store_retries, None):
             try:
                 card = take(self.rt, PLATFORM, outcome, answer_clicks=clicked)
                 break
             except SQLAlchemyError as exc:
                 if pause is None:
-                    log.error("wecom ai bot: event %s lost, the database stayed unavailable", outcome.dedup_key)
+                    headers = frame.get("headers") if isinstance(frame.get("headers"), dict) else {}
+                    record = {"cmd": frame.get("cmd"), "req_id": headers.get("req_id") or "", "body": frame.get("body")}
+                    path = self.spool.keep(outcome.dedup_key, {**record, "received_at": received.isoformat()})
+                    log.error("wecom ai bot: database unavailable; event %s kept in %s", outcome.dedup_key, path)
                     return
                 log.warning("wecom ai bot: cannot store %s yet (%s)", outcome.dedup_key, type(exc).__name__)
                 await asyncio.sleep(pause)
@@ -178,6 +194,25 @@ class WecomBotLink:
                 await self.client.send_message(click.actor.removeprefix(f"{PLATFORM}:"), body)
         except Exception as exc:  # the click did its work; only showing the result failed
             log.warning("wecom ai bot: could not answer click %s (%s)", click.update_ref, exc)
+
+    async def _drain_spool(self) -> None:
+        """Store what was kept on disk, oldest first, whenever the database takes it. A click kept there is
+        too late to update its card (a card is updated within 5 s of the click) but still does its work."""
+        while True:
+            for key, record in list(self.spool.items()):
+                when = datetime.fromisoformat(record["received_at"])
+                try:
+                    outcome = translate(str(record["cmd"]), str(record["req_id"]), record["body"], when)
+                except Malformed:
+                    outcome = Ignored("unreadable")
+                if isinstance(outcome, Delivery):
+                    try:
+                        await asyncio.to_thread(take, self.rt, PLATFORM, outcome, answer_clicks=False)
+                    except SQLAlchemyError:
+                        break  # still down: the rest waits too
+                    log.info("wecom ai bot: event %s kept on disk is stored", key)
+                self.spool.remove(key)
+            await asyncio.sleep(self.drain_every)
 
     # ------------------------------------------------------------ outbound
 
