@@ -163,7 +163,9 @@ class NameRules:
         text = self._strip_products(text)
         core = self._strip_trades(text)
         if core == text and len(core) >= 4 and core[-1] in SHOP_KINDS:
-            core = core[:-2]  # a shop of a kind the word lists do not know: 黔味坊, 万家福锅店
+            # A shop of a kind the word lists do not know: 黔味坊, 万家福锅店, 宏达4S店 (letters and digits are one word).
+            kind = _SHOP_KIND.search(core)
+            core = core[: kind.start()] if kind and kind.start() >= 2 else core[:-2]
         core = _strip_kind_words(core)
         trade, text = text[len(core) :], core
         return CompanyName(folded=folded, core=text or trade, places=tuple(places), trade=trade, branch=branch)
@@ -310,6 +312,7 @@ def _place_core(written: str) -> str:
 
 # The last character of a kind of shop or business: a name ending in one names its trade there (酒楼, 火锅店).
 SHOP_KINDS = frozenset("店行部楼馆坊铺档")
+_SHOP_KIND = re.compile(r"(?:[0-9a-z]+|.).$")  # the word before a shop kind's last character, with it
 # ... and of a kind of institution, which no product's name ends with (产业园, 驾校, 业委会, 卫生所, 加油站).
 INSTITUTION_KINDS = frozenset("园校院会局所站")
 

@@ -424,6 +424,7 @@ def test_common_nouns_after_a_name_say_what_kind_of_company_it_is():
     assert company_name("成都高新区天诚科技产业园管理有限公司").core == "天诚"
     assert company_name("重庆渝安驾校").core == "渝安"
     assert company_name("济南同创电子公司").branch == ""  # 电子 + 公司, not a 子公司
+    assert (company_name("宏达4S店").core, company_name("宏达4S店").trade) == ("宏达", "4s店")  # 4S is one word
 
 
 # (message, the reader's company and contact, the leads the bot knows, the lead it is about or None for new)
