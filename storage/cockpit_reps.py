@@ -12,7 +12,16 @@ from config.rules import Rules
 from config.workdays import WorkCalendar
 from storage.cockpit_values import LeadLine, lead_lines
 from storage.lights import LightFilter, lights
-from storage.reports import Ranked, ReportWeek, RepWeek, leaderboard, pressing_leads, ranking, week_figures, week_start
+from storage.reports import (
+    Ranked,
+    ReportWeek,
+    RepWeek,
+    leaderboards,
+    period_figures,
+    pressing_leads,
+    ranking,
+    week_start,
+)
 from storage.scopes import Scope, team_in_scope, user_in_scope
 
 MUST_DO = 5
@@ -46,10 +55,9 @@ def leaderboard_history(
     """The team's weekly leaderboards over the last complete weeks, newest first; raises Refusal for a team
     outside the scope."""
     team = team_in_scope(session, scope, team_id)
-    return tuple(
-        WeekBoard(week, tuple(ranking(leaderboard(session, team, week.start, week.end, tz, rules, calendar))))
-        for week in past_weeks(now, tz, weeks)
-    )
+    shown = past_weeks(now, tz, weeks)
+    boards = leaderboards(session, team, [(w.start, w.end) for w in shown], tz, rules, calendar)
+    return tuple(WeekBoard(week, tuple(ranking(rows))) for week, rows in zip(shown, boards, strict=True))
 
 
 @dataclass(frozen=True)
@@ -78,13 +86,13 @@ def rep_page(
     pressing = pressing_leads(session, rep, now, tz, rules, limit=MUST_DO)
     must_do = lead_lines(session, [p.lead for p in pressing], now, rules, {p.lead.id: p.reason for p in pressing})
     counts = lights(session, scope, now, tz, rules, chosen=LightFilter(rep_id=rep.id), per_page=1).counts
+    periods = [(week_start(now, tz), now), *((w.start, w.end) for w in past_weeks(now, tz, weeks))]
+    this_week, *last_weeks = (rows[0] for rows in period_figures(session, [rep], periods, tz, rules, calendar))
     return RepPage(
         rep_id=rep.id,
         rep_name=rep.name,
         light_counts=counts,
         must_do=must_do,
-        this_week=week_figures(session, [rep], week_start(now, tz), now, tz, rules, calendar)[0],
-        last_weeks=tuple(
-            week_figures(session, [rep], w.start, w.end, tz, rules, calendar)[0] for w in past_weeks(now, tz, weeks)
-        ),
+        this_week=this_week,
+        last_weeks=tuple(last_weeks),
     )

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from config.rules import Rules
@@ -182,43 +182,52 @@ def week_figures(
     rules: Rules,
     calendar: WorkCalendar,
 ) -> list[RepWeek]:
-    """Each of `reps`' figures over [start, end), in their order: a few grouped queries for the lot."""
+    """Each of `reps`' figures over [start, end), in their order."""
+    return period_figures(session, reps, [(start, end)], tz, rules, calendar)[0]
+
+
+def period_figures(
+    session: Session,
+    reps: Sequence[User],
+    periods: Sequence[tuple[datetime, datetime]],
+    tz: tzinfo,
+    rules: Rules,
+    calendar: WorkCalendar,
+) -> list[list[RepWeek]]:
+    """Each of `reps`' figures over each [start, end) of `periods`, in their order: a few grouped queries over
+    all the periods at once (eight weeks of a team's leaderboards cost what one week did)."""
     ids = [rep.id for rep in reps]
-    activities = dict(
-        session.execute(
-            select(Activity.author_id, func.count())
+    first, last = min(s for s, _ in periods), max(e for _, e in periods)
+    bucket = case(*((and_(Activity.created_at >= s, Activity.created_at < e), i) for i, (s, e) in enumerate(periods)))
+    activities = {
+        (author, i): n
+        for author, i, n in session.execute(
+            select(Activity.author_id, bucket, func.count())
             .where(
                 Activity.author_id.in_(ids),
-                Activity.created_at >= start,
-                Activity.created_at < end,
+                Activity.created_at >= first,
+                Activity.created_at < last,
                 Activity.source != IMPORTED,  # a ledger's notes are not this week's work
             )
-            .group_by(Activity.author_id)
+            .group_by(Activity.author_id, bucket)
         ).all()
-    )
-    new_leads: dict[int, list[Lead]] = {}
-    for lead in session.scalars(
-        # An imported ledger's leads are not this week's new leads (nor its 72 h touches).
+    }
+    # An imported ledger's leads are not this week's new leads (nor its 72 h touches).
+    new_leads = session.scalars(
         select(Lead)
         .where(
-            Lead.owner_id.in_(ids),
-            Lead.created_at >= start,
-            Lead.created_at < end,
-            Lead.source != LeadSource.IMPORT,
+            Lead.owner_id.in_(ids), Lead.created_at >= first, Lead.created_at < last, Lead.source != LeadSource.IMPORT
         )
         .order_by(Lead.id)
-    ):
-        new_leads.setdefault(lead.owner_id, []).append(lead)
-    changes: dict[int, list[StageChange]] = {}
-    for change in session.scalars(
+    ).all()
+    changes = session.scalars(
         select(StageChange)
-        .where(StageChange.actor_id.in_(ids), StageChange.created_at >= start, StageChange.created_at < end)
+        .where(StageChange.actor_id.in_(ids), StageChange.created_at >= first, StageChange.created_at < last)
         .order_by(StageChange.id)
-    ):
-        changes.setdefault(change.actor_id, []).append(change)
-    won_ids = [c.lead_id for group in changes.values() for c in group if c.to_stage in rules.won_stages]
+    ).all()
+    won_ids = [c.lead_id for c in changes if c.to_stage in rules.won_stages]
     amounts = dict(session.execute(select(Lead.id, Lead.amount).where(Lead.id.in_(won_ids))).all()) if won_ids else {}
-    new_ids = [lead.id for group in new_leads.values() for lead in group]
+    new_ids = [lead.id for lead in new_leads]
     first_touch = (
         dict(
             session.execute(
@@ -230,41 +239,60 @@ def week_figures(
         if new_ids
         else {}
     )
-    rows = []
-    for rep in reps:
-        mine = changes.get(rep.id, [])
-        won = [c for c in mine if c.to_stage in rules.won_stages]
-        touched = touch_due = 0
-        for lead in new_leads.get(rep.id, []):
-            first = first_touch.get(lead.id)
-            deadline = calendar.add_working_hours(lead.created_at.astimezone(tz), rules.untouched_hours)
-            in_time = first is not None and first <= deadline
-            # A lead whose window is still open at the week's end counts once it is touched, not before.
-            touched += in_time
-            touch_due += in_time or deadline <= end
-        rows.append(
-            RepWeek(
-                rep=rep,
-                activities=activities.get(rep.id, 0),
-                new_leads=len(new_leads.get(rep.id, [])),
-                advances=sum(1 for c in mine if rules.is_advance(c.from_stage, c.to_stage)),
-                won=len(won),
-                won_amount=sum(amounts.get(c.lead_id) or 0 for c in won),
-                touched=touched,
-                touch_due=touch_due,
+    deadlines = {
+        lead.id: calendar.add_working_hours(lead.created_at.astimezone(tz), rules.untouched_hours) for lead in new_leads
+    }
+    boards = []
+    for i, (start, end) in enumerate(periods):
+        rows = []
+        for rep in reps:
+            mine = [c for c in changes if c.actor_id == rep.id and start <= c.created_at < end]
+            won = [c for c in mine if c.to_stage in rules.won_stages]
+            leads = [lead for lead in new_leads if lead.owner_id == rep.id and start <= lead.created_at < end]
+            touched = touch_due = 0
+            for lead in leads:
+                first_at = first_touch.get(lead.id)
+                in_time = first_at is not None and first_at <= deadlines[lead.id]
+                # A lead whose window is still open at the week's end counts once it is touched, not before.
+                touched += in_time
+                touch_due += in_time or deadlines[lead.id] <= end
+            rows.append(
+                RepWeek(
+                    rep=rep,
+                    activities=activities.get((rep.id, i), 0),
+                    new_leads=len(leads),
+                    advances=sum(1 for c in mine if rules.is_advance(c.from_stage, c.to_stage)),
+                    won=len(won),
+                    won_amount=sum(amounts.get(c.lead_id) or 0 for c in won),
+                    touched=touched,
+                    touch_due=touch_due,
+                )
             )
-        )
-    return rows
+        boards.append(rows)
+    return boards
 
 
 def leaderboard(
     session: Session, team: Team, start: datetime, end: datetime, tz: tzinfo, rules: Rules, calendar: WorkCalendar
 ) -> list[RepWeek]:
     """Each rep of `team` over [start, end), best first (score, then won amount, then activities)."""
+    return leaderboards(session, team, [(start, end)], tz, rules, calendar)[0]
+
+
+def leaderboards(
+    session: Session,
+    team: Team,
+    periods: Sequence[tuple[datetime, datetime]],
+    tz: tzinfo,
+    rules: Rules,
+    calendar: WorkCalendar,
+) -> list[list[RepWeek]]:
+    """`leaderboard` for each of `periods`, in one go."""
     reps = session.scalars(select(User).where(User.team_id == team.id).order_by(User.id)).all()
-    rows = week_figures(session, reps, start, end, tz, rules, calendar)
-    rows.sort(key=lambda r: (-r.score, -r.won_amount, -r.activities, r.rep.id))
-    return rows
+    boards = period_figures(session, reps, periods, tz, rules, calendar)
+    for rows in boards:
+        rows.sort(key=lambda r: (-r.score, -r.won_amount, -r.activities, r.rep.id))
+    return boards
 
 
 @dataclass(frozen=True)
