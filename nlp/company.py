@@ -154,7 +154,7 @@ def find_header_company(scan: Scan, lexicon: lx.Lexicon, contact: Span | None, *
             or any(h.start == next_start for h in scan.hits(lx.NAME_CUE))
             or _is_unit(scan, lexicon, next_start, next_end)
         )
-        if _only_places(scan, start, end):
+        if only_places(scan, start, end):
             return None
         if _plausible_name(scan, start, end) and (followed or (not strict and end - start >= 4)):
             return Span(start, end)
@@ -171,7 +171,7 @@ def _is_unit(scan: Scan, lexicon: lx.Lexicon, start: int, end: int) -> bool:
     return any(h.end == end and h.start >= start for h in scan.hits(lx.NAME_CUE))
 
 
-def _only_places(scan: Scan, start: int, end: int) -> bool:
+def only_places(scan: Scan, start: int, end: int) -> bool:
     """True when text[start:end] is a run of place names (佛山顺德)."""
     ends: dict[int, int] = {}
     for h in scan.hits(lx.PLACE):
@@ -214,7 +214,7 @@ def find_company_fallback(scan: Scan, lexicon: lx.Lexicon, contact: Span | None)
         if i + 1 < len(spoken) and text.startswith("的那个", end) and spoken[i + 1][0] == end + 3:
             continue  # 永康的那个众泰: a location joined with 的
         end = max([h.start for h in scan.hits(lx.PLACE) if h.end == end and h.start > start + 1] or [end])
-        if _plausible_name(scan, start, end) and not _only_places(scan, start, end):
+        if _plausible_name(scan, start, end) and not only_places(scan, start, end):
             return Span(start, end)
     return None
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from nlp import lexicon as lx
+from nlp.company import only_places
 from nlp.company_names import sentence_or_person
 from nlp.entities import Span, find_amount, phone_digits
 from nlp.followup import find_follow_up
@@ -87,6 +88,9 @@ def _people(reading: Reading, labels: list[str] | None) -> tuple[Span | None, Sp
         if len(companies) == 2 and _RIVAL_GOES_TO.fullmatch(reading.scan.text, companies[0].end, companies[1].start):
             companies.reverse()  # 丰田的代理去宏达冷链了, 海康在武汉三医院驻场了: the rival is at the customer's
         contact, readings = first_span(labels, CONTACT), (*companies[:1], reading.company)
+        if companies and only_places(reading.scan, companies[0].start, companies[0].end):
+            # 宁波海曙那个 海曙同仁口腔的徐院长: places alone are where the customer is, when a name follows
+            readings = (*companies[1:], reading.company, companies[0])
     said = contact.text(reading.scan) if contact else None
     company = next((s for s in readings if s is not None and not sentence_or_person(s.text(reading.scan), said)), None)
     return without_department(company, reading), contact

@@ -150,3 +150,8 @@ def test_a_department_written_after_the_company_is_not_part_of_it(text: str, com
 )
 def test_a_rival_gone_to_a_customer_is_not_the_customer(text: str, customer: str) -> None:
     assert parse_note(text, NOW).company == customer
+
+
+def test_places_before_a_name_are_where_the_customer_is_not_the_customer() -> None:
+    text = "今天早上跟那个宁波海曙那个 海曙同仁口腔的徐院长聊了一下 要一些样品"
+    assert parse_note(text, NOW).company == "海曙同仁口腔"
