@@ -117,7 +117,21 @@ def _is_follow_up(c: _Candidate, scan: Scan, now: datetime) -> bool:
     after = _DEADLINE_GAP.match(scan.text, c.end).end()
     if scan.near_after(lx.NOT_FOLLOW_UP, after, 4) or scan.near_before(lx.NOT_FOLLOW_UP, c.start, 4):
         return False
+    if _happens_then(scan, after):
+        return False
     return not (c.day == now.date() and not c.has_time)
+
+
+def _happens_then(scan: Scan, pos: int) -> bool:
+    """A delivery, go-live or deadline word later in the date's clause, before any follow-up word: the date
+    is when that happens (十二月一号他们那个新院区开业, 12月10号从乌鲁木齐仓库发货), not the rep's next step."""
+    events = [h for h in scan.hits(lx.NOT_FOLLOW_UP) if h.start >= pos and scan.same_clause(pos, h.start)]
+    cues = [
+        h.start
+        for h in scan.hits(lx.FOLLOW_UP)
+        if h.start >= pos and scan.same_clause(pos, h.start) and not any(e.start <= h.start < e.end for e in events)
+    ]  # 发 of 发货 is no follow-up word
+    return any(h.start < min(cues, default=len(scan.text)) for h in events)
 
 
 def _candidates(scan: Scan, lexicon: lx.Lexicon, now: datetime) -> list[_Candidate]:

@@ -59,6 +59,15 @@ def test_delivery_deadline_is_not_a_follow_up() -> None:
     assert parse_note("周五之前必须交货", NOW).follow_up_at is None
 
 
+def test_a_date_whose_clause_says_what_happens_then_is_not_a_follow_up() -> None:
+    assert parse_note("他说十二月一号他们那个新院区开业", NOW).follow_up_at is None
+    assert parse_note("两台设备12月10号从乌鲁木齐仓库发货", NOW).follow_up_at is None
+
+
+def test_a_follow_up_word_before_the_event_keeps_the_date() -> None:
+    assert parse_note("周五过去看他们新院区开业的准备", NOW).follow_up_at == at(2026, 11, 27, 10, 0)
+
+
 def test_tender_date_is_skipped_for_the_follow_up() -> None:
     note = parse_note("下周四开标 明天下午跟段工确认参数", NOW)
     assert note.follow_up_at == at(2026, 11, 26, 14, 0)
