@@ -121,6 +121,13 @@ def test_two_customers_in_one_note_are_two_parts() -> None:
     assert (note.company, note.tags) == (first.company, first.tags)
 
 
+def test_a_day_told_in_order_is_cut_at_each_next_visit() -> None:
+    text = "先去的绥化北林丰润合作社 老潘说烘干塔今年不上了 钱不够 然后去了望奎禾丰农业 丁经理要播种机的资料 周五送过去"
+    note = parse_note(text, NOW)
+    assert [part.company for part in note.parts] == ["绥化北林丰润合作社", "望奎禾丰农业"]
+    assert (note.parts[0].follow_up_at, note.parts[1].follow_up_at is not None) == (None, True)
+
+
 def test_one_customer_named_twice_is_one_part() -> None:
     note = parse_note("杭州华力机械王总嫌贵。华力那边下周三再约", NOW)
     assert len(note.parts) == 1
