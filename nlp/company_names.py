@@ -25,6 +25,9 @@ from nlp.segment import Segmenter, default_segmenter
 _PUNCT = re.compile(r"[\s\W_]+")
 _GENERIC_PLACE = re.compile(r"^(?:本|我)?(?:省|市|区|县|镇)?")
 _DIVISION = re.compile(r"^(?:省|市|区|县)")
+# A district or county written in full after its city, in a registered name (广州市白云区顺安汽车): the list of
+# places leaves out the ones several cities share, but written so it can only be the city's district.
+_DISTRICT = re.compile(r"^[\u4e00-\u9fff]{2,3}[区县](?![域块间城级])")
 _PAREN = re.compile(r"[(（]([^()（）]*)[)）]")
 # What may follow a place before the name itself: 苏州的力恒, 宁波市, 苏州工业园区美固, 迁安那个宏达 (介个 is
 # Tianjin's 这个).
@@ -156,6 +159,12 @@ class NameRules:
                 break
             places.append(found)
             text = after
+        if places and (district := _DISTRICT.match(text)):
+            rest = text[district.end() :]
+            if rest in self.trades:  # 广州市天河区人民医院, as 雨湖区人民医院
+                return CompanyName(folded, _place_core(district.group()), tuple(places), rest, branch)
+            if len(self._strip_trades(self._strip_products(rest))) >= 2:
+                text = rest  # 杭州市西湖区华力机械: a district the list leaves out (西湖区 is in Hangzhou and Nanchang)
         found, end = self._place_suffix(text)
         if found and text[end:] not in self.trades:  # a qualifier after the name: 3M中国 (but 江淮路桥 is a trade)
             places.append(found)
@@ -163,7 +172,7 @@ class NameRules:
         text = self._strip_products(text)
         core = self._strip_trades(text)
         if core == text and len(core) >= 4 and core[-1] in SHOP_KINDS:
-            # A shop of a kind the word lists do not know: 黔味坊, 万家福锅店, 宏达4S店 (letters and digits are one word).
+            # A shop of a kind the word lists do not know: 黔味坊, 万家福锅店, 宏达4S店 (4S is one word).
             kind = _SHOP_KIND.search(core)
             core = core[: kind.start()] if kind and kind.start() >= 2 else core[:-2]
         core = _strip_kind_words(core)

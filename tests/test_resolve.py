@@ -24,6 +24,13 @@ def test_a_company_name_is_taken_apart_into_place_core_trade_and_branch():
     assert company_name("華力機械").core == "华力"
 
 
+def test_a_district_written_after_its_city_is_a_place_even_one_several_cities_share():
+    name = company_name("广州市白云区金龙洗车场")
+    assert (name.core, [p[0].name for p in name.places]) == ("金龙洗车场", ["广州"])
+    assert company_name("杭州市西湖区华力机械有限公司").core == "华力"
+    assert company_name("杭州市华力区域物流有限公司").core == "华力"  # 区域 is no district
+
+
 def test_a_province_contains_its_cities_and_two_cities_exclude_each_other():
     assert not company_name("浙江华力").place_conflict(company_name("杭州华力机械"))
     assert company_name("苏州华力").place_conflict(company_name("无锡华力"))
