@@ -367,6 +367,8 @@ def _unlisted_trade(a: CompanyName, b: CompanyName) -> bool:
 
 
 def _compare(said: CompanyName, stored: CompanyName) -> str:
+    if _store_named_by_brand(said, stored) or _store_named_by_brand(stored, said):
+        return "partial"
     same_place = said.branch == stored.branch and not said.place_conflict(stored)
     if same_place and (_abbreviates(said, stored) or _same_institution(said, stored)):
         return "partial"
@@ -392,6 +394,13 @@ def _compare(said: CompanyName, stored: CompanyName) -> str:
     if len(said.folded) >= 4 and _sound(_spoken(said.folded)) == _sound(_spoken(stored.folded)):
         return "homophone"  # 星台鸿远机械 for 邢台宏远机械, 冒名市人名医院 for 茂名市人民医院: the place misheard too
     return ""
+
+
+def _store_named_by_brand(a: CompanyName, b: CompanyName) -> bool:
+    """`a` names a brand's store by the 字号 of `b` (东风日产伟达店 for 广州市伟达东风日产汽车销售服务有限公司): the
+    store's name and the brand, in either order, are `b`'s 字号."""
+    stem = a.branch.removesuffix("店")
+    return len(stem) >= 2 and stem != a.branch and b.core in (stem + a.core, a.core + stem)
 
 
 _DIVISIONS = re.compile(r"[省市县区]")

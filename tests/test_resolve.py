@@ -31,6 +31,20 @@ def test_a_district_written_after_its_city_is_a_place_even_one_several_cities_sh
     assert company_name("杭州市华力区域物流有限公司").core == "华力"  # 区域 is no district
 
 
+def test_a_brands_store_named_by_its_zihao_is_the_dealer_stored_with_the_zihao_first():
+    nissan = Candidate(1, "广州市白云区伟达东风日产汽车销售服务有限公司", "卢经理")
+    toyota = Candidate(2, "广州市白云区伟达广汽丰田汽车销售服务有限公司", "卢总")
+    got = resolve(mention("東風日產偉達店盧經理話DMS資料導入搞掂", "东风日产伟达店"), [nissan, toyota])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
+
+
+def test_a_4s_shop_is_a_car_dealer_not_a_repair_shop():
+    dealer = Candidate(1, "广州市白云区顺安汽车销售服务有限公司", "韦经理", mine=False)
+    repairs = Candidate(2, "广州市白云区顺安汽车维修有限公司", "韦老板")
+    got = resolve(mention("顺安4S店嘅服务经理话DMS想要我哋报价", "顺安4S店"), [dealer, repairs])
+    assert got.lead_id == 1
+
+
 def test_a_province_contains_its_cities_and_two_cities_exclude_each_other():
     assert not company_name("浙江华力").place_conflict(company_name("杭州华力机械"))
     assert company_name("苏州华力").place_conflict(company_name("无锡华力"))
