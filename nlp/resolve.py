@@ -197,6 +197,11 @@ def _by_what_is_said(mention: Mention, candidates: Sequence[Candidate]) -> Resol
         return _by_contact(scored, person)
     recent = [s for s in scored if s.recent]
     if recent:
+        # The note just before is the default, not proof: when its lead shares nothing with the message and
+        # another lead's notes share its topic (售后总监, DMS), a colleague would ask which.
+        topical = [s for s in scored if not s.recent and s.topics >= 2] if recent[0].topics == 0 else []
+        if topical:
+            return _ask([recent[0], *topical], "names no customer; another lead's notes share its topic")
         return Resolution(Outcome.MATCH, recent[0].candidate.id, evidence="names no customer, right after a note")
     topical = [s for s in scored if s.topics]
     if topical:

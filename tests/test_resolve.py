@@ -134,6 +134,13 @@ def test_a_message_naming_no_customer_right_after_a_note_is_about_that_lead():
     assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
 
 
+def test_right_after_a_note_a_message_on_another_leads_topic_is_asked_about():
+    recent = Candidate(1, "东莞市洁丽洗车场", "邝老板", notes=("自助洗车，洗车机",), minutes_since_last_note=10)
+    dealer = Candidate(2, "东莞市寮步恒信丰田汽车销售服务有限公司", "周总监", notes=("售后总监，DMS要对接厂家系统",))
+    got = resolve(mention("他们售后总监说DMS要对接厂家系统"), [recent, dealer])
+    assert got.outcome == Outcome.ASK and set(got.choices) == {1, 2}
+
+
 def test_a_message_naming_no_customer_long_after_a_note_is_not_guessed():
     stale = Candidate(1, HUALI.company, HUALI.contact, minutes_since_last_note=120)
     assert resolve(mention("明天下午再打给他"), [stale, RUIFENG]).outcome == Outcome.UNKNOWN
@@ -445,7 +452,7 @@ def test_common_nouns_after_a_name_say_what_kind_of_company_it_is():
     assert company_name("成都高新区天诚科技产业园管理有限公司").core == "天诚"
     assert company_name("重庆渝安驾校").core == "渝安"
     assert company_name("济南同创电子公司").branch == ""  # 电子 + 公司, not a 子公司
-    assert (company_name("宏达4S店").core, company_name("宏达4S店").trade) == ("宏达", "4s店")  # 4S is one word
+    assert (company_name("宏达4S店").core, company_name("宏达4S店").trade) == ("宏达", "汽车销售服务")  # 4S is one word
 
 
 # (message, the reader's company and contact, the leads the bot knows, the lead it is about or None for new)
