@@ -374,6 +374,8 @@ def _unlisted_trade(a: CompanyName, b: CompanyName) -> bool:
 def _compare(said: CompanyName, stored: CompanyName) -> str:
     if _store_named_by_brand(said, stored) or _store_named_by_brand(stored, said):
         return "partial"
+    if _brand_before(said, stored) or _brand_before(stored, said):
+        return "partial"
     same_place = said.branch == stored.branch and not said.place_conflict(stored)
     if same_place and (_abbreviates(said, stored) or _same_institution(said, stored)):
         return "partial"
@@ -399,6 +401,15 @@ def _compare(said: CompanyName, stored: CompanyName) -> str:
     if len(said.folded) >= 4 and _sound(_spoken(said.folded)) == _sound(_spoken(stored.folded)):
         return "homophone"  # 星台鸿远机械 for 邢台宏远机械, 冒名市人名医院 for 茂名市人民医院: the place misheard too
     return ""
+
+
+def _brand_before(a: CompanyName, b: CompanyName) -> bool:
+    """`a` is `b`'s 字号 with a brand in Latin letters before it (ＢＭＷ寶澤 for 广州市宝泽汽车销售服务有限公司)."""
+    brand = _LATIN_START.match(a.core)
+    return brand is not None and len(b.core) >= 2 and a.core[brand.end() :] == b.core
+
+
+_LATIN_START = re.compile(r"[a-z]+")
 
 
 def _store_named_by_brand(a: CompanyName, b: CompanyName) -> bool:
@@ -485,6 +496,14 @@ def _by_company(mention: Mention, scored: list[_Scored], said: PersonName) -> Re
         if other:
             # 华利 冯经理 with 华利 (老板梁总) and 华力 (售后经理冯): speech may have misheard the name.
             return _ask([exact[0], *other], "the name is one lead's and the contact another's")
+    if len(exact) == 1 and exact[0].contact == Same.NO:
+        # 华粤集团梁经理话番禺嗰边…: the company's name, but its 番禺 branch's contact and place
+        text = letters(mention.text)
+        branch = [
+            s for s in scored if s.contact in (Same.YES, Same.LIKELY) and _branch_place_written(s.candidate, text)
+        ]
+        if len(branch) == 1:
+            return _match(branch[0], "its branch's contact and place are written")
     if len(exact) == 1 and not any(s.support > exact[0].support or _inside(exact[0], s) for s in named):
         return _match(exact[0], "the same name")
     if len(named) == 1:
@@ -504,6 +523,12 @@ def _by_company(mention: Mention, scored: list[_Scored], said: PersonName) -> Re
         # 地脚螺栓图纸那家: no name, the customer described by what earlier notes share; a colleague would ask.
         return _ask(topical, "describes a customer by the topic of earlier notes")
     return Resolution(Outcome.NEW, evidence=f"no lead is {mention.company or 'named'}")
+
+
+def _branch_place_written(candidate: Candidate, text: str) -> bool:
+    """The lead is a branch (华粤汽车服务集团有限公司番禺分公司) and the place of the branch is in `text`."""
+    places = name_rules().places_at_start(company_name(candidate.company or "").branch)
+    return any(p.name in text for p in places)
 
 
 def _where(candidate: Candidate) -> str:

@@ -45,6 +45,20 @@ def test_a_4s_shop_is_a_car_dealer_not_a_repair_shop():
     assert got.lead_id == 1
 
 
+def test_a_latin_brand_before_a_zihao_is_that_zihaos_dealer():
+    dealer = Candidate(1, "广州市宝泽汽车销售服务有限公司", "冯总监")
+    used = Candidate(2, "广州市宝择二手车经纪有限公司", "冯经理")
+    got = resolve(mention("ＢＭＷ寶澤冯总监话专用工具清单发咗", "ＢＭＷ寶澤"), [dealer, used])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
+
+
+def test_the_companys_name_with_its_branchs_contact_and_place_is_the_branch():
+    head = Candidate(1, "广州市华粤汽车服务集团有限公司", "司徒总", notes=("集团总部",))
+    branch = Candidate(2, "广州市华粤汽车服务集团有限公司番禺分公司", "梁经理", notes=("钣喷中心",))
+    got = resolve(mention("华粤集团梁经理话番禺嗰边钣喷中心要两间烤漆房", "华粤集团", "梁经理"), [head, branch])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 2)
+
+
 def test_a_province_contains_its_cities_and_two_cities_exclude_each_other():
     assert not company_name("浙江华力").place_conflict(company_name("杭州华力机械"))
     assert company_name("苏州华力").place_conflict(company_name("无锡华力"))
