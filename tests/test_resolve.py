@@ -31,34 +31,6 @@ def test_a_district_written_after_its_city_is_a_place_even_one_several_cities_sh
     assert company_name("杭州市华力区域物流有限公司").core == "华力"  # 区域 is no district
 
 
-def test_a_brands_store_named_by_its_zihao_is_the_dealer_stored_with_the_zihao_first():
-    nissan = Candidate(1, "广州市白云区伟达东风日产汽车销售服务有限公司", "卢经理")
-    toyota = Candidate(2, "广州市白云区伟达广汽丰田汽车销售服务有限公司", "卢总")
-    got = resolve(mention("東風日產偉達店盧經理話DMS資料導入搞掂", "东风日产伟达店"), [nissan, toyota])
-    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
-
-
-def test_a_4s_shop_is_a_car_dealer_not_a_repair_shop():
-    dealer = Candidate(1, "广州市白云区顺安汽车销售服务有限公司", "韦经理", mine=False)
-    repairs = Candidate(2, "广州市白云区顺安汽车维修有限公司", "韦老板")
-    got = resolve(mention("顺安4S店嘅服务经理话DMS想要我哋报价", "顺安4S店"), [dealer, repairs])
-    assert got.lead_id == 1
-
-
-def test_a_latin_brand_before_a_zihao_is_that_zihaos_dealer():
-    dealer = Candidate(1, "广州市宝泽汽车销售服务有限公司", "冯总监")
-    used = Candidate(2, "广州市宝择二手车经纪有限公司", "冯经理")
-    got = resolve(mention("ＢＭＷ寶澤冯总监话专用工具清单发咗", "ＢＭＷ寶澤"), [dealer, used])
-    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
-
-
-def test_the_companys_name_with_its_branchs_contact_and_place_is_the_branch():
-    head = Candidate(1, "广州市华粤汽车服务集团有限公司", "司徒总", notes=("集团总部",))
-    branch = Candidate(2, "广州市华粤汽车服务集团有限公司番禺分公司", "梁经理", notes=("钣喷中心",))
-    got = resolve(mention("华粤集团梁经理话番禺嗰边钣喷中心要两间烤漆房", "华粤集团", "梁经理"), [head, branch])
-    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 2)
-
-
 def test_a_province_contains_its_cities_and_two_cities_exclude_each_other():
     assert not company_name("浙江华力").place_conflict(company_name("杭州华力机械"))
     assert company_name("苏州华力").place_conflict(company_name("无锡华力"))
@@ -495,6 +467,29 @@ NAMED_BY_KIND = {
         ("茂名人医冼主任那边 奥林巴斯和富士都去演示过了", "茂名人医", "冼主任"),
         [("茂名市人民医院", "冼主任"), ("茂名市迈康医疗器械", "林经理")],
         1,
+    ),
+    "a brand's store named by its 字号 is the dealer stored with the 字号 first": (
+        ("東風日產偉達店盧經理話DMS資料導入搞掂", "东风日产伟达店", None),
+        [
+            ("广州市白云区伟达东风日产汽车销售服务有限公司", "卢经理"),
+            ("广州市白云区伟达广汽丰田汽车销售服务有限公司", "卢总"),
+        ],
+        1,
+    ),
+    "a 4S shop is a car dealer, not a repair shop": (
+        ("顺安4S店嘅服务经理话DMS想要我哋报价", "顺安4S店", None),
+        [("广州市白云区顺安汽车销售服务有限公司", "韦经理"), ("广州市白云区顺安汽车维修有限公司", "韦老板")],
+        1,
+    ),
+    "a Latin brand before a 字号 is that 字号's dealer": (
+        ("ＢＭＷ寶澤冯总监话专用工具清单发咗", "ＢＭＷ寶澤", None),
+        [("广州市宝泽汽车销售服务有限公司", "冯总监"), ("广州市宝择二手车经纪有限公司", "冯经理")],
+        1,
+    ),
+    "the company's name with its branch's contact and place is the branch": (
+        ("华粤集团梁经理话番禺嗰边钣喷中心要两间烤漆房", "华粤集团", "梁经理"),
+        [("广州市华粤汽车服务集团有限公司", "司徒总"), ("广州市华粤汽车服务集团有限公司番禺分公司", "梁经理")],
+        2,
     ),
     "another institution of the same place is not it": (
         ("桂林市人医 问彩超啥时候演示", "桂林市人医", None),
