@@ -15,10 +15,12 @@ _PHONE = re.compile(r"(?<![0-9a-z])(?:\+?86[-\s]?|0086[-\s]?)?(1[-\s]?[3-9](?:[-
 _CJK_NUMERAL = "零〇一二两三四五六七八九十百千"
 _AMOUNT = re.compile(
     rf"([¥￥]\s?)?(?<![0-9.,a-z])((?:\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?|[{_CJK_NUMERAL[:-2]}][{_CJK_NUMERAL}万亿]*)"
-    r"(?:[多余来]?(?:千万|百万|[万亿千wk]))?(?:\d+(?:\.\d+)?|[一二两三四五六七八九])?(?:[多余来]?[万亿])?)"
+    r"(?:[多余来]?(?:千万|百万|[万亿千])(?:\d+(?:\.\d+)?|[一二两三四五六七八九])?|[多余来]?[wk]\d*)?(?:[多余来]?[万亿])?)"
     r"([多余来])?(?:\s?(块钱|元|块|rmb))?"
 )
 _MONEY_UNITS = frozenset("万亿千wk")
+# What may follow 块 when it is money (三十块钱, 四块五, 五十块左右); before anything else 块 counts things (四块电池).
+_AFTER_KUAI = frozenset("钱零一二两三四五六七八九十多左上以的")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 _NAME_STOPS = frozenset("说电手的是在要和跟觉表反讲问想也都很对讲称加回发打聊约")
 _TIME_WORDS = frozenset(a + b for a in "今明后上下" for b in "天午周个年晚早")
@@ -59,6 +61,15 @@ def phone_digits(scan: Scan, span: Span) -> str:
     return re.sub(r"\D", "", scan.text[span.start : span.end].translate(PHONE_DIGITS))[-11:]
 
 
+def _per_unit(text: str, start: int, end: int, lexicon: lx.Lexicon) -> bool:
+    """A price per thing: 每亩7元, 4.8k一块, 5.9万/台 (每, 单, 一 or / with a measure word of `quantity_units`)."""
+    units = "".join(sorted(lexicon.quantity_units | {"亩", "块"}))
+    return bool(
+        re.match(rf"\s?(?:每|一|/)[{units}]", text[end : end + 3])
+        or re.search(rf"(?:每|单)[{units}]\s?$", text[max(0, start - 3) : start])
+    )
+
+
 def find_amount(scan: Scan, lexicon: lx.Lexicon) -> int | float | None:
     """The deal, budget or quote amount in yuan; not unit prices, price differences or quantities.
     The last amount after a cue word (预算, 合同, 压到) wins, else the first amount."""
@@ -71,9 +82,11 @@ def find_amount(scan: Scan, lexicon: lx.Lexicon) -> int | float | None:
         after = text[m.end() : m.end() + 1]
         if (after.isascii() and after.isalpha()) or (not currency and after in lexicon.quantity_units):
             continue
+        if currency == "块" and CJK.match(after) and after not in _AFTER_KUAI:
+            continue  # 四块电池: 块 counts the batteries
         if scan.near_before(lx.DIFFERENCE, m.start(), 1) or scan.near_before(lx.UNIT_PRICE, m.start(), 3):
             continue
-        if scan.near_after(lx.UNIT_PRICE, m.end(), 1):
+        if scan.near_after(lx.UNIT_PRICE, m.end(), 1) or _per_unit(text, m.start(), m.end(), lexicon):
             continue
         value = parse_number(body.replace(",", ""))
         if not value:

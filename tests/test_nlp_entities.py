@@ -66,6 +66,19 @@ def test_unit_price_is_not_the_amount() -> None:
     assert parse("单价1.2万一台 采购20台 总价24万").amount == 240000
 
 
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("电池包报了4.8k一块，要20块，共9.6万", 96_000),  # a price per thing, then the total
+        ("飞防每亩7元，2万亩，共14万", 140_000),
+        ("一台无人机加四块电池 报的是六万八", 68_000),  # 四块 counts batteries
+        ("我们报5.9万一台，他说比大疆贵3千", None),  # a price per unit and a difference
+    ],
+)
+def test_prices_per_thing_counts_and_differences_give_way_to_the_total(text: str, amount: int | None) -> None:
+    assert parse(text).amount == amount
+
+
 def test_price_difference_is_not_an_amount() -> None:
     assert parse("对手报价低了三万").amount is None
 
