@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from itertools import pairwise
 
 from nlp import lexicon as lx
@@ -63,11 +64,15 @@ def phone_digits(scan: Scan, span: Span) -> str:
 
 def _per_unit(text: str, start: int, end: int, lexicon: lx.Lexicon) -> bool:
     """A price per thing: 每亩7元, 4.8k一块, 5.9万/台 (每, 单, 一 or / with a measure word of `quantity_units`)."""
-    units = "".join(sorted(lexicon.quantity_units | {"亩", "块"}))
-    return bool(
-        re.match(rf"\s?(?:每|一|/)[{units}]", text[end : end + 3])
-        or re.search(rf"(?:每|单)[{units}]\s?$", text[max(0, start - 3) : start])
-    )
+    after, before = _per_unit_patterns(lexicon.quantity_units)
+    return bool(after.match(text, end) or before.search(text[max(0, start - 3) : start]))
+
+
+@cache
+def _per_unit_patterns(quantity_units: frozenset[str]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The patterns `_per_unit` looks for after and before an amount, built once per lexicon."""
+    units = re.escape("".join(sorted(quantity_units | {"亩", "块"})))
+    return re.compile(rf"\s?(?:每|一|/)[{units}]"), re.compile(rf"(?:每|单)[{units}]\s?$")
 
 
 def find_amount(scan: Scan, lexicon: lx.Lexicon) -> int | float | None:

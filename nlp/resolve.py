@@ -372,9 +372,7 @@ def _unlisted_trade(a: CompanyName, b: CompanyName) -> bool:
 
 
 def _compare(said: CompanyName, stored: CompanyName) -> str:
-    if _store_named_by_brand(said, stored) or _store_named_by_brand(stored, said):
-        return "partial"
-    if _brand_before(said, stored) or _brand_before(stored, said):
+    if any(f(x, y) for f in (_store_named_by_brand, _brand_before) for x, y in ((said, stored), (stored, said))):
         return "partial"
     same_place = said.branch == stored.branch and not said.place_conflict(stored)
     if same_place and (_abbreviates(said, stored) or _same_institution(said, stored)):

@@ -153,19 +153,21 @@ class WecomBotLink:
         """A callback frame: stored (committed) under its msgid, or a click answered at once."""
         headers = frame.get("headers") if isinstance(frame.get("headers"), dict) else {}
         received = _now()
+        # What translate reads: kept on disk as it is if the database cannot take the event.
+        record = {"cmd": str(frame.get("cmd")), "req_id": str(headers.get("req_id") or ""), "body": frame.get("body")}
         try:
-            outcome = translate(str(frame.get("cmd")), str(headers.get("req_id") or ""), frame.get("body"), received)
+            outcome = translate(record["cmd"], record["req_id"], record["body"], received)
         except Malformed as exc:
             log.warning("wecom ai bot: dropped an unreadable frame (%s)", exc.reason)
             return
         if isinstance(outcome, Ignored):
             log.info("wecom ai bot: ignored %s", outcome.what)
             return
-        task = asyncio.ensure_future(self._store(frame, outcome, received))
+        task = asyncio.ensure_future(self._store(frame, outcome, {**record, "received_at": received.isoformat()}))
         self._storing.add(task)
         task.add_done_callback(self._storing.discard)
 
-    async def _store(self, frame: dict[str, Any], outcome: Delivery, received: datetime) -> None:
+    async def _store(self, frame: dict[str, Any], outcome: Delivery, record: dict[str, Any]) -> None:
         clicked = isinstance(outcome.item, CardAction)
         for pause in (*self.store_retries, None):
             try:
@@ -173,9 +175,7 @@ class WecomBotLink:
                 break
             except SQLAlchemyError as exc:
                 if pause is None:
-                    headers = frame.get("headers") if isinstance(frame.get("headers"), dict) else {}
-                    record = {"cmd": frame.get("cmd"), "req_id": headers.get("req_id") or "", "body": frame.get("body")}
-                    path = self.spool.keep(outcome.dedup_key, {**record, "received_at": received.isoformat()})
+                    path = self.spool.keep(outcome.dedup_key, record)
                     log.error("wecom ai bot: database unavailable; event %s kept in %s", outcome.dedup_key, path)
                     return
                 log.warning("wecom ai bot: cannot store %s yet (%s)", outcome.dedup_key, type(exc).__name__)
