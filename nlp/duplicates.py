@@ -10,7 +10,6 @@ reports none of these, where a rep's note would be asked about.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 
 from nlp.company_names import company_name, fold
 from nlp.resolve import Candidate, Mention, Outcome, Resolution, resolve
@@ -25,7 +24,8 @@ def block_key(company: str | None) -> str | None:
 
 
 class DuplicateIndex:
-    """The leads a row may duplicate: added as they are known (the database's, then each new row's)."""
+    """The leads a row may duplicate: added as they are known (those of the database a batch of rows may be,
+    then each of its new rows)."""
 
     def __init__(self) -> None:
         self._by_phone: dict[str, int] = {}
@@ -39,10 +39,6 @@ class DuplicateIndex:
         if company not in self._keys:
             self._keys[company] = block_key(company)
         return self._keys[company]
-
-    def knows(self, company: str) -> bool:
-        """The block key of `company` is known (worked out, or learnt)."""
-        return company in self._keys
 
     def learn(self, keys: Mapping[str, str | None]) -> None:
         """Block keys of company names worked out elsewhere (`block_key` in worker processes: taking names apart
@@ -69,16 +65,6 @@ class DuplicateIndex:
         key = self._key(candidate.company)
         if key and key != self._key(old.company):
             self._by_block.setdefault(key, []).append(candidate.id)
-
-    def rename(self, old_id: int, new_id: int) -> None:
-        """A candidate known by a provisional id is now the lead `new_id`."""
-        candidate = replace(self._candidates.pop(old_id), id=new_id)
-        self._candidates[new_id] = candidate
-        if candidate.phone and self._by_phone.get(candidate.phone) == old_id:
-            self._by_phone[candidate.phone] = new_id
-        key = self._key(candidate.company)
-        if key:
-            self._by_block[key] = [new_id if i == old_id else i for i in self._by_block[key]]
 
     def get(self, candidate_id: int) -> Candidate:
         return self._candidates[candidate_id]

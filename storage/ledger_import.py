@@ -13,12 +13,12 @@ fire at once. No stage change is recorded: the ledger's stage is where the lead 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, String, any_, literal, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from config.rules import Rules
@@ -45,6 +45,7 @@ class LeadDetails:
 
     owner_id: int
     company: str | None = None
+    name_block: str | None = None  # the company's block (`Lead.name_block`)
     contact_name: str | None = None
     phone: str | None = None
     stage: str | None = None
@@ -56,7 +57,9 @@ class LeadDetails:
 
     def absorb(self, other: LeadDetails, rules: Rules) -> None:
         """A later row about the same customer: its details fill what this one lacks, its notes are added."""
-        for name in ("company", "contact_name", "phone", "amount"):
+        if self.company is None:
+            self.company, self.name_block = other.company, other.name_block
+        for name in ("contact_name", "phone", "amount"):
             if getattr(self, name) is None:
                 setattr(self, name, getattr(other, name))
         if other.stage and (self.stage is None or rules.is_advance(self.stage, other.stage)):
@@ -71,13 +74,68 @@ def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
     return max(x for x in (a, b) if x is not None) if (a or b) else None
 
 
-def known_leads(session: Session) -> Iterator[tuple[int, str | None, str | None, str | None, str | None]]:
-    """(id, company, contact, phone, company key) of every lead, streamed."""
-    rows = session.execute(
-        select(Lead.id, Lead.company, Lead.contact_name, Lead.phone, Lead.company_key).execution_options(yield_per=5000)
+CHUNK = 900  # values in one IN (...) on SQLite: well inside its limit on a statement's parameters
+
+
+@dataclass(frozen=True, slots=True)
+class KnownLead:
+    id: int
+    company: str | None
+    contact_name: str | None
+    phone: str | None
+    company_key: str | None
+    name_block: str | None
+
+
+def lead_names(session: Session, *, after: int, limit: int) -> list[tuple[int, str, str | None]]:
+    """(id, company, name block) of up to `limit` leads with a company and an id above `after`, by id: the
+    leads' names a page at a time, so blocks can be brought up to date as they are read."""
+    found = (
+        select(Lead.id, Lead.company, Lead.name_block)
+        .where(Lead.id > after, Lead.company.is_not(None))
+        .order_by(Lead.id)
+        .limit(limit)
     )
-    for row in rows:
-        yield row.id, row.company, row.contact_name, row.phone, row.company_key
+    return [(lead_id, company, block) for lead_id, company, block in session.execute(found)]
+
+
+def set_name_blocks(session: Session, blocks: list[tuple[int, str | None]]) -> None:
+    """Store each lead's block: (lead id, block)."""
+    if blocks:
+        session.execute(update(Lead), [{"id": lead_id, "name_block": block} for lead_id, block in blocks])
+
+
+def leads_sharing(session: Session, *, blocks: set[str], phones: set[str], company_keys: set[str]) -> list[KnownLead]:
+    """The leads in any of `blocks`, or holding one of `phones` or `company_keys`: those a batch of rows may
+    be about. One query per column (per CHUNK values on SQLite), each a few index look-ups however many leads
+    there are.
+
+    On PostgreSQL the values go as one array (`= ANY`), 4× faster than 900 parameters of an IN, and the planner
+    is told to use the indexes: it knows nothing of the leads an import has added in its own transaction (no
+    ANALYZE has seen them) and, taking the table for small, read all of it for every look-up (100,000 rows
+    took 172 s instead of 40). SQLite's planner takes the index for IN on its own."""
+    columns = (Lead.id, Lead.company, Lead.contact_name, Lead.phone, Lead.company_key, Lead.name_block)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    found: dict[int, KnownLead] = {}
+    if postgres:
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+    for column, values in ((Lead.name_block, blocks), (Lead.phone, phones), (Lead.company_key, company_keys)):
+        ordered = sorted(values)
+        for among in _among(column, ordered, postgres):
+            for row in session.execute(select(*columns).where(among)):
+                found.setdefault(row.id, KnownLead(*row))
+    if postgres:
+        session.execute(text("SET LOCAL enable_seqscan TO DEFAULT"))
+    return list(found.values())
+
+
+def _among(column: Any, values: list[str], postgres: bool) -> list[ColumnElement[bool]]:
+    """Conditions that `column` holds one of `values`: one array on PostgreSQL, IN lists of CHUNK on SQLite."""
+    if not values:
+        return []
+    if postgres:
+        return [column == any_(literal(values, ARRAY(String)))]
+    return [column.in_(values[i : i + CHUNK]) for i in range(0, len(values), CHUNK)]
 
 
 def create_leads(session: Session, leads: list[LeadDetails], *, now: datetime, rules: Rules) -> list[int]:
@@ -88,6 +146,7 @@ def create_leads(session: Session, leads: list[LeadDetails], *, now: datetime, r
         {
             "company": d.company,
             "company_key": company_key(d.company),
+            "name_block": d.name_block,
             "contact_name": d.contact_name,
             "phone": d.phone,
             "owner_id": d.owner_id,
@@ -137,7 +196,7 @@ def _fill(lead: Lead, details: LeadDetails, held: tuple[set[str], set[str]], now
     filled = []
     key = company_key(details.company)
     if details.company and key and lead.company_key is None and key not in held_keys:
-        lead.company, lead.company_key = details.company, key
+        lead.company, lead.company_key, lead.name_block = details.company, key, details.name_block
         held_keys.add(key)
         filled.append("company")
     if details.phone and lead.phone is None and details.phone not in held_phones:

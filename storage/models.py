@@ -150,6 +150,10 @@ class Lead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     company: Mapped[str | None] = mapped_column(String(200))
     company_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # The block an import looks the lead up by (`nlp.duplicates.block_key` of the company, its 字号), kept by the
+    # import: each one brings every lead's block up to date before its first row, so a lead the conversation
+    # created or renamed since the last import may hold none or an old one until then.
+    name_block: Mapped[str | None] = mapped_column(String(200), index=True)
     contact_name: Mapped[str | None] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(20), unique=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

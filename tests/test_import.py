@@ -18,10 +18,12 @@ from python_calamine import CalamineWorkbook
 from sqlalchemy import func, select, text
 
 from bot.cli import main
+from bot.ledger import importing
 from bot.ledger.importing import import_ledger
 from bot.periodic import escalate
 from bot.runtime import Runtime
 from config.workdays import default_calendar
+from storage.leads import company_key
 from storage.models import Activity, Lead, OutboxMessage, Reminder, Team, User
 from storage.people import add_team, add_user
 from storage.reports import leaderboard, week_start
@@ -490,3 +492,24 @@ def test_two_rows_merged_into_a_known_lead_with_the_same_follow_up_give_it_one_r
     with reps.transaction() as s:
         due = s.scalars(select(Reminder.due_at).where(Reminder.kind == "follow_up")).all()
     assert due == [datetime(2026, 12, 10, 8, 30, tzinfo=TZ)]
+
+
+def test_a_customer_in_an_earlier_batch_of_the_file_is_found_from_a_later_one(
+    reps: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing, "BATCH", 2)  # the later rows are placed after the first ones are written
+    other = ["宁波恒通电子", None, None, "张伟", None, None, None, None, None, None]
+    later = ["华力机械", None, "13800001111", "张伟", None, None, None, None, None, "已寄样机"]
+    report = import_ledger(reps, write_xlsx(tmp_path / "l.xlsx", [ROW, other, other, later]), now=NOW)
+    first, second = leads(reps)
+    assert (report.created, [(row, lead) for row, lead, _, _ in report.merged]) == (2, [(4, second.id), (5, first.id)])
+
+
+def test_a_lead_renamed_since_the_last_import_is_found_by_its_new_name(reps: Runtime, tmp_path: Path) -> None:
+    import_ledger(reps, write_xlsx(tmp_path / "first.xlsx", [ROW]), now=NOW)
+    with reps.transaction() as s:
+        lead = s.scalars(select(Lead)).one()
+        lead.company, lead.company_key = "宁波恒通电子有限公司", company_key("宁波恒通电子有限公司")
+    row = ["恒通电子", "刘工", None, "张伟", None, None, None, None, None, None]
+    report = import_ledger(reps, write_xlsx(tmp_path / "second.xlsx", [row]), now=NOW)
+    assert (report.created, [lead for _, lead, _, _ in report.merged]) == (0, [lead.id])

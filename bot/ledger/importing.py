@@ -2,8 +2,11 @@
 
 The rows are streamed from the file and handled in batches: each cell read (`nlp.sheet`), the owner found by
 identity or name, the 备注 read by the note reader and each company name taken apart for the duplicate index
-(both in worker processes when there are many), the customer looked up among the database's leads and the rows
-before (`nlp.duplicates`), and the batch written (`storage.ledger_import`). Everything is one transaction: a
+(both in worker processes when there are many), the customer looked up among the database's leads, which hold
+the batches before, and the batch's rows before it (`nlp.duplicates`), and the batch written
+(`storage.ledger_import`). Memory stays flat however long the file: what is held is one batch, its index and
+the report, while the leads a batch may duplicate are looked up in the database by block, phone and company key
+(each lead's block is brought up to date first). Everything is one transaction: a
 failure anywhere, `--dry-run`, or `--strict` with a bad row rolls it all back. What the resolver calls ambiguous
 (ASK) is never merged: the row becomes a new lead and the report names the leads it may duplicate.
 """
@@ -36,7 +39,16 @@ from nlp.resolve import Candidate, Mention, Outcome
 from nlp.sheet import Columns, Flaw, LedgerRow, Names, Problem, match_headers, read_row
 from storage.identity import IdentityKey, InvalidIdentity
 from storage.leads import company_key
-from storage.ledger_import import ImportedNote, LeadDetails, add_notes, create_leads, fill_leads, known_leads
+from storage.ledger_import import (
+    ImportedNote,
+    LeadDetails,
+    add_notes,
+    create_leads,
+    fill_leads,
+    lead_names,
+    leads_sharing,
+    set_name_blocks,
+)
 from storage.models import Activity, Identity, User
 from storage.stages import stage_implied
 
@@ -46,6 +58,7 @@ HEADER_SEARCH = 10  # the header row is the first of these with two known column
 PARALLEL = 400  # a batch with this many notes (or new company names) has them read in worker processes
 NOTES_PER_JOB = 100
 NAMES_PER_JOB = 250
+BLOCK_PAGE = 5000  # the database's leads whose blocks are brought up to date at a time
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 Parts = list[list[Result] | Future[list[Result]]]  # a list worked out in pieces, some perhaps still in a worker
@@ -207,8 +220,7 @@ def _job(row: LedgerRow, now: datetime) -> tuple[str, datetime]:
 @dataclass
 class _Reading:
     """What is read of a batch besides its cells, perhaps still by the workers: its notes (a note written the
-    same way on the same day, 未接通 or 已报价, is read once) and the block keys of the company names the
-    duplicate index does not know yet."""
+    same way on the same day, 未接通 or 已报价, is read once) and the block keys of its company names."""
 
     rows: list[LedgerRow]
     now: datetime
@@ -241,14 +253,35 @@ class _Import:
         self.names = Names.of(rules)
         # Leads in the database a row of this batch fills, with the row's entry in report.merged.
         self.filled: list[tuple[int, LeadDetails, int]] = []
+        # The batch being placed: the leads its rows may be, and its rows placed so far.
         self.index = DuplicateIndex()
         self.keys: dict[str, int] = {}  # company key -> lead id (negative: a row of this batch)
         self.phones: dict[str, int] = {}
-        known = list(known_leads(session))
-        companies = list(dict.fromkeys(company for _, company, _, _, _ in known if company))
-        self.index.learn(dict(zip(companies, _gathered(_block_keys_of(pool, companies)), strict=True)))
-        for lead_id, company, contact, phone, key in known:
-            self._know(Candidate(lead_id, company, contact, phone), key)
+        self._update_blocks()
+
+    def _update_blocks(self) -> None:
+        """Every lead's block worked out from its company, a page at a time, and stored where it changed (the
+        conversation creates and renames leads without one)."""
+        after = 0
+        while page := lead_names(self.session, after=after, limit=BLOCK_PAGE):
+            blocks = _gathered(_block_keys_of(self.pool, [company for _, company, _ in page]))
+            set_name_blocks(self.session, [(i, b) for (i, _, old), b in zip(page, blocks, strict=True) if b != old])
+            after = page[-1][0]
+
+    def _look_up(self, rows: list[LedgerRow], blocks: dict[str, str | None]) -> None:
+        """A new index for a batch: the database's leads its rows may be (those sharing a block, a phone or a
+        company key; the batches before are among them), to which the rows are added as they are placed."""
+        known = leads_sharing(
+            self.session,
+            blocks={b for b in blocks.values() if b},
+            phones={row.phone for row in rows if row.phone},
+            company_keys={k for row in rows if (k := company_key(row.company))},
+        )
+        self.index, self.keys, self.phones = DuplicateIndex(), {}, {}
+        self.index.learn(blocks)
+        self.index.learn({lead.company: lead.name_block for lead in known if lead.company})
+        for lead in known:
+            self._know(Candidate(lead.id, lead.company, lead.contact_name, lead.phone), lead.company_key)
 
     def _know(self, candidate: Candidate, key: str | None) -> None:
         self.index.add(candidate)
@@ -303,9 +336,10 @@ class _Import:
         """Place each row of a checked batch (new, or merged into a known lead or a row before) and write them."""
         planned: dict[int, _Planned] = {}
         merged_before = len(self.report.merged)
-        self.index.learn(reading.block_keys())
+        blocks = reading.block_keys()
+        self._look_up([row for row, _ in good], blocks)
         for (row, owner), note in zip(good, reading.in_row_order(), strict=True):
-            self._place(row, self._details(row, owner, note), planned)
+            self._place(row, self._details(row, owner, note, blocks), planned)
         created = list(planned.values())
         self._fill([p.details for p in created])
         ids = create_leads(self.session, [p.details for p in created], now=self.now, rules=self.rules)
@@ -315,14 +349,9 @@ class _Import:
         renamed = {}
         for p, lead_id in zip(created, ids, strict=True):
             renamed[-p.row.number] = lead_id
-            self.index.rename(-p.row.number, lead_id)
             if p.outcome is Outcome.ASK:
                 choices = tuple(sorted(renamed.get(i, i) for i in p.choices))  # rows of this batch have ids now
                 self.report.possible.append((p.row.number, lead_id, p.row.company or "", choices))
-        for table in (self.keys, self.phones):
-            for k, v in table.items():
-                if v < 0:
-                    table[k] = renamed[v]
         self.report.created += len(ids)
         merged = self.report.merged
         merged[merged_before:] = [(r, renamed.get(i, i), c, f) for r, i, c, f in merged[merged_before:]]
@@ -341,11 +370,13 @@ class _Import:
     def _read(self, rows: list[LedgerRow]) -> _Reading:
         """The rows' notes and new company names, being read from now on: by the workers when there are many."""
         jobs = list(dict.fromkeys(_job(row, self.now) for row in rows if row.note))
-        companies = [c for c in dict.fromkeys(row.company for row in rows if row.company) if not self.index.knows(c)]
+        companies = list(dict.fromkeys(row.company for row in rows if row.company))
         notes = _spread(self.pool, _read_notes, jobs, NOTES_PER_JOB)
         return _Reading(rows, self.now, jobs, notes, companies, _block_keys_of(self.pool, companies))
 
-    def _details(self, row: LedgerRow, owner: int, note: ParsedNote | None) -> LeadDetails:
+    def _details(
+        self, row: LedgerRow, owner: int, note: ParsedNote | None, blocks: dict[str, str | None]
+    ) -> LeadDetails:
         follow_up = row.next_follow_up
         at, has_time = (follow_up.at, follow_up.has_time) if follow_up else (None, False)
         if at is not None and not has_time:  # a day without a time, as a note's follow-up has it
@@ -358,6 +389,7 @@ class _Import:
         details = LeadDetails(
             owner_id=owner,
             company=row.company,
+            name_block=blocks.get(row.company) if row.company else None,
             contact_name=row.contact,
             phone=row.phone,
             stage=row.stage or self._implied_stage(activity_type, tags, note),
