@@ -128,7 +128,9 @@ class NameRules:
         folded = text
         if len(spaced) == 2 and not branch and (qualifier := self._qualifier(*(_PUNCT.sub("", s) for s in spaced))):
             branch, text = f"({qualifier})", text[: -len(qualifier)]  # 锦瑞物业 金沙项目: one project of 锦瑞物业
-        for word in self.branch_words:
+        if not branch and (site := _NUMBERED_SITE.search(text)) and site.start() >= 2:
+            branch, text = site.group(), text[: site.start()]  # 天蓬牧业集团第三分场, 丰源牧业二场: one of its sites
+        for word in self.branch_words if not branch or branch.startswith("(") else ():
             at = text.find(word)
             if at > 0 and _word_starts_at(text, at):  # 同创电子公司 is 电子 + 公司, not a 子公司
                 branch, text = (text[at:] + branch), text[:at]
@@ -152,6 +154,8 @@ class NameRules:
                 break
             after = _AFTER_PLACE.sub("", text[length:], count=1) or text[length:]
             rest = self._strip_trades(self._strip_products(after))
+            if len(self.trades.strip(rest, 1)) < 2 and rest not in self.trades:
+                break  # 金沙江生态养殖专业合作社 is 金沙江's, not the 江 of 金沙 (a county)
             if after in self.trades:
                 # The place is the name itself: 湘潭市雨湖区人民医院 is 雨湖's 人民医院, 天津泰和医院 泰和's 医院.
                 return CompanyName(folded, _place_core(text[:length]), tuple(places), after, branch)
@@ -326,6 +330,11 @@ _SHOP_KIND = re.compile(r"(?:[0-9a-z]+|.).$")  # the word before a shop kind's l
 INSTITUTION_KINDS = frozenset("园校院会局所站")
 
 
+# A numbered site at the end of a name: a farm, a plant or a mine of a group (第三分场, 二场, 一矿, 2号场).
+_SITE = r"第?[一二三四五六七八九十\d]{1,3}号?(?:分场|场|分厂|厂区|矿|井)"
+_NUMBERED_SITE = re.compile(_SITE + "$")
+
+
 def _word_starts_at(text: str, at: int) -> bool:
     """jieba starts a word at `at` in `text` (not inside one)."""
     return any(token.start == at for token in default_segmenter().tokens(text))
@@ -410,12 +419,13 @@ _SPEECH = re.compile(r"(?:说|讲|话|要得|觉得)")
 # A person, not a company: 张三哥, 李老板娘, 老孟, 周站.
 _PERSON = re.compile(
     r"(?:老|小|阿)?[\u4e00-\u9fff][一二三四五六七八九十大小老]?(?:哥|姐|叔|婶|嫂|老板娘|老板|站|支书|社长|场长|村长)"
+    r"|[\u4e00-\u9fff]{2}[哥姐]"  # 春花姐, 建军哥: the given name
 )
 
 
 def sentence_or_person(name: str, contact: str | None) -> bool:
     """What was read as a company is plainly a piece of sentence (张工说风管尺寸要改, 孙主任觉得软件, 罗哥说要得),
-    holds the contact, or is a person (老孟, 张三哥, 周站)."""
+    holds the contact, or is a person (老孟, 张三哥, 周站, 春花姐)."""
     return bool((contact and contact in name) or _SPEECH.search(name) or _PERSON.fullmatch(name))
 
 
@@ -467,9 +477,11 @@ def load_name_rules(directory: Path = DATA_DIR) -> NameRules:
         places=places,
         longest_place=max(map(len, places)),
         branch_after=re.compile(
-            r"^\s*(?:[(（][^()（）]{2,8}[)）]|(?:(?!说|讲|话|问|让|要|想|和|跟|给)[^\W\d]){0,6}?(?:%s))".replace(
-                "%s", "|".join(map(re.escape, branch))
-            )
+            r"^\s*(?:[(（][^()（）]{2,8}[)）]|"
+            + _SITE
+            + r"|(?:(?!说|讲|话|问|让|要|想|和|跟|给)[^\W\d]){0,6}?(?:"
+            + "|".join(map(re.escape, branch))
+            + "))"
         ),
     )
 

@@ -38,6 +38,7 @@ from nlp.company_names import (
     sentence_or_person,
 )
 from nlp.contacts import PersonName, Same, person_name
+from nlp.numbers import PHONE_DIGITS
 from nlp.reading import company_in
 from nlp.segment import default_segmenter
 
@@ -181,7 +182,9 @@ def _by_what_is_said(mention: Mention, candidates: Sequence[Candidate]) -> Resol
         return Resolution(Outcome.NEW, evidence="says it is a new customer")
     mention = replace(mention, company=_plausible_company(mention.company, mention.contact))
     if mention.company and _rival(mention.text, mention.company):
-        mention = replace(mention, company=None)  # 盛达钢铁给胜利五金报的价比咱低: 盛达 is not the customer
+        # 盛达钢铁给胜利五金报的价比咱低: 盛达 is not the customer, 胜利五金 may be (大北农在搞返利，豫北经销部的
+        # 老板娘有点动摇: 豫北经销部).
+        mention = replace(mention, company=_besides(mention.text, mention.company, mention.contact))
     if mention.company and not mention.contact and any(_is_contact(mention.company, c.contact) for c in candidates):
         mention = replace(mention, company=None, contact=mention.company)  # 孙建军来电话: a lead's contact
     words = _topics(mention.text)
@@ -288,14 +291,30 @@ def _within(written: CompanyName, start: int, end: int) -> bool:
 
 # What a rival does, said right after its name (and trade) in the same clause: it quotes or supplies someone
 # (利华给他报的, 鑫旺达冷链给他们配送), takes the business (联丰钢铁在抢他这单, 澜田也在跟他们抢单子), bids
-# (海晟科技也报了), or is cheaper (金隆钢铁那边螺纹便宜, 蜀鑫那边报价比我们低).
+# (海晟科技也报了), or is cheaper (金隆钢铁那边螺纹便宜, 蜀鑫那边报价比我们低); its people are at work (海大的业务员也在
+# 报价, 正大的人天天去跑), it runs a promotion (大北农在搞返利), or its product's price moved (勃林格的圆环疫苗涨价了).
 _RIVAL_CUE = re.compile(
-    r"^(?:那边|这边|那里|那家)?(?:也(?:在|来|去)?(?:投|报)(?!名|了?预算|销|账)|(?:也|还|都|又|已经)?(?:在|来|去)?(?:"
+    r"^(?:那边|这边|那里|那家)?(?:的?(?:业务员?|销售|代理商?|人)(?:也|还|都|又|已经|天天|一直)*(?:在|来|去)?"
+    r"(?:报|跑|抢|找|送|推|挖|压|降|打)"
+    r"|(?:也|还|都|又|已经|一直)*(?:在|又)?搞(?:返利|促销|活动|特价|买赠|让利)"
+    r"|的(?:(?!说|讲|要|问|想|嫌)[^\W\d]){1,6}?(?:涨价|降价|提价)"
+    r"|也(?:在|来|去)?(?:投|报)(?!名|了?预算|销|账)|(?:也|还|都|又|已经)?(?:在|来|去)?(?:"
     r"给(?!我|咱|俺|阿拉)[^\W\d]{0,8}?(?:报的|报价|报了?个?价|供|配送)"
     r"|(?:跟[^\W\d]{1,4}?)?抢(?:了|他|她|我|咱|俺|这|那|单|客户|生意|项目|市场|标)|乱价"
     r"|(?:(?!说|讲|话|要|让|问|想|嫌|觉|给)[^\W\d]){0,6}?"
     r"(?:便宜(?!点|些|一点|的话|就)|比(?:咱|我们|我|俺|阿拉|伊拉|我哋)[^\W\d]{0,3}?(?:低|便宜|平))))"
 )
+
+
+def _besides(text: str, rival: str, contact: str | None) -> str | None:
+    """The customer a message names besides a rival's name, if any."""
+    folded = fold(text)
+    at = folded.find(fold(rival))
+    if at < 0:
+        return None
+    rest = folded[:at] + "，" * len(fold(rival)) + folded[at + len(fold(rival)) :]
+    named = _plausible_company(company_in(rest, lx.default_lexicon()), contact)
+    return named if named and not _rival(rest, named) else None
 
 
 def _rival(text: str, company: str) -> bool:
@@ -605,7 +624,8 @@ def _support(s: _Scored) -> str:
 _NUMBER = re.compile(r"\+?\d[\d\s\-–—()（）.·]{5,}\d")
 _DIAL_NOISE = re.compile(r"[\s\-–—()（）.·]")
 _COUNTRY = re.compile(r"^(?:\+|00)86(?=\d{9,11}$)|^86(?=1\d{10}$)")
-_TAIL = re.compile(r"尾(?:号|数)(?:是)?(\d{4})(?!\d)")
+_TAIL_DIGIT = r"[\d零〇一二三四五六七八九两幺]"  # 尾号幺三八八: spoken digits too
+_TAIL = re.compile(rf"尾(?:号|数)(?:是)?({_TAIL_DIGIT}{{4}})(?!{_TAIL_DIGIT})")
 _MOBILE = re.compile(r"1\d{10}")
 
 
@@ -616,7 +636,7 @@ def _phone_written(phone: str, text: str) -> bool:
     if len(stored) < 7:
         return False
     folded = fold(text)
-    if any(m.group(1) == stored[-4:] for m in _TAIL.finditer(folded)):
+    if any(m.group(1).translate(PHONE_DIGITS) == stored[-4:] for m in _TAIL.finditer(folded)):
         return True
     landline = not _MOBILE.fullmatch(stored)
     for run in _NUMBER.findall(folded):

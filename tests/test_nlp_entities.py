@@ -168,3 +168,8 @@ def test_a_rival_gone_to_a_customer_is_not_the_customer(text: str, customer: str
 def test_places_before_a_name_are_where_the_customer_is_not_the_customer() -> None:
     text = "今天早上跟那个宁波海曙那个 海曙同仁口腔的徐院长聊了一下 要一些样品"
     assert parse_note(text, NOW).company == "海曙同仁口腔"
+
+
+@pytest.mark.parametrize("text", ["春花姐说教槽料还要一吨，周末前送到", "建军哥说下周再定"])
+def test_a_person_called_by_the_given_name_and_jie_or_ge_is_no_company(text: str) -> None:
+    assert parse(text).company is None

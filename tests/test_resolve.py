@@ -190,6 +190,7 @@ def test_a_phone_no_lead_has_is_a_new_customer():
         ("+86 871 6312 5678 这个来电，说蒸烤箱要报修", "0871-63125678"),
         ("67892345打过来 问方案什么时候能出", "010-67892345"),
         ("尾号6621那个客户 又来问价格了", "13701016621"),
+        ("尾号幺三八八的场长打电话，要饲料", "13808131388"),  # the last four spoken
     ],
 )
 def test_a_phone_written_any_way_a_rep_writes_it_matches_its_lead(text: str, stored: str):
@@ -285,6 +286,9 @@ def test_a_branch_word_a_few_characters_on_makes_a_branch():
         ("盛达钢铁给胜利五金报的价比咱低 老板娘拿着人家报价单来压价", "盛达钢铁", None),
         ("刘总说盛达钢铁在抢他这单 不过他还是想跟咱做", "盛达钢铁", "刘总"),
         ("胜利五金老板娘说 盛达钢铁那边镀锌板便宜 让咱也降点", "盛达钢铁", "老板娘"),
+        ("刘总那边，盛达钢铁的业务员也在报价，抢得凶", "盛达钢铁", "刘总"),
+        ("盛达钢铁在搞返利，胜利五金的老板娘有点动摇", "盛达钢铁", "老板娘"),
+        ("盛达钢铁的镀锌板涨价了，刘总说想试试咱的", "盛达钢铁", "刘总"),
     ],
 )
 def test_a_name_written_as_a_rivals_is_not_the_customer(text: str, company: str, contact: str | None):
@@ -517,3 +521,29 @@ def test_the_project_written_after_the_name_decides_between_one_companys_project
     jinsha = Candidate(2, "锦瑞物业 金沙项目", "客服主管蒋")
     got = resolve(mention("锦瑞物业 金沙项目 门禁卡又不够了", "锦瑞物业"), [lushan, jinsha])
     assert (got.outcome, got.lead_id) == (Outcome.MATCH, 2)
+
+
+def test_a_place_is_not_taken_from_a_name_it_would_leave_one_character_of():
+    name = company_name("宜宾金沙江生态养殖专业合作社")  # 金沙 is a county, 金沙江 a river
+    assert (name.core, [p[0].name for p in name.places]) == ("金沙江", ["宜宾"])
+    assert company_name("金沙江合作社").core == "金沙江"
+
+
+@pytest.mark.parametrize(("name", "site"), [("四川天蓬牧业集团有限公司第三分场", "第三分场"), ("天蓬牧业二场", "二场")])
+def test_a_numbered_site_of_a_group_is_its_branch(name: str, site: str):
+    assert (company_name(name).core, company_name(name).branch) == ("天蓬", site)
+
+
+def test_another_numbered_site_of_a_group_is_a_new_customer():
+    leads = [
+        Candidate(1, "河南正阳牧业集团有限公司", "孟总"),
+        Candidate(2, "河南正阳牧业集团有限公司第二分场", "韦场长"),
+    ]
+    got = resolve(mention("正阳牧业集团第五分场 新投产，场长姓褚，要料线", "正阳牧业集团第五分场"), leads)
+    assert got.outcome is Outcome.NEW
+
+
+def test_a_numbered_site_written_after_the_name_is_another_customer():
+    leads = [Candidate(1, "新野丰源牧业有限公司", "邱场长", notes=("一场，母猪600头",))]
+    got = resolve(mention("新野丰源牧业 二场 刚建好，要全套设备报价", "新野丰源牧业"), leads)
+    assert got.outcome is Outcome.NEW
