@@ -128,9 +128,10 @@ class NameRules:
         folded = text
         if len(spaced) == 2 and not branch and (qualifier := self._qualifier(*(_PUNCT.sub("", s) for s in spaced))):
             branch, text = f"({qualifier})", text[: -len(qualifier)]  # 锦瑞物业 金沙项目: one project of 锦瑞物业
-        if not branch and (site := _NUMBERED_SITE.search(text)) and site.start() >= 2:
+        site = None if branch else _NUMBERED_SITE.search(text)
+        if site and site.start() >= 2:
             branch, text = site.group(), text[: site.start()]  # 天蓬牧业集团第三分场, 丰源牧业二场: one of its sites
-        for word in self.branch_words if not branch or branch.startswith("(") else ():
+        for word in () if site else self.branch_words:
             at = text.find(word)
             if at > 0 and _word_starts_at(text, at):  # 同创电子公司 is 电子 + 公司, not a 子公司
                 branch, text = (text[at:] + branch), text[:at]

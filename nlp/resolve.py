@@ -291,12 +291,14 @@ def _within(written: CompanyName, start: int, end: int) -> bool:
 
 # What a rival does, said right after its name (and trade) in the same clause: it quotes or supplies someone
 # (利华给他报的, 鑫旺达冷链给他们配送), takes the business (联丰钢铁在抢他这单, 澜田也在跟他们抢单子), bids
-# (海晟科技也报了), or is cheaper (金隆钢铁那边螺纹便宜, 蜀鑫那边报价比我们低); its people are at work (海大的业务员也在
-# 报价, 正大的人天天去跑), it runs a promotion (大北农在搞返利), or its product's price moved (勃林格的圆环疫苗涨价了).
+# (海晟科技也报了), or is cheaper (金隆钢铁那边螺纹便宜, 蜀鑫那边报价比我们低); its salespeople are at work
+# (海大的业务员也在报价, 正大的人天天去跑), it gives dealers rebates (大北农在搞返利), or its product's price moved
+# (勃林格的圆环疫苗涨价了). A customer's people call, ask and press the price (华力的人打电话来, 找我们要报价,
+# 压价) and it runs its own events (在搞活动): none of that marks a rival.
 _RIVAL_CUE = re.compile(
-    r"^(?:那边|这边|那里|那家)?(?:的?(?:业务员?|销售|代理商?|人)(?:也|还|都|又|已经|天天|一直)*(?:在|来|去)?"
-    r"(?:报|跑|抢|找|送|推|挖|压|降|打)"
-    r"|(?:也|还|都|又|已经|一直)*(?:在|又)?搞(?:返利|促销|活动|特价|买赠|让利)"
+    r"^(?:那边|这边|那里|那家)?(?:的?(?:业务员?|销售|代理商?)(?:也|还|都|又|已经|天天|一直)*(?:在|来|去)?"
+    r"(?:报|跑|抢|推|挖|降)|的人(?:也|还|都|又|已经|天天|一直)*(?:在|来|去)?(?:跑|抢|挖)"
+    r"|(?:也|还|都|又|已经|一直)*(?:在|又)?搞(?:返利|让利)"
     r"|的(?:(?!说|讲|要|问|想|嫌)[^\W\d]){1,6}?(?:涨价|降价|提价)"
     r"|也(?:在|来|去)?(?:投|报)(?!名|了?预算|销|账)|(?:也|还|都|又|已经)?(?:在|来|去)?(?:"
     r"给(?!我|咱|俺|阿拉)[^\W\d]{0,8}?(?:报的|报价|报了?个?价|供|配送)"
@@ -308,11 +310,11 @@ _RIVAL_CUE = re.compile(
 
 def _besides(text: str, rival: str, contact: str | None) -> str | None:
     """The customer a message names besides a rival's name, if any."""
-    folded = fold(text)
-    at = folded.find(fold(rival))
+    folded, name = fold(text), fold(rival)
+    at = folded.find(name)
     if at < 0:
         return None
-    rest = folded[:at] + "，" * len(fold(rival)) + folded[at + len(fold(rival)) :]
+    rest = folded[:at] + "，" * len(name) + folded[at + len(name) :]
     named = _plausible_company(company_in(rest, lx.default_lexicon()), contact)
     return named if named and not _rival(rest, named) else None
 

@@ -370,7 +370,18 @@ def test_a_trade_that_is_also_a_place_at_the_end_of_a_name_is_the_trade():
     assert company_name("3M中国").core == "3m"
 
 
-@pytest.mark.parametrize("text", ["盛达钢铁便宜点就签", "盛达钢铁抢着要货 让咱明天就发", "盛达钢铁也报了预算"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "盛达钢铁便宜点就签",
+        "盛达钢铁抢着要货 让咱明天就发",
+        "盛达钢铁也报了预算",
+        "盛达钢铁的人打电话来 说要样机",
+        "盛达钢铁的人找我们要报价",
+        "盛达钢铁的人压价压得狠",
+        "盛达钢铁在搞活动 要一批礼品",
+    ],
+)
 def test_a_customer_asking_for_a_discount_or_in_a_hurry_is_no_rival(text: str):
     got = resolve(mention(text, "盛达钢铁"), [Candidate(1, "佛山市南海区盛达钢铁贸易有限公司")])
     assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
