@@ -13,12 +13,24 @@ from collections.abc import Callable
 
 _CUT = re.compile(
     r"[。；;！!？?\n]+"
-    r"|[，,、\s]+(?=(?:然后呢?|接着|再|又|嗯)?\s*(?:是)?(?:上午|中午|下午|晚上|傍晚|早上|另外|还有|另一家|另一个|一个是|先是"
+    r"|[，,、\s]+(?=(?:然后呢?|接着|再|又|嗯|呃|啊)?\s*(?:是)?(?:上午|中午|下午|晚上|傍晚|早上|另外|还有|另一家|另一个|一个是|先是"
     r"|第[一二三四五1-5][家个]|最后一家|最后是|回来路上|顺路)"
     r"|[2-5二三四五][.、)）])"
     # 先去的丰润合作社 … 然后去了禾丰农业 …: the next visit of a day told in order
     r"|[，,、\s]+(?=(?:然后|接着|后来)\s*(?:又|再)?\s*(?:去了?|到了|跑了|见了))"
 )
+
+
+# A piece that opens as an item of a list, maybe after a heading (今日小结：1.上杭一中 …, 二、南安实验中学 …,
+# - 邢台隆尧食品厂：…, 第三个是凤凰酒店 …).
+_ITEM = re.compile(
+    r"\s*(?:[^：:，,\s]{1,8}[：:]\s*)?(?:[0-9一二三四五六七八九十]{1,2}\s*[.、)）:：]|[-•·*]|[①-⑩]|(?:嗯|呃|啊)?\s*(?:第[一二三四五六1-6][个家]|头一个|另一个)是?)"
+)
+
+
+def is_item(text: str, start: int) -> bool:
+    """True when the piece of `text` at `start` opens as an item of a list."""
+    return bool(_ITEM.match(text, start))
 
 
 def pieces(text: str) -> list[tuple[int, int]]:

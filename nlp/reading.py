@@ -80,6 +80,13 @@ def company_in(text: str, lexicon: lx.Lexicon) -> str | None:
     return scan.text[company.start : company.end] if company else None
 
 
+def company_from(reading: Reading, pos: int) -> Span | None:
+    """The rule layer's customer company with a known suffix or place in the note from `pos` on (offsets of
+    the whole note)."""
+    scan = Scan(" " * pos + reading.scan.text[pos:], reading.lexicon)
+    return choose_company(scan, find_company(scan, reading.lexicon), find_place_company(scan, reading.lexicon))
+
+
 def read(text: str, lexicon: lx.Lexicon) -> Reading:
     """Scan, segment and find the entities of an already cut note."""
     scan = Scan(text, lexicon)

@@ -173,3 +173,30 @@ def test_places_before_a_name_are_where_the_customer_is_not_the_customer() -> No
 @pytest.mark.parametrize("text", ["春花姐说教槽料还要一吨，周末前送到", "建军哥说下周再定"])
 def test_a_person_called_by_the_given_name_and_jie_or_ge_is_no_company(text: str) -> None:
     assert parse(text).company is None
+
+
+@pytest.mark.parametrize(
+    ("text", "company"),
+    [
+        ("嗯 刚跟那个 永城东关医院 不对 是永城华夏医院 后勤科乔科长打了个电话", "永城华夏医院"),
+        ("嗯刚去那个翠亨酒店 不是 翠微酒店 见了林总", "翠微酒店"),
+        ("华力机械，不对，是华丽机械 王总说下周签", "华丽机械"),
+        ("头一个 内黄县第二中学 不对 学校不是 是内黄县档案馆 后勤的闫主任 要多联机报价", "内黄县档案馆"),
+    ],
+)
+def test_a_company_the_rep_takes_back_gives_way_to_the_one_said_after(text: str, company: str) -> None:
+    assert parse(text).company == company
+
+
+@pytest.mark.parametrize("text", ["华力机械 不是价格的事 王总说下周签", "华力机械说这不是什么大问题 王总说下周签"])
+def test_a_negation_after_the_company_is_no_correction_of_it(text: str) -> None:
+    assert parse(text).company == "华力机械"
+
+
+def test_a_time_word_glued_to_a_dictated_name_is_not_part_of_it() -> None:
+    assert parse("呃周末梅县高级中学那边电话打过来了").company == "梅县高级中学"
+
+
+def test_a_rare_character_comes_back_as_written_not_as_a_rarer_simplified_form() -> None:
+    assert parse("汕头鮀城酒店要样机！！").company == "汕头鮀城酒店"
+

@@ -218,3 +218,25 @@ def test_made_up_copies_teach_the_span_tagger_only_with_the_made_up_name() -> No
 
 def test_an_activity_word_that_opens_the_note_is_its_activity_whatever_else_it_says() -> None:
     assert parse_note("拜访苏州恒通自动化李工 要样机", NOW).activity_type == "visit"
+
+
+@pytest.mark.parametrize(
+    ("text", "companies"),
+    [
+        (
+            "今日小结：1.上杭一中 要P2.5报价，明天发；2.客乡农商行 钟主任说样机先不用了；3.金源酒店 定了别家，黄了",
+            ["上杭一中", "客乡农商行", "金源酒店"],
+        ),
+        (
+            "两件事：一、溪口超市 陈老板要12家店的报价；二、南安实验中学 钟老师说更想要拼接屏，还在跟海康的比",
+            ["溪口超市", "南安实验中学"],
+        ),
+    ],
+)
+def test_each_item_of_a_numbered_list_is_a_customers_part(text: str, companies: list[str]) -> None:
+    assert [part.company for part in parse_note(text, NOW).parts] == companies
+
+
+def test_a_next_customer_after_a_filler_starts_its_own_part() -> None:
+    text = "嗯今天两个事啊 一个是会昌中学的钟校长说要出报告厅的方案 呃第二个是会昌农商行的邓主任说要先看看样机"
+    assert [part.company for part in parse_note(text, NOW).parts] == ["会昌中学", "会昌农商行"]
