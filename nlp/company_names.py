@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import cn2an
+
 from config import DATA_DIR
 from config.rules import RuleFileError, read_toml
 from nlp.once import once
@@ -128,10 +130,20 @@ class NameRules:
         folded = text
         if len(spaced) == 2 and not branch and (qualifier := self._qualifier(*(_PUNCT.sub("", s) for s in spaced))):
             branch, text = f"({qualifier})", text[: -len(qualifier)]  # 锦瑞物业 金沙项目: one project of 锦瑞物业
+        # A number inside a name, however it is written (中国22冶 and 中国二十二冶, 中建８局 and 中建八局).
+        text = _DIGITS_IN_NAME.sub(lambda m: cn2an.an2cn(m.group()), text)
         site = None if branch else _NUMBERED_SITE.search(text)
         if site and site.start() >= 2:
-            branch, text = site.group(), text[: site.start()]  # 天蓬牧业集团第三分场, 丰源牧业二场: one of its sites
-        for word in () if site else self.branch_words:
+            branch, text = (
+                _site(site.group()),
+                text[: site.start()],
+            )  # 天蓬牧业集团第三分场, 丰源牧业二场: one of its sites
+        if not branch and (project := _PROJECT.search(text)):
+            # 中冶建工济南项目部: where it works, as 锦瑞物业 金沙项目部;
+            # 星澜城发项目部: the company, at one of its sites
+            at = self._qualifier_start(text[: project.start()])
+            branch, text = (f"({text[at:]})", text[:at]) if at else ("", text[: project.start()].removesuffix("的"))
+        for word in () if branch and not branch.startswith("(") else self.branch_words:
             at = text.find(word)
             if at > 0 and _word_starts_at(text, at):  # 同创电子公司 is 电子 + 公司, not a 子公司
                 branch, text = (text[at:] + branch), text[:at]
@@ -141,6 +153,8 @@ class NameRules:
                     end = self._qualifier_start(text)
                 if end > 0:
                     branch, text = text[end:] + branch, text[:end]
+                if (unit := _NUMBERED_SITE.search(text)) and unit.start() >= 2:
+                    branch, text = _site(unit.group()) + branch, text[: unit.start()]  # 中建九局三公司南京分公司
                 break
         if not branch and (store := _store(text, at_end=True)):
             branch, text = store, text[: -len(store)]  # 渝老幺火锅解放碑店: one store of the chain
@@ -210,7 +224,8 @@ class NameRules:
         after it, and whether it stands alone (what follows is not more of a longer name: 华力达 is not 华力)."""
         folded = fold(text)
         found = []
-        for m in re.finditer(re.escape(core), folded):
+        written = {core, _CN_NUMERAL.sub(_as_digits, core)}  # the 字号's number may be written in digits (五十八同城)
+        for m in re.finditer("|".join(map(re.escape, sorted(written, key=len, reverse=True))), folded):
             start, end = m.span()
             before = folded[max(0, start - self.longest_place - 6) : start]
             # The places written before it, as many as there are (河北唐山迁安的昌盛, 广东佛山的金辉).
@@ -227,6 +242,16 @@ class NameRules:
                 trade, rest = trade + word, rest[len(word) :]
             branch = self.branch_after.match(rest)
             branch_text = re.sub(r"\s+", "", branch.group(0)).replace("（", "(").replace("）", ")") if branch else ""
+            if _NUMBERED_SITE.fullmatch(branch_text):
+                branch_text = _site(branch_text)
+            elif (project := _PROJECT.search(branch_text)) and not branch_text.startswith("("):
+                # 中冶建工 济南项目部: where it works, as parse reads it;
+                # 天成建筑的项目部: the company, at one of its sites
+                where = branch_text[: project.start()]
+                while legal := self.legal_forms.starting(where):
+                    where = where[len(legal) :]
+                where = where.removeprefix("的")
+                branch_text = f"({where}{project.group()})" if where else ""
             rest = rest[branch.end() :] if branch else rest
             if not branch_text and (store := _store(rest, at_end=False)):
                 branch_text, rest = store, rest[len(store) :]
@@ -331,9 +356,45 @@ _SHOP_KIND = re.compile(r"(?:[0-9a-z]+|.).$")  # the word before a shop kind's l
 INSTITUTION_KINDS = frozenset("园校院会局所站")
 
 
-# A numbered site at the end of a name: a farm, a plant or a mine of a group (第三分场, 二场, 一矿, 2号场).
-_SITE = r"第?[一二三四五六七八九十\d]{1,3}号?(?:分场|场|分厂|厂区|矿|井)"
+# A numbered site or unit at the end of a name: a farm, a plant or a mine of a group (第三分场, 二场, 一矿, 2号场), a
+# numbered company or project department of a construction group (第三分公司, 八局一公司, 第二工程公司, 三项目部).
+_SITE = (
+    r"第?(?:[一二三四五六七八九十]{1,3}|\d{1,3})号?(?:分场|场|分厂|厂区|矿|井|分公司|工程有限公司|工程公司|建设有限公司"
+    r"|建设公司|建设|公司|分局|项目经理部|项目部)"
+)
 _NUMBERED_SITE = re.compile(_SITE + "$")
+_DIGITS_IN_NAME = re.compile(r"(?<![0-9a-z.])[0-9]{1,3}(?=[\u4e00-\u9fff])")
+_SITE_PARTS = re.compile(r"第?([一二三四五六七八九十]{1,3}|\d{1,3})号?(.+)")
+# Kinds of numbered unit written several ways for one thing (三分公司, 第三建设有限公司 and 三公司 are one).
+_SAME_UNIT = {
+    "分公司": "公司",
+    "工程有限公司": "公司",
+    "工程公司": "公司",
+    "建设有限公司": "公司",
+    "建设公司": "公司",
+    "建设": "公司",
+    "项目经理部": "项目部",
+}
+
+
+_PROJECT_WORDS = ("项目经理部", "项目部")
+_PROJECT = re.compile(f"(?:{'|'.join(_PROJECT_WORDS)})$")
+_CN_NUMERAL = re.compile(r"[零一二三四五六七八九十百]+")
+
+
+def _as_digits(numeral: re.Match[str]) -> str:
+    """A Chinese numeral in digits (二十二 → 22), or as it is when it is not one number (十百)."""
+    try:
+        return str(cn2an.cn2an(numeral.group(), "strict"))
+    except ValueError:
+        return numeral.group()
+
+
+def _site(written: str) -> str:
+    """A numbered site or unit, one way however it is written (第3分场 and 三分场: 三分场; 第三分公司: 三公司)."""
+    number, kind = _SITE_PARTS.fullmatch(written).groups()  # type: ignore[union-attr]
+    numeral = cn2an.an2cn(number) if number.isdigit() else number
+    return numeral + _SAME_UNIT.get(kind, kind)
 
 
 def _word_starts_at(text: str, at: int) -> bool:
@@ -417,6 +478,12 @@ def _stands_alone(rest: str) -> bool:
 
 
 _SPEECH = re.compile(r"(?:说|讲|话|要得|觉得)")
+# Plainly no name: a sum, a clock time or a count of places (一百一十五万, 三点来公司, 杭州两家), or a plan that
+# opens with when (明早飞成都, 这周先杭州).
+_NO_NAME = re.compile(
+    r"[零一二两三四五六七八九十百千\d]+万|[零一二两三四五六七八九十百千\d]{2,}(?:块|元)|[一二两三四五六七八九十\d]点(?:半|钟|前|后|来|去|到|多)"
+    r"|[两三四五六七八九十几]家$|^(?:明早|明晚|今早|今晚|这周|下周|本周|上周|后天|这两天)"
+)
 # A person, not a company: 张三哥, 李老板娘, 老孟, 周站.
 _PERSON = re.compile(
     r"(?:老|小|阿)?[\u4e00-\u9fff][一二三四五六七八九十大小老]?(?:哥|姐|叔|婶|嫂|老板娘|老板|站|支书|社长|场长|村长)"
@@ -425,9 +492,11 @@ _PERSON = re.compile(
 
 
 def sentence_or_person(name: str, contact: str | None) -> bool:
-    """What was read as a company is plainly a piece of sentence (张工说风管尺寸要改, 孙主任觉得软件, 罗哥说要得),
-    holds the contact, or is a person (老孟, 张三哥, 周站, 春花姐)."""
-    return bool((contact and contact in name) or _SPEECH.search(name) or _PERSON.fullmatch(name))
+    """What was read as a company is plainly a piece of sentence (张工说风管尺寸要改, 孙主任觉得软件, 罗哥说要得,
+    明早飞成都, 一百一十五万), holds the contact, or is a person (老孟, 张三哥, 周站, 春花姐)."""
+    return bool(
+        (contact and contact in name) or _SPEECH.search(name) or _PERSON.fullmatch(name) or _NO_NAME.search(name)
+    )
 
 
 def in_order(few: str, many: str) -> bool:
@@ -481,7 +550,7 @@ def load_name_rules(directory: Path = DATA_DIR) -> NameRules:
             r"^\s*(?:[(（][^()（）]{2,8}[)）]|"
             + _SITE
             + r"|(?:(?!说|讲|话|问|让|要|想|和|跟|给)[^\W\d]){0,6}?(?:"
-            + "|".join(map(re.escape, branch))
+            + "|".join(map(re.escape, [*branch, *_PROJECT_WORDS]))
             + "))"
         ),
     )

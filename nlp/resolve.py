@@ -369,7 +369,9 @@ def _conflict(said: CompanyName, stored: CompanyName) -> bool:
     # A place in parentheses (德联精密(上海)) or a chain's store (渝老幺火锅解放碑店) on the stored name is where
     # that lead is: a message that names no branch still means it.
     where = stored.branch.startswith("(") or stored.branch.endswith("店")
-    other_branch = said.branch != stored.branch and not (where and not said.branch)
+    # A branch word alone (河北建工分公司) says it is one of the company's branches, not which.
+    some_branch = bool(stored.branch) and said.branch in name_rules().branch_words
+    other_branch = said.branch != stored.branch and not (where and not said.branch) and not some_branch
     if other_branch and not said.branch and _at_branch_place(said, stored):
         other_branch = False  # 迁安那个宏达 for 宏达钢构迁安分公司: the branch, called by its place
     return said.trade_conflict(stored) or _unlisted_trade(said, stored) or said.place_conflict(stored) or other_branch
@@ -400,6 +402,8 @@ def _compare(said: CompanyName, stored: CompanyName) -> str:
         return "partial"
     if _conflict(said, stored):
         return "conflict"
+    if said.branch and said.branch == stored.branch and said.core == stored.trade:
+        return "partial"  # 八局一公司 for 中建八局第一建设有限公司: the branch, called by the group's trade
     core = said.core[1:] if said.core[:1] in "老小" and len(said.core) >= 3 else said.core
     if not core:  # 市一医院: the trade alone, which one lead may have
         return "partial" if said.trade == stored.trade else ""

@@ -200,3 +200,7 @@ def test_a_time_word_glued_to_a_dictated_name_is_not_part_of_it() -> None:
 def test_a_rare_character_comes_back_as_written_not_as_a_rarer_simplified_form() -> None:
     assert parse("汕头鮀城酒店要样机！！").company == "汕头鮀城酒店"
 
+@pytest.mark.parametrize("text", ["明早飞成都 先去春熙轻颜", "这周先杭州 周二去成都", "去了素妍总部 年框谈下来了 一百一十五万 徐总当场拍板"])
+def test_a_plan_or_a_sum_is_no_company(text: str) -> None:
+    assert parse(text).company is None
+

@@ -540,7 +540,7 @@ def test_a_place_is_not_taken_from_a_name_it_would_leave_one_character_of():
     assert company_name("金沙江合作社").core == "金沙江"
 
 
-@pytest.mark.parametrize(("name", "site"), [("四川天蓬牧业集团有限公司第三分场", "第三分场"), ("天蓬牧业二场", "二场")])
+@pytest.mark.parametrize(("name", "site"), [("四川天蓬牧业集团有限公司第三分场", "三分场"), ("天蓬牧业二场", "二场")])
 def test_a_numbered_site_of_a_group_is_its_branch(name: str, site: str):
     assert (company_name(name).core, company_name(name).branch) == ("天蓬", site)
 
@@ -558,3 +558,53 @@ def test_a_numbered_site_written_after_the_name_is_another_customer():
     leads = [Candidate(1, "新野丰源牧业有限公司", "邱场长", notes=("一场，母猪600头",))]
     got = resolve(mention("新野丰源牧业 二场 刚建好，要全套设备报价", "新野丰源牧业"), leads)
     assert got.outcome is Outcome.NEW
+
+
+def test_a_numbered_unit_is_one_branch_however_it_is_written():
+    assert company_name("河北建工集团有限责任公司第三分公司").branch == company_name("河北建工三分公司").branch
+    assert company_name("中铁十局集团第三建设有限公司").branch == company_name("中铁十局3公司").branch == "三公司"
+    assert company_name("天蓬牧业集团第3分场").branch == "三分场"
+
+
+def test_a_numbered_unit_goes_to_its_own_lead_not_the_groups():
+    leads = [Candidate(1, "河北建工集团有限责任公司", "张立军"), Candidate(2, "河北建工集团有限责任公司第三分公司", "孟凡")]
+    got = resolve(mention("河北建工三分公司物资部说安全网再来五百张", "河北建工三分公司"), leads)
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 2)
+
+
+def test_a_groups_unit_called_by_the_groups_trade_and_number_is_that_unit():
+    leads = [Candidate(1, "中建八局第一建设有限公司", "蒋涛"), Candidate(2, "中建八局第二建设有限公司", "范磊")]
+    got = resolve(mention("八局一公司那个爬架，蒋经理说方案评审过了", "八局一公司", "蒋经理"), leads)
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
+
+
+def test_a_number_in_digits_is_the_same_name_as_in_words():
+    leads = [Candidate(1, "中国二十二冶集团有限公司", "关伟"), Candidate(2, "中国二十冶集团有限公司", "倪鹏")]
+    got = resolve(mention("中国２２冶关经理说框架协议盖章了", "中国２２冶", "关经理"), leads)
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 1)
+
+
+def test_a_project_department_not_stored_is_not_its_group():
+    got = resolve(
+        mention("中冶建工济南项目部的材料员打电话，要铝模板配件", "中冶建工济南项目部"),
+        [Candidate(1, "中冶建工集团有限公司", "吴刚"), Candidate(2, "中冶天工集团有限公司", "邓强")],
+    )
+    assert got.outcome == Outcome.NEW
+
+
+def test_a_stored_project_department_is_found_by_the_whole_name_written_without_a_space():
+    leads = [
+        Candidate(1, "重庆渝安物业管理有限公司 江北项目部", "项目经理冉"),
+        Candidate(2, "重庆渝安物业管理有限公司 南岸项目部", "项目经理谢"),
+    ]
+    got = resolve(mention("重庆渝安物业管理有限公司南岸项目部 道闸尾款到账了", "重庆渝安物业管理有限公司"), leads)
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 2)
+
+
+def test_a_branch_word_alone_with_two_stored_branches_asks_which():
+    leads = [
+        Candidate(1, "河北建工集团有限责任公司第三分公司", "孟凡", notes=("盘扣",)),
+        Candidate(2, "河北建工集团有限责任公司第五分公司", "蒲强", notes=("盘扣",)),
+    ]
+    got = resolve(mention("河北建工分公司的物资部说要盘扣", "河北建工分公司"), leads)
+    assert got.outcome == Outcome.ASK and set(got.choices) == {1, 2}
