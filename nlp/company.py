@@ -14,6 +14,23 @@ _DEPARTMENT_ENDS = frozenset("部科处室组")
 # A place followed by one of these is a location (苏州工业园区, 上海总部), not a company.
 _LOCATION_ENDS = ("区", "园", "市", "县", "省", "镇", "路", "街", "村", "总部", "本地")
 _FILLERS = ("那个", "这个", "那家", "这家", "一家")
+# Where a rep goes that is no customer's name: 去工地量尺寸, 去库里点货, 去现场看看, 去厂里调试.
+_WHERE = (
+    "工地",
+    "现场",
+    "库里",
+    "仓库",
+    "厂里",
+    "车间",
+    "机房",
+    "店里",
+    "项目上",
+    "办公室",
+    "楼上",
+    "楼下",
+    "隔壁",
+    "对面",
+)
 _CROSSABLE = frozenset("的和")
 # Kinds of lexicon words that may stand inside a company name.
 _NAME_KINDS = frozenset({lx.SUFFIX, lx.TERM, lx.PLACE, lx.NOT_NEG, lx.PHONE_BLOCK, lx.KNOWN_COMPANY})
@@ -184,7 +201,8 @@ def only_places(scan: Scan, start: int, end: int) -> bool:
 def find_company_fallback(scan: Scan, lexicon: lx.Lexicon, contact: Span | None) -> Span | None:
     """A company name without a known suffix: written right before the contact (跟萧山传化的牛总), also
     across a role or a part of the company between them (跟 海底捞 的采购 韦经理, 蔚来 的 供应链 何经理), or
-    right after a visit word (去洛阳一拖; 去常州的东风农机 drops the location joined with 的)."""
+    right after a visit word (去洛阳一拖; 去常州的东风农机 drops the location joined with 的), unless it is where a
+    rep goes (去工地量尺寸)."""
     text = scan.text
     if contact:
         end = len(text[: contact.start].rstrip())
@@ -207,7 +225,13 @@ def find_company_fallback(scan: Scan, lexicon: lx.Lexicon, contact: Span | None)
         if text[end : end + 1] == "的" and _name_end(scan, _skip_fillers(text, end + 1)) > end + 1:
             pos = _skip_fillers(text, end + 1)
             end = _name_end(scan, pos)
-        if 3 <= end - pos <= 10 and _plausible_name(scan, pos, end) and not text[pos:end].endswith(_LOCATION_ENDS):
+        name = text[pos:end]
+        if (
+            3 <= len(name) <= 10
+            and _plausible_name(scan, pos, end)
+            and not name.endswith(_LOCATION_ENDS)
+            and not name.startswith(_WHERE)
+        ):
             return Span(pos, end)
     spoken = [m.span(1) for m in _SPOKEN.finditer(text)]
     for i, (start, end) in enumerate(spoken):

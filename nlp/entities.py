@@ -131,6 +131,10 @@ def find_contact(scan: Scan, lexicon: lx.Lexicon, company: Span | None, phone: S
         span = _full_name_at(text, start, lexicon)
         if span and outside(span):
             return span
+    for m in _ENGLISH_NAME.finditer(scan.raw):
+        group = "met" if m.group("met") else "said"
+        if outside(span := Span(m.start(group), m.end(group))):
+            return span
     if phone:
         end = phone.start
         while end > 0 and text[end - 1] == " ":
@@ -142,6 +146,14 @@ def find_contact(scan: Scan, lexicon: lx.Lexicon, company: Span | None, phone: S
                 if span and span.end == end:
                     return span
     return None
+
+
+# An English name as reps write it, capitalised, with what the person says or does right after it, or a meeting
+# word before it (Max说先试做两周, Coco查收下, 见了Vivian): not POC or KOL, which are all capitals.
+_ENGLISH_NAME = re.compile(
+    r"(?:见了|跟|和|打给|约了|联系)\s?(?P<met>[A-Z][a-z]{1,11})(?![A-Za-z])"
+    r"|(?<![A-Za-z])(?P<said>[A-Z][a-z]{1,11})(?=\s?(?:说|讲|问|回|觉得|反馈|答应|同意|查收|那边|确认|要))"
+)
 
 
 def _surname_at(text: str, i: int, lexicon: lx.Lexicon) -> str | None:

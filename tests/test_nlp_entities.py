@@ -200,7 +200,28 @@ def test_a_time_word_glued_to_a_dictated_name_is_not_part_of_it() -> None:
 def test_a_rare_character_comes_back_as_written_not_as_a_rarer_simplified_form() -> None:
     assert parse("汕头鮀城酒店要样机！！").company == "汕头鮀城酒店"
 
-@pytest.mark.parametrize("text", ["明早飞成都 先去春熙轻颜", "这周先杭州 周二去成都", "去了素妍总部 年框谈下来了 一百一十五万 徐总当场拍板"])
-def test_a_plan_or_a_sum_is_no_company(text: str) -> None:
+
+@pytest.mark.parametrize("text", ["宋工刚打电话说明天去工地量尺寸，木模板的事儿", "老崔说材料员明天去库里点货"])
+def test_where_a_rep_goes_after_a_visit_word_is_no_company(text: str) -> None:
     assert parse(text).company is None
 
+
+@pytest.mark.parametrize(
+    ("text", "plan_or_sum"),
+    [
+        ("明早飞成都 先去春熙轻颜", "明早飞成都"),
+        ("这周先杭州 周二去成都", "这周先杭州"),
+        ("去了素妍总部 年框谈下来了 一百一十五万 徐总当场拍板", "一百一十五万"),
+        ("拾光皮肤管理西溪店 老板娘说下周一下午三点来公司看demo", "三点来公司"),
+    ],
+)
+def test_a_plan_or_a_sum_is_no_company(text: str, plan_or_sum: str) -> None:
+    assert parse(text).company != plan_or_sum
+
+
+@pytest.mark.parametrize(
+    ("text", "contact"),
+    [("Max说先试做两周", "Max"), ("悦己天府三街店 试用装寄了 顺丰 Coco查收下", "Coco"), ("刚打给Max 臻颜要了", "Max")],
+)
+def test_an_english_name_that_speaks_or_is_met_is_the_contact(text: str, contact: str) -> None:
+    assert parse(text).contact_name == contact

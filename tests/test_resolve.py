@@ -567,7 +567,10 @@ def test_a_numbered_unit_is_one_branch_however_it_is_written():
 
 
 def test_a_numbered_unit_goes_to_its_own_lead_not_the_groups():
-    leads = [Candidate(1, "河北建工集团有限责任公司", "张立军"), Candidate(2, "河北建工集团有限责任公司第三分公司", "孟凡")]
+    leads = [
+        Candidate(1, "河北建工集团有限责任公司", "张立军"),
+        Candidate(2, "河北建工集团有限责任公司第三分公司", "孟凡"),
+    ]
     got = resolve(mention("河北建工三分公司物资部说安全网再来五百张", "河北建工三分公司"), leads)
     assert (got.outcome, got.lead_id) == (Outcome.MATCH, 2)
 
@@ -608,3 +611,7 @@ def test_a_branch_word_alone_with_two_stored_branches_asks_which():
     ]
     got = resolve(mention("河北建工分公司的物资部说要盘扣", "河北建工分公司"), leads)
     assert got.outcome == Outcome.ASK and set(got.choices) == {1, 2}
+
+
+def test_a_rarer_family_name_is_still_a_contact():
+    assert person_name("巴经理").compare(person_name("巴军")) == Same.LIKELY
