@@ -231,6 +231,8 @@ def _score(candidate: Candidate, mention: Mention, person: PersonName, words: fr
 
 # A message that says it is about a customer the rep has not logged before (另外见了一家新的, 又冒出来一家).
 _NEW_CUSTOMER = re.compile(r"新客户|一家新的?|新的一家|又来一家|又来了一家|冒出来?一家|新开的|新认识")
+# A first contact (头回联系, 第一次拜访): a near name is then another company, not a lead's misheard name.
+_FIRST_CONTACT = re.compile(r"(?:头一?回|第一次|首次|初次)(?:联系|拜访|上门|接触|见|打交道|去|来|通电话|打电话)")
 _SCRIPTS = re.compile(r"[a-z0-9]+|[^a-z0-9]+")
 _OPENING = 3  # characters before a name that still opens the message (嗯 永盛那家…)
 _THAT = re.compile(_THAT_WORDS)
@@ -534,6 +536,8 @@ def _by_company(mention: Mention, scored: list[_Scored], said: PersonName) -> Re
     if named:
         return _separate(named, "several leads have this name", said)
     near = [s for s in scored if s.name in ("homophone", "similar") and s.contact != Same.NO]
+    if near and _FIRST_CONTACT.search(mention.text):
+        return Resolution(Outcome.NEW, evidence="a first contact, and no lead has its name")  # 鑫城, 头回联系
     backed = [s for s in near if s.support]
     if len(backed) == 1:
         return _match(backed[0], f"a {backed[0].name} name, and {_support(backed[0])} agrees")

@@ -615,3 +615,12 @@ def test_a_branch_word_alone_with_two_stored_branches_asks_which():
 
 def test_a_rarer_family_name_is_still_a_contact():
     assert person_name("巴经理").compare(person_name("巴军")) == Same.LIKELY
+
+
+def test_a_near_name_at_a_first_contact_is_a_new_customer():
+    leads = [
+        Candidate(1, "石家庄建鑫模板有限公司", "孙建国", notes=("木模板",)),
+        Candidate(2, "石家庄鑫建模板租赁有限公司", "赵磊", notes=("钢模",)),
+    ]
+    got = resolve(mention("石家庄鑫城模板租赁，头回联系，老板姓贝，要木模板", "石家庄鑫城模板租赁"), leads)
+    assert got.outcome == Outcome.NEW
