@@ -133,11 +133,8 @@ class NameRules:
         # A number inside a name, however it is written (中国22冶 and 中国二十二冶, 中建８局 and 中建八局).
         text = _DIGITS_IN_NAME.sub(lambda m: cn2an.an2cn(m.group()), text)
         site = None if branch else _NUMBERED_SITE.search(text)
-        if site and site.start() >= 2:
-            branch, text = (
-                _site(site.group()),
-                text[: site.start()],
-            )  # 天蓬牧业集团第三分场, 丰源牧业二场: one of its sites
+        if site and site.start() >= 2:  # 天蓬牧业集团第三分场, 丰源牧业二场: one of its sites
+            branch, text = _site(site), text[: site.start()]
         if not branch and (project := _PROJECT.search(text)):
             # 中冶建工济南项目部: where it works, as 锦瑞物业 金沙项目部;
             # 星澜城发项目部: the company, at one of its sites
@@ -154,7 +151,7 @@ class NameRules:
                 if end > 0:
                     branch, text = text[end:] + branch, text[:end]
                 if (unit := _NUMBERED_SITE.search(text)) and unit.start() >= 2:
-                    branch, text = _site(unit.group()) + branch, text[: unit.start()]  # 中建九局三公司南京分公司
+                    branch, text = _site(unit) + branch, text[: unit.start()]  # 中建九局三公司南京分公司
                 break
         if not branch and (store := _store(text, at_end=True)):
             branch, text = store, text[: -len(store)]  # 渝老幺火锅解放碑店: one store of the chain
@@ -242,8 +239,8 @@ class NameRules:
                 trade, rest = trade + word, rest[len(word) :]
             branch = self.branch_after.match(rest)
             branch_text = re.sub(r"\s+", "", branch.group(0)).replace("（", "(").replace("）", ")") if branch else ""
-            if _NUMBERED_SITE.fullmatch(branch_text):
-                branch_text = _site(branch_text)
+            if unit := _NUMBERED_SITE.fullmatch(branch_text):
+                branch_text = _site(unit)
             elif (project := _PROJECT.search(branch_text)) and not branch_text.startswith("("):
                 # 中冶建工 济南项目部: where it works, as parse reads it;
                 # 天成建筑的项目部: the company, at one of its sites
@@ -359,12 +356,11 @@ INSTITUTION_KINDS = frozenset("园校院会局所站")
 # A numbered site or unit at the end of a name: a farm, a plant or a mine of a group (第三分场, 二场, 一矿, 2号场), a
 # numbered company or project department of a construction group (第三分公司, 八局一公司, 第二工程公司, 三项目部).
 _SITE = (
-    r"第?(?:[一二三四五六七八九十]{1,3}|\d{1,3})号?(?:分场|场|分厂|厂区|矿|井|分公司|工程有限公司|工程公司|建设有限公司"
-    r"|建设公司|建设|公司|分局|项目经理部|项目部)"
+    r"第?(?P<number>[一二三四五六七八九十]{1,3}|\d{1,3})号?(?P<kind>分场|场|分厂|厂区|矿|井|分公司|工程有限公司|工程公司"
+    r"|建设有限公司|建设公司|建设|公司|分局|项目经理部|项目部)"
 )
 _NUMBERED_SITE = re.compile(_SITE + "$")
 _DIGITS_IN_NAME = re.compile(r"(?<![0-9a-z.])[0-9]{1,3}(?=[\u4e00-\u9fff])")
-_SITE_PARTS = re.compile(r"第?([一二三四五六七八九十]{1,3}|\d{1,3})号?(.+)")
 # Kinds of numbered unit written several ways for one thing (三分公司, 第三建设有限公司 and 三公司 are one).
 _SAME_UNIT = {
     "分公司": "公司",
@@ -390,9 +386,10 @@ def _as_digits(numeral: re.Match[str]) -> str:
         return numeral.group()
 
 
-def _site(written: str) -> str:
-    """A numbered site or unit, one way however it is written (第3分场 and 三分场: 三分场; 第三分公司: 三公司)."""
-    number, kind = _SITE_PARTS.fullmatch(written).groups()  # type: ignore[union-attr]
+def _site(written: re.Match[str]) -> str:
+    """A numbered site or unit (a match of `_SITE`), one way however it is written (第3分场 and 三分场: 三分场;
+    第三分公司: 三公司)."""
+    number, kind = written.group("number", "kind")
     numeral = cn2an.an2cn(number) if number.isdigit() else number
     return numeral + _SAME_UNIT.get(kind, kind)
 
