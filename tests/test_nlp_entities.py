@@ -58,6 +58,10 @@ def test_amount_is_read_in_yuan(text: str, amount: int) -> None:
     assert parse(text).amount == amount
 
 
+def test_an_amount_after_a_comma_is_read() -> None:
+    assert parse("恒亿合同盖章回来了，38万，首款30%下周到账").amount == 380000
+
+
 def test_quantity_is_not_an_amount() -> None:
     assert parse("包材订单 20万只").amount is None
 
@@ -225,3 +229,16 @@ def test_a_plan_or_a_sum_is_no_company(text: str, plan_or_sum: str) -> None:
 )
 def test_an_english_name_that_speaks_or_is_met_is_the_contact(text: str, contact: str) -> None:
     assert parse(text).contact_name == contact
+
+
+@pytest.mark.parametrize(
+    ("text", "company", "contact"),
+    [
+        ("今日去咗长安精工，何生睇咗我们的喷粉样件", "长安精工", "何生"),
+        ("龙江森雅黄老细话价格太贵", "龙江森雅", "黄老细"),
+        ("东莞鸿图五金张采购刚打过来", "东莞鸿图五金", "张采购"),
+    ],
+)
+def test_cantonese_words_and_titles_frame_the_customer(text: str, company: str, contact: str) -> None:
+    note = parse(text)
+    assert (note.company, note.contact_name) == (company, contact)
