@@ -1,9 +1,11 @@
 """The trained reader: linear weights over a note's features (nlp/features.py), stored as one file.
 
 Three heads share the feature matrix: one yes/no column per tag, one column per activity type and one
-per stage signal (with "none"). The shipped model is `nlp/reader_model.json.gz`, built by `make train`
-from tests/data/; a deployment's own model (`salesbot nlp train --with-corrections`) is saved in its data
-directory and preferred. Reading it needs numpy only; training (nlp/training.py) needs scikit-learn.
+per stage signal (with "none"). A fourth, `follow_up`, judges each date a note names (nlp/followup.py):
+is it the follow-up, or a delivery, payment or deadline? The shipped model is `nlp/reader_model.json.gz`,
+built by `make train` from tests/data/; a deployment's own model (`salesbot nlp train --with-corrections`)
+is saved in its data directory and preferred.
+Reading it needs numpy only; training (nlp/training.py) needs scikit-learn.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import math
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +41,35 @@ class Prediction:
     stage_signal: str | None
 
 
+@dataclass(frozen=True)
+class LinearHead:
+    """A logistic regression over string features of its own."""
+
+    features: dict[str, int]
+    weights: np.ndarray
+    bias: float
+
+    def probability(self, features: list[str]) -> float:
+        index = [i for i in map(self.features.get, features) if i is not None]
+        score = self.bias + float(self.weights[index].sum())
+        return 1 / (1 + math.exp(-score))
+
+    def to_doc(self) -> dict:
+        return {
+            "features": sorted(self.features, key=self.features.__getitem__),
+            "weights": np.rint(self.weights * _SCALE).astype(int).tolist(),
+            "bias": round(self.bias * _SCALE),
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict) -> LinearHead:
+        return cls(
+            features={f: i for i, f in enumerate(doc["features"])},
+            weights=np.asarray(doc["weights"], dtype=np.float64) / _SCALE,
+            bias=doc["bias"] / _SCALE,
+        )
+
+
 @dataclass
 class ReaderModel:
     tags: tuple[str, ...]
@@ -54,6 +86,8 @@ class ReaderModel:
     sources: dict[str, int] = field(default_factory=dict)
     # The CRF that finds the company and contact (nlp/spans.py), or None to leave them to the rules.
     spans: SpanTagger | None = None
+    # The judge of follow-up dates, or None to leave them to the rules (a model trained before it existed).
+    follow_up: LinearHead | None = None
     path: Path | None = None
 
     def predict(self, features: list[str]) -> Prediction:
@@ -82,6 +116,7 @@ class ReaderModel:
             "features": sorted(self.features, key=self.features.__getitem__),
             "weights": np.rint(self.weights * _SCALE).astype(int).tolist(),
             "spans": base64.b64encode(self.spans.model).decode() if self.spans else None,
+            "follow_up": self.follow_up.to_doc() if self.follow_up else None,
         }
         data = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -111,6 +146,7 @@ class ReaderModel:
                 examples=int(doc["examples"]),
                 sources=dict(doc.get("sources", {})),
                 spans=SpanTagger(base64.b64decode(doc["spans"])) if doc.get("spans") else None,
+                follow_up=LinearHead.from_doc(doc["follow_up"]) if doc.get("follow_up") else None,
                 path=path,
             )
         except (KeyError, TypeError, ValueError) as exc:

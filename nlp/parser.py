@@ -167,7 +167,8 @@ def _read_text(text: str, lexicon: Lexicon, model: ReaderModel | None, now: date
 def _read_part(reading: Reading, model: ReaderModel | None, now: datetime, labels: list[str] | None) -> ParsedNote:
     scan, lexicon = reading.scan, reading.lexicon
     tags, activity, signal = judge(reading, model, reading.whole)
-    follow_up = find_follow_up(scan, lexicon, now)
+    dates = model.follow_up.probability if model is not None and model.follow_up is not None else None
+    follow_up = find_follow_up(scan, lexicon, now, dates)
     company, contact = _people(reading, labels)
     return ParsedNote(
         tags=tags,

@@ -14,16 +14,21 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from nlp import lexicon as lx
 from nlp.company_names import name_rules
+from nlp.followup import labelled_dates
 from nlp.lexicon import default_lexicon
-from nlp.model import ACTIVITIES, NO_SIGNAL, ReaderModel
+from nlp.model import ACTIVITIES, NO_SIGNAL, LinearHead, ReaderModel
 from nlp.parts import customer_parts
-from nlp.reading import company_in, read
+from nlp.reading import Reading, company_in, read
 from nlp.spans import SpanTagger, gold_labels, train_tagger
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 # Inverse regularisation strength of the logistic regressions, and how many examples a feature needs.
 C = 1.0
@@ -44,6 +49,8 @@ class Example:
     spans: tuple[list[list[str]], list[str]] | None = None
     # An example for the span tagger only (a note with its customer renamed, see `renamed_examples`).
     spans_only: bool = False
+    # Each future date the stretch names: the follow-up judge's features, and whether it is the follow-up.
+    dates: tuple[tuple[tuple[str, ...], bool], ...] = ()
 
 
 def examples_from_record(record: dict) -> list[Example]:
@@ -54,6 +61,13 @@ def examples_from_record(record: dict) -> list[Example]:
     stage = (record["stage_signal"] or NO_SIGNAL) if "stage_signal" in record else None
     activity = record.get("activity_type")
     labelled = record.get("parts") or []
+    now = datetime.fromisoformat(record["now"]) if "now" in record and "follow_up_date" in record else None
+
+    def dates(reading: Reading, follow_up: str | None) -> tuple[tuple[tuple[str, ...], bool], ...]:
+        if now is None:
+            return ()
+        return tuple((tuple(f), y) for f, y in labelled_dates(reading.scan, lexicon, now, follow_up))
+
     spans = customer_parts(text, lambda start, end: company_in(text[start:end], lexicon)) if labelled else []
     if labelled and len(spans) == len(labelled):
         examples = []
@@ -68,6 +82,7 @@ def examples_from_record(record: dict) -> list[Example]:
                     activity if first else None,
                     stage if first else None,
                     (reading.span_features(), spans),
+                    dates=dates(reading, part["follow_up_date"]),
                 )
             )
         return examples
@@ -76,7 +91,16 @@ def examples_from_record(record: dict) -> list[Example]:
     companies = [p["company"] for p in labelled] or [record.get("company")]
     contacts = [p["contact_name"] for p in labelled] or [record.get("contact_name")]
     spans = (reading.span_features(), gold_labels(text, companies, contacts))
-    return [Example(tuple(reading.features(reading.whole)), tags, activity, stage, spans)]
+    return [
+        Example(
+            tuple(reading.features(reading.whole)),
+            tags,
+            activity,
+            stage,
+            spans,
+            dates=dates(reading, record.get("follow_up_date")),
+        )
+    ]
 
 
 # How far along the list of records the customer name a renamed copy borrows is taken from.
@@ -200,26 +224,15 @@ def examples_from_records(records: Sequence[dict]) -> list[Example]:
 
 
 def train(examples: Sequence[Example], tags: Iterable[str], *, trained_at: str, sources: dict[str, int]) -> ReaderModel:
-    """Fit one logistic regression per tag and one each for activity type and stage signal."""
-    from scipy.sparse import csr_matrix
+    """Fit one logistic regression per tag, one each for activity type and stage signal, and the judge of
+    follow-up dates."""
     from sklearn.linear_model import LogisticRegression
 
     tag_ids = tuple(tags)
     sequences = [ex.spans for ex in examples if ex.spans is not None]
     examples = [ex for ex in examples if not ex.spans_only]
-    counts: dict[str, int] = {}
-    for ex in examples:
-        for f in ex.features:
-            counts[f] = counts.get(f, 0) + 1
-    names = sorted(f for f, n in counts.items() if n >= MIN_COUNT)
-    index = {f: i for i, f in enumerate(names)}
-    rows, cols = [], []
-    for r, ex in enumerate(examples):
-        for f in ex.features:
-            if f in index:
-                rows.append(r)
-                cols.append(index[f])
-    x = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(examples), len(names)))
+    index, x = _design([ex.features for ex in examples])
+    names = list(index)
 
     columns: list[np.ndarray] = []
     biases: list[float] = []
@@ -274,7 +287,38 @@ def train(examples: Sequence[Example], tags: Iterable[str], *, trained_at: str, 
         examples=len(examples),
         sources=sources,
         spans=SpanTagger(train_tagger(sequences)) if sequences else None,
+        follow_up=_date_judge([row for ex in examples for row in ex.dates]),
     )
+
+
+def _design(rows: Sequence[Sequence[str]]) -> tuple[dict[str, int], csr_matrix]:
+    """The features seen at least MIN_COUNT times, and the count matrix of `rows` over them."""
+    from scipy.sparse import csr_matrix
+
+    counts: dict[str, int] = {}
+    for features in rows:
+        for f in features:
+            counts[f] = counts.get(f, 0) + 1
+    index = {f: i for i, f in enumerate(sorted(f for f, n in counts.items() if n >= MIN_COUNT))}
+    at, cols = [], []
+    for r, features in enumerate(rows):
+        for f in features:
+            if f in index:
+                at.append(r)
+                cols.append(index[f])
+    return index, csr_matrix((np.ones(len(at)), (at, cols)), shape=(len(rows), len(index)))
+
+
+def _date_judge(rows: Sequence[tuple[tuple[str, ...], bool]]) -> LinearHead | None:
+    """A logistic regression that tells a follow-up date from a delivery, payment or deadline date."""
+    from sklearn.linear_model import LogisticRegression
+
+    labels = np.array([int(y) for _, y in rows])
+    if len(set(labels.tolist())) < 2:
+        return None
+    index, x = _design([features for features, _ in rows])
+    model = LogisticRegression(C=C, solver="liblinear", max_iter=2000).fit(x, labels)
+    return LinearHead(index, model.coef_[0].astype(np.float64), float(model.intercept_[0]))
 
 
 def taxonomy_words(lexicon: lx.Lexicon) -> dict[str, frozenset[str]]:

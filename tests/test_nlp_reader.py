@@ -3,6 +3,8 @@ several customers, and the model file."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import shutil
 from dataclasses import replace
 from datetime import datetime
@@ -152,6 +154,45 @@ def test_model_file_round_trips_to_the_same_bytes(sample_happy_model, tmp_path: 
     assert first.read_bytes() == second.read_bytes()
 
 
+def dated(text: str, now: str, follow_up: str | None) -> dict:
+    return {**record(text, []), "now": now, "follow_up_date": follow_up}
+
+
+@pytest.fixture
+def dates_model() -> ReaderModel:
+    """A model whose notes say when goods arrive (no follow-up) and when the rep goes (the follow-up)."""
+    names = ("华力", "恒通", "东升", "瑞丰", "新锐", "博众")
+    notes = [dated(f"{name}的车周四到", "2026-11-23T09:00:00+08:00", None) for name in names]
+    notes += [dated(f"周四去{name}", "2026-11-23T09:00:00+08:00", "2026-11-26") for name in names]
+    return tiny_model(notes, ("needs_sample",))
+
+
+def test_the_model_learns_which_dates_are_follow_ups(dates_model) -> None:
+    monday = datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert parse_note("宏达的车周三到", monday, model=dates_model).follow_up_at is None
+    assert parse_note("宏达的车周三到", monday, model=None).follow_up_at is not None
+    visit = parse_note("周三去宏达", monday, model=dates_model).follow_up_at
+    assert visit is not None and visit.date().isoformat() == "2026-12-02"
+
+
+def test_the_judge_of_dates_round_trips_through_the_model_file(dates_model, tmp_path: Path) -> None:
+    path = tmp_path / "reader_model.json.gz"
+    dates_model.to_file(path)
+    loaded = ReaderModel.from_file(path)
+    assert loaded.follow_up is not None and loaded.follow_up.features == dates_model.follow_up.features
+    assert parse_note("宏达的车周三到", NOW, model=loaded).follow_up_at is None
+
+
+def test_a_model_file_from_before_the_judge_of_dates_leaves_dates_to_the_rules(tmp_path: Path) -> None:
+    doc = json.loads(gzip.decompress(SHIPPED.read_bytes()))
+    doc.pop("follow_up")
+    old = tmp_path / "reader_model.json.gz"
+    old.write_bytes(gzip.compress(json.dumps(doc).encode()))
+    model = ReaderModel.from_file(old)
+    assert model.follow_up is None
+    assert parse_note("宏达的车周三到", NOW, model=model).follow_up_at is not None
+
+
 def test_a_damaged_model_file_is_refused_with_its_path(tmp_path: Path) -> None:
     broken = tmp_path / "reader_model.json.gz"
     broken.write_bytes(b"not gzip")
@@ -162,6 +203,7 @@ def test_a_damaged_model_file_is_refused_with_its_path(tmp_path: Path) -> None:
 def test_the_shipped_model_is_in_use_by_default() -> None:
     model = default_model()
     assert model is not None and model.path == SHIPPED
+    assert model.follow_up is not None
 
 
 def test_a_day_summary_with_first_and_second_is_cut_per_customer() -> None:
