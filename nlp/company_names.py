@@ -239,6 +239,8 @@ class NameRules:
                 trade, rest = trade + word, rest[len(word) :]
             branch = self.branch_after.match(rest)
             branch_text = re.sub(r"\s+", "", branch.group(0)).replace("（", "(").replace("）", ")") if branch else ""
+            while legal := self.legal_forms.starting(branch_text):
+                branch_text = branch_text[len(legal) :]  # 凌峰汽车饰件有限公司德惠分公司: the branch is 德惠分公司
             if unit := _NUMBERED_SITE.fullmatch(branch_text):
                 branch_text = _site(unit)
             elif (project := _PROJECT.search(branch_text)) and not branch_text.startswith("("):
@@ -357,7 +359,7 @@ INSTITUTION_KINDS = frozenset("园校院会局所站")
 # numbered company or project department of a construction group (第三分公司, 八局一公司, 第二工程公司, 三项目部).
 _SITE = (
     r"第?(?P<number>[一二三四五六七八九十]{1,3}|\d{1,3})号?(?P<kind>分场|场|分厂|厂区|矿|井|分公司|工程有限公司|工程公司"
-    r"|建设有限公司|建设公司|建设|公司|分局|项目经理部|项目部)"
+    r"|建设有限公司|建设公司|建设|公司|分局|项目经理部|项目部|厂)"
 )
 _NUMBERED_SITE = re.compile(_SITE + "$")
 _DIGITS_IN_NAME = re.compile(r"(?<![0-9a-z.])[0-9]{1,3}(?=[\u4e00-\u9fff])")
@@ -370,6 +372,7 @@ _SAME_UNIT = {
     "建设公司": "公司",
     "建设": "公司",
     "项目经理部": "项目部",
+    "分厂": "厂",
 }
 
 

@@ -19,7 +19,7 @@ _LATIN = re.compile(r"(?:mr|ms|mrs|miss|dr)?\.?\s*([a-z][a-z .'-]*)")
 # ledgers and imports often store a contact).
 _ROLE = re.compile(
     r"^(?:(?:hr|ehs|it|hrbp|人事|行政|采购|财务|前台|售后|服务|销售|技术|设备|生产|品质|质量|工程|项目|运营|客服|老板"
-    r"|总监|经理|主管|主任)\s*)+"
+    r"|总监|经理|主管|主任|负责人|对接人|联系人)\s*)+"
 )
 # Titles that name one kind of person: the boss by any of his titles, and a role that is also a title.
 BOSS = "boss"

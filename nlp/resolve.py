@@ -373,10 +373,22 @@ def _conflict(said: CompanyName, stored: CompanyName) -> bool:
     where = stored.branch.startswith("(") or stored.branch.endswith("店")
     # A branch word alone (河北建工分公司) says it is one of the company's branches, not which.
     some_branch = bool(stored.branch) and said.branch in name_rules().branch_words
-    other_branch = said.branch != stored.branch and not (where and not said.branch) and not some_branch
+    other_branch = not _same_branch(said, stored) and not (where and not said.branch) and not some_branch
     if other_branch and not said.branch and _at_branch_place(said, stored):
         other_branch = False  # 迁安那个宏达 for 宏达钢构迁安分公司: the branch, called by its place
     return said.trade_conflict(stored) or _unlisted_trade(said, stored) or said.place_conflict(stored) or other_branch
+
+
+# Branch words that all say "the company's site at …": 德惠分厂 and 德惠分公司 are one branch.
+_SITE_WORDS = ("分公司", "分厂", "新厂", "新工厂", "基地", "厂区")
+
+
+def _same_branch(a: CompanyName, b: CompanyName) -> bool:
+    """The same branch (or none), however the site is called: 德惠分厂 is 德惠分公司."""
+    if a.branch == b.branch:
+        return True
+    stems = [next((x.removesuffix(w) for w in _SITE_WORDS if x.endswith(w)), None) for x in (a.branch, b.branch)]
+    return stems[0] is not None and stems[0] == stems[1] and len(stems[0]) >= 2
 
 
 def _at_branch_place(said: CompanyName, stored: CompanyName) -> bool:
@@ -399,12 +411,12 @@ def _unlisted_trade(a: CompanyName, b: CompanyName) -> bool:
 def _compare(said: CompanyName, stored: CompanyName) -> str:
     if any(f(x, y) for f in (_store_named_by_brand, _brand_before) for x, y in ((said, stored), (stored, said))):
         return "partial"
-    same_place = said.branch == stored.branch and not said.place_conflict(stored)
+    same_place = _same_branch(said, stored) and not said.place_conflict(stored)
     if same_place and (_abbreviates(said, stored) or _same_institution(said, stored)):
         return "partial"
     if _conflict(said, stored):
         return "conflict"
-    if said.branch and said.branch == stored.branch and said.core == stored.trade:
+    if said.branch and _same_branch(said, stored) and said.core == stored.trade:
         return "partial"  # 八局一公司 for 中建八局第一建设有限公司: the branch, called by the group's trade
     core = said.core[1:] if said.core[:1] in "老小" and len(said.core) >= 3 else said.core
     if not core:  # 市一医院: the trade alone, which one lead may have

@@ -624,3 +624,30 @@ def test_a_near_name_at_a_first_contact_is_a_new_customer():
     ]
     got = resolve(mention("石家庄鑫城模板租赁，头回联系，老板姓贝，要木模板", "石家庄鑫城模板租赁"), leads)
     assert got.outcome == Outcome.NEW
+
+
+LINGFENG = Candidate(10, "长春凌峰汽车饰件有限公司", "赵部长")
+LINGFENG_DEHUI = Candidate(11, "长春凌峰汽车饰件有限公司德惠分公司", "李科")
+
+
+def test_a_stored_branch_written_out_whole_is_that_branch():
+    text = "长春凌峰汽车饰件有限公司德惠分公司 质量部李科要检具的MSA报告"
+    got = resolve(mention(text, "长春凌峰汽车饰件有限公司德惠分公司", "李科"), [LINGFENG, LINGFENG_DEHUI])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 11)
+
+
+def test_a_branch_called_by_another_site_word_at_the_same_place_is_that_branch():
+    got = resolve(mention("凌峰德惠分厂要夹具报价", "凌峰德惠分厂"), [LINGFENG, LINGFENG_DEHUI])
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 11)
+
+
+def test_a_numbered_plant_is_a_branch_of_its_company():
+    assert company_name("芜湖瑞丰汽车配件有限公司二厂").branch == company_name("瑞丰二厂").branch == "二厂"
+    head_plant = Candidate(20, "芜湖瑞丰汽车配件有限公司", "徐经理")
+    plants = [head_plant, Candidate(21, "芜湖瑞丰汽车配件有限公司二厂", "许工")]
+    got = resolve(mention("瑞丰二厂许工说机器人地基做好了", "瑞丰二厂", "许工"), plants)
+    assert (got.outcome, got.lead_id) == (Outcome.MATCH, 21)
+
+
+def test_a_contact_stored_after_its_role_is_the_same_person():
+    assert person_name("ＫＥＶＩＮ").compare(person_name("IT负责人Kevin")) == Same.LIKELY
